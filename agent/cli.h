@@ -1,0 +1,84 @@
+/*
+ * cli.h - what every `fieldsync` subcommand shares: the global options, the
+ * open store, argument scanning and the exit-code convention.
+ *
+ * Exit codes (documented in README and fieldsync(1)):
+ *   0 ok, 1 finished with problems (e.g. sync with rejected records),
+ *   2 invalid input or usage, 3 not found, then 1 - rc for every other
+ *   FIELDSYNC_E* code (4 out of memory, 5 store I/O, 6 newer store,
+ *   7 server unreachable, 8 not authorised, 9 protocol, 10 busy, 11 state,
+ *   12 limit, 13 server error, 14 timeout).
+ */
+#ifndef AGENT_CLI_H
+#define AGENT_CLI_H
+
+#include <stdio.h>
+#include "fieldsync.h"
+
+struct cli {
+	const char *db;		/* --db or NULL for the default */
+	int json;		/* --json */
+	int csv;		/* --csv */
+	int quiet;
+	fieldsync_store *s;
+};
+
+/* Command entry: argv[0] is the command name; returns the exit code. */
+typedef int (*cmd_fn)(struct cli *c, int argc, char **argv);
+
+int cmd_customer(struct cli *c, int argc, char **argv);
+int cmd_contact(struct cli *c, int argc, char **argv);
+int cmd_plan(struct cli *c, int argc, char **argv);
+int cmd_visit(struct cli *c, int argc, char **argv);
+int cmd_today(struct cli *c, int argc, char **argv);
+
+/* Open the store (creating it when `create`); prints the error itself. */
+int cli_open(struct cli *c, int create);
+/* Print "fieldsync: <detail>" for rc and return its exit code. */
+int cli_fail(int rc);
+int cli_exit_code(int rc);
+/* Usage error: prints the message and the hint to --help; returns 2. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Argument scanner: `--name value`, `--name=value` and bare words.
+ * cli_next() returns 0 at the end, 1 for an option (name in *opt, without
+ * the dashes; value fetched on demand by cli_value()), 2 for a word.
+ */
+struct args {
+	int argc, i;
+	char **argv;
+	const char *opt, *inl, *word;
+	const char *cmd;
+	struct cli *cli;
+	int bad;	/* a global option lacked its value */
+};
+/* Global options (--json, --csv, --db) are accepted anywhere and consumed here. */
+void args_init(struct args *a, struct cli *c, int argc, char **argv);
+int args_next(struct args *a);
+/* The option's value; NULL (after printing a usage error) if missing. */
+const char *args_value(struct args *a);
+int args_is(const struct args *a, const char *name);
+
+/* Print rows per the global format, with `cols` for the human table. */
+int cli_print(struct cli *c, fieldsync_rows *r, const char *cols);
+/* Resolve a user-typed id of `table`; prints the error itself. */
+int cli_lookup(struct cli *c, const char *table, const char *key, char id[33]);
+/* Set "field" from an option on a record, or print why not. */
+int cli_set(fieldsync_rec *r, const char *field, const char *value);
+/* Generic record subcommands (records.c). */
+int rec_fields(struct args *a, fieldsync_rec *r, const char **id);
+int rec_one_id(struct args *a, const char **key);
+int rec_add(struct cli *c, struct args *a, const char *table, const char *parent_field);
+int rec_edit(struct cli *c, struct args *a, const char *table);
+int rec_delete(struct cli *c, struct args *a, const char *table);
+int rec_list(struct cli *c, struct args *a, const char *table, const char *cols, const char *parent_field);
+int rec_wants_help(int argc, char **argv);
+
+/* A contact of customer `cust` by id prefix or exact name (cmd_plan.c). */
+int find_contact(struct cli *c, const char *cust, const char *key, char id[33]);
+
+/* Print the fields a record type takes (for --help). */
+void cli_print_fields(const char *table);
+
+#endif

@@ -1,0 +1,69 @@
+/* cmd_customer.c - `fieldsync customer add|edit|show|list|delete`. */
+#include <string.h>
+#include "cli.h"
+
+static int usage(int rc)
+{
+	printf("usage: fieldsync customer add --name NAME --territory T [--FIELD VALUE]...\n"
+	       "       fieldsync customer edit ID --FIELD VALUE...\n"
+	       "       fieldsync customer show ID\n"
+	       "       fieldsync customer list [--territory T] [--grade G] [--status S] [--FIELD V]...\n"
+	       "                               [--search TEXT]\n"
+	       "       fieldsync customer delete ID\n\n"
+	       "ID is the full id, a unique prefix of it (8 characters are shown in tables)\n"
+	       "or the customer code. A VALUE of \"\" clears a field.\n");
+	cli_print_fields("customer");
+	return rc;
+}
+
+static int show(struct cli *c, struct args *a)
+{
+	const char *key;
+	char id[33];
+	int rc = rec_one_id(a, &key);
+	if (rc || (rc = cli_open(c, 0)) || (rc = cli_lookup(c, "customer", key, id)))
+		return rc;
+	fieldsync_rows *rec = NULL, *contacts = NULL;
+	char filter[64];
+	const char *filters[] = { filter, NULL };
+	snprintf(filter, sizeof filter, "customer_id=%s", id);
+	int e = fieldsync_get(c->s, "customer", id, &rec);
+	if (!e)
+		e = fieldsync_list(c->s, "contact", filters, NULL, &contacts);
+	if (e) {
+		rc = cli_fail(e);
+	} else if (c->json) {
+		fputs("{\"customer\": ", stdout);
+		fieldsync_rows_print(rec, stdout, FIELDSYNC_FMT_OBJECT, NULL);
+		fputs(", \"contacts\": ", stdout);
+		fieldsync_rows_print(contacts, stdout, FIELDSYNC_FMT_JSON, NULL);
+		fputs("}\n", stdout);
+	} else {
+		fieldsync_rows_print(rec, stdout, FIELDSYNC_FMT_RECORD, NULL);
+		if (fieldsync_rows_count(contacts)) {
+			printf("\ncontacts:\n");
+			fieldsync_rows_print(contacts, stdout, FIELDSYNC_FMT_TABLE,
+					     "id,name,role,title,phone,email");
+		}
+	}
+	fieldsync_rows_free(rec);
+	fieldsync_rows_free(contacts);
+	return rc;
+}
+
+int cmd_customer(struct cli *c, int argc, char **argv)
+{
+	struct args a;
+	if (rec_wants_help(argc, argv))
+		return usage(argc < 2 ? 2 : 0);
+	args_init(&a, c, argc - 1, argv + 1);
+	a.cmd = "customer";
+	const char *sub = argv[1];
+	if (!strcmp(sub, "add")) return rec_add(c, &a, "customer", NULL);
+	if (!strcmp(sub, "edit")) return rec_edit(c, &a, "customer");
+	if (!strcmp(sub, "show")) return show(c, &a);
+	if (!strcmp(sub, "list"))
+		return rec_list(c, &a, "customer", "id,code,name,territory,route_seq,grade,status,city,phone", NULL);
+	if (!strcmp(sub, "delete")) return rec_delete(c, &a, "customer");
+	return cli_usage("customer", "unknown subcommand '%s'", sub);
+}

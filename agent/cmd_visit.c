@@ -1,0 +1,414 @@
+/* cmd_visit.c - `fieldsync visit start|log|list|show|miss|cancel`. */
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static int usage(int rc)
+{
+	printf("usage: fieldsync visit start CUSTOMER [--plan VISIT] [--at LAT,LON]\n"
+	       "       fieldsync visit log CUSTOMER --outcome TEXT [--plan VISIT] [--date YYYY-MM-DD]\n"
+	       "                 [--at LAT,LON] [--met CONTACT|NAME] [--discussed TEXT] [--problem TEXT]\n"
+	       "                 [--countermeasure TEXT] [--action TEXT] [--next YYYY-MM-DD]\n"
+	       "                 [--order PRODUCT:QTY:PRICE]... [--receivable AMOUNT] [--collected AMOUNT]\n"
+	       "                 [--method cash|transfer|card|cheque|other] [--check-in TIME]\n"
+	       "       fieldsync visit list [--date D] [--customer CUSTOMER] [--status S]\n"
+	       "       fieldsync visit show VISIT\n"
+	       "       fieldsync visit miss VISIT --reason TEXT\n"
+	       "       fieldsync visit cancel VISIT [--reason TEXT]\n\n"
+	       "`log` reports a visit on the spot: it completes the customer's plan for that day\n"
+	       "(or --plan), or records an unplanned visit; the order lines and the collection\n"
+	       "are written in the same transaction. Check-in is when `start` ran (or --check-in,\n"
+	       "or now); check-out is now. Amounts are in currency units (1250.50).\n");
+	return rc;
+}
+
+struct logopts {
+	const char *cust, *plan, *date, *at, *met, *outcome, *discussed, *problem, *counter;
+	const char *action, *next, *receivable, *collected, *method, *check_in;
+	const char *orders[64];
+	int norders;
+};
+
+static const char **logopt(struct logopts *o, const struct args *a)
+{
+	static const struct { const char *name; size_t off; } map[] = {
+#define M(n, f) { n, offsetof(struct logopts, f) }
+		M("plan", plan), M("date", date), M("at", at), M("met", met), M("outcome", outcome),
+		M("discussed", discussed), M("problem", problem), M("countermeasure", counter),
+		M("action", action), M("next", next), M("receivable", receivable),
+		M("collected", collected), M("method", method), M("check-in", check_in),
+#undef M
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (args_is(a, map[i].name))
+			return (const char **)((char *)o + map[i].off);
+	return NULL;
+}
+
+/* "55.75,37.61" into the record's lat/lon. */
+static int set_at(fieldsync_rec *r, const char *at)
+{
+	char buf[128];
+	snprintf(buf, sizeof buf, "%s", at);
+	char *comma = strchr(buf, ',');
+	if (!comma) {
+		fprintf(stderr, "fieldsync: --at: '%s' is not LAT,LON\n", at);
+		return 2;
+	}
+	*comma = '\0';
+	int rc = cli_set(r, "lat", buf);
+	return rc ? rc : cli_set(r, "lon", comma + 1);
+}
+
+/* The visit to complete: --plan, else the customer's first plan of the day. */
+static int pick_plan(struct cli *c, const struct logopts *o, const char *cid, const char *date,
+		     char vid[33], int *has_checkin)
+{
+	fieldsync_rows *r = NULL;
+	int rc;
+	*has_checkin = 0;
+	vid[0] = '\0';
+	if (o->plan) {
+		if ((rc = cli_lookup(c, "visit", o->plan, vid)))
+			return rc;
+		if ((rc = fieldsync_get(c->s, "visit", vid, &r)))
+			return cli_fail(rc);
+		const char *vc = fieldsync_rows_value(r, 0, fieldsync_rows_find(r, "customer_id"));
+		const char *st = fieldsync_rows_value(r, 0, fieldsync_rows_find(r, "status"));
+		if (!vc || strcmp(vc, cid)) {
+			fprintf(stderr, "fieldsync: --plan: visit %.8s is for another customer\n", vid);
+			fieldsync_rows_free(r);
+			return 2;
+		}
+		if (st && strcmp(st, "planned")) {
+			fprintf(stderr, "fieldsync: --plan: visit %.8s is already %s\n", vid, st);
+			fieldsync_rows_free(r);
+			return 2;
+		}
+	} else {
+		char f1[64], f2[64];
+		const char *filters[] = { f1, f2, "status=planned", NULL };
+		snprintf(f1, sizeof f1, "customer_id=%s", cid);
+		snprintf(f2, sizeof f2, "planned_date=%s", date);
+		if ((rc = fieldsync_list(c->s, "visit", filters, NULL, &r)))
+			return cli_fail(rc);
+		if (fieldsync_rows_count(r) > 0)
+			snprintf(vid, 33, "%s", fieldsync_rows_value(r, 0, fieldsync_rows_find(r, "id")));
+	}
+	if (vid[0] && fieldsync_rows_count(r) > 0)
+		*has_checkin = fieldsync_rows_value(r, 0, fieldsync_rows_find(r, "check_in")) != NULL;
+	fieldsync_rows_free(r);
+	return 0;
+}
+
+/* PRODUCT:QTY:PRICE (the product may itself contain ':'). */
+static int add_order(struct cli *c, const char *spec, const char *vid, const char *cid)
+{
+	char buf[512], qty[32], amount[32];
+	snprintf(buf, sizeof buf, "%s", spec);
+	char *p2 = strrchr(buf, ':');
+	char *p1 = p2 ? (*p2 = '\0', strrchr(buf, ':')) : NULL;
+	if (!p1 || p1 == buf) {
+		fprintf(stderr, "fieldsync: --order: '%s' is not PRODUCT:QTY:PRICE\n", spec);
+		return 2;
+	}
+	*p1 = '\0';
+	int64_t price, q;
+	char *end;
+	q = strtoll(p1 + 1, &end, 10);
+	if (*end || end == p1 + 1 || q < 0 || q > 1000000000) {
+		fprintf(stderr, "fieldsync: --order: quantity '%s' is not a whole number 0..1000000000\n", p1 + 1);
+		return 2;
+	}
+	int e = fieldsync_money_parse(p2 + 1, &price);
+	if (e)
+		return cli_fail(e);
+	if (q && price > 9007199254740991LL / q) {
+		fprintf(stderr, "fieldsync: --order: amount %lld x %s is beyond 2^53 minor units\n",
+			(long long)q, p2 + 1);
+		return 2;
+	}
+	snprintf(qty, sizeof qty, "%lld", (long long)q);
+	fieldsync_money_format(q * price, amount, sizeof amount);
+	fieldsync_rec *r;
+	char id[33];
+	int rc = 0;
+	if ((e = fieldsync_rec_new("order_line", &r)))
+		return cli_fail(e);
+	if ((rc = cli_set(r, "visit_id", vid)) || (rc = cli_set(r, "customer_id", cid)) ||
+	    (rc = cli_set(r, "product", buf)) || (rc = cli_set(r, "quantity", qty)) ||
+	    (rc = cli_set(r, "unit_price", p2 + 1)) || (rc = cli_set(r, "amount", amount)))
+		goto out;
+	if ((e = fieldsync_insert(c->s, r, id)))
+		rc = cli_fail(e);
+out:
+	fieldsync_rec_free(r);
+	return rc;
+}
+
+static int add_payment(struct cli *c, const struct logopts *o, const char *vid, const char *cid,
+		       const char *date)
+{
+	fieldsync_rec *r;
+	char id[33];
+	int rc = 0, e = fieldsync_rec_new("payment", &r);
+	if (e)
+		return cli_fail(e);
+	if ((rc = cli_set(r, "visit_id", vid)) || (rc = cli_set(r, "customer_id", cid)) ||
+	    (rc = cli_set(r, "date", date)) ||
+	    (o->receivable && (rc = cli_set(r, "receivable", o->receivable))) ||
+	    (o->collected && (rc = cli_set(r, "received", o->collected))) ||
+	    (o->method && (rc = cli_set(r, "method", o->method))))
+		goto out;
+	if ((e = fieldsync_insert(c->s, r, id)))
+		rc = cli_fail(e);
+out:
+	fieldsync_rec_free(r);
+	return rc;
+}
+
+/* `start` and `log` share everything up to the fields they write. */
+static int log_or_start(struct cli *c, struct args *a, int start)
+{
+	struct logopts o = { 0 };
+	int k, rc;
+	while ((k = args_next(a)) > 0) {
+		if (k == 2) {
+			if (o.cust)
+				return cli_usage("visit", "unexpected argument '%s'", a->word);
+			o.cust = a->word;
+			continue;
+		}
+		if (args_is(a, "order") && !start) {
+			const char *v = args_value(a);
+			if (!v)
+				return 2;
+			if (o.norders == 64)
+				return cli_usage("visit", "at most 64 --order lines");
+			o.orders[o.norders++] = v;
+			continue;
+		}
+		const char **dst = logopt(&o, a);
+		if (!dst || (start && dst != &o.plan && dst != &o.at && dst != &o.date))
+			return cli_usage("visit", "unknown option --%s", a->opt);
+		if (!(*dst = args_value(a)))
+			return 2;
+	}
+	if (a->bad)
+		return 2;
+	if (!o.cust)
+		return cli_usage("visit", "which CUSTOMER?");
+	if (!start && !o.outcome)
+		return cli_usage("visit", "log needs --outcome");
+
+	fieldsync_rec *r;
+	char cid[33], vid[33], kid[33], today[11];
+	int has_checkin;
+	int e = fieldsync_rec_new("visit", &r);
+	if (e)
+		return cli_fail(e);
+	/* validate every value before touching the store */
+	if ((o.date && (rc = cli_set(r, "planned_date", o.date))) ||
+	    (o.at && (rc = set_at(r, o.at))) ||
+	    (o.outcome && (rc = cli_set(r, "outcome", o.outcome))) ||
+	    (o.discussed && (rc = cli_set(r, "discussed", o.discussed))) ||
+	    (o.problem && (rc = cli_set(r, "problem", o.problem))) ||
+	    (o.counter && (rc = cli_set(r, "countermeasure", o.counter))) ||
+	    (o.action && (rc = cli_set(r, "follow_up", o.action))) ||
+	    (o.next && (rc = cli_set(r, "next_date", o.next))) ||
+	    (o.check_in && (rc = cli_set(r, "check_in", o.check_in))) ||
+	    (rc = cli_open(c, 1)) || (rc = cli_lookup(c, "customer", o.cust, cid)))
+		goto out;
+	if (!o.date) {
+		/* the visit date is the local date of the visit */
+		fieldsync_local_date(today);
+		o.date = today;
+		if ((rc = cli_set(r, "planned_date", o.date)))
+			goto out;
+	}
+	if ((e = fieldsync_begin(c->s))) {
+		rc = cli_fail(e);
+		goto out;
+	}
+	if ((rc = pick_plan(c, &o, cid, o.date, vid, &has_checkin)))
+		goto fail;
+	if (!o.check_in && !has_checkin && (rc = cli_set(r, "check_in", "now")))
+		goto fail;
+	if (!start && ((rc = cli_set(r, "check_out", "now")) || (rc = cli_set(r, "status", "done"))))
+		goto fail;
+	if (o.met) {
+		if (find_contact(c, cid, o.met, kid) == 0)
+			rc = cli_set(r, "met_contact_id", kid);
+		else
+			rc = cli_set(r, "met_name", o.met);
+		if (rc)
+			goto fail;
+	}
+	if (vid[0]) {
+		e = fieldsync_update(c->s, vid, r);
+	} else {
+		if ((rc = cli_set(r, "customer_id", cid)) || (start && (rc = cli_set(r, "status", "planned"))))
+			goto fail;
+		e = fieldsync_insert(c->s, r, vid);
+	}
+	if (e) {
+		rc = cli_fail(e);
+		goto fail;
+	}
+	for (int i = 0; i < o.norders; i++)
+		if ((rc = add_order(c, o.orders[i], vid, cid)))
+			goto fail;
+	if ((o.receivable || o.collected) && (rc = add_payment(c, &o, vid, cid, o.date)))
+		goto fail;
+	if ((e = fieldsync_commit(c->s))) {
+		rc = cli_fail(e);
+		goto out;
+	}
+	if (c->json)
+		printf("{\"id\": \"%s\"}\n", vid);
+	else
+		printf("%s\n", vid);
+	goto out;
+fail:
+	fieldsync_rollback(c->s);
+out:
+	fieldsync_rec_free(r);
+	return rc;
+}
+
+static int set_status(struct cli *c, struct args *a, const char *status)
+{
+	const char *key = NULL, *reason = NULL;
+	int k;
+	while ((k = args_next(a)) > 0) {
+		if (k == 2) {
+			if (key)
+				return cli_usage("visit", "unexpected argument '%s'", a->word);
+			key = a->word;
+		} else if (args_is(a, "reason")) {
+			if (!(reason = args_value(a)))
+				return 2;
+		} else {
+			return cli_usage("visit", "unknown option --%s", a->opt);
+		}
+	}
+	if (a->bad)
+		return 2;
+	if (!key)
+		return cli_usage("visit", "which VISIT?");
+	if (!reason && !strcmp(status, "missed"))
+		return cli_usage("visit", "miss needs --reason");
+	fieldsync_rec *r;
+	char id[33];
+	int rc, e = fieldsync_rec_new("visit", &r);
+	if (e)
+		return cli_fail(e);
+	if ((rc = cli_set(r, "status", status)) || (reason && (rc = cli_set(r, "miss_reason", reason))) ||
+	    (rc = cli_open(c, 0)) || (rc = cli_lookup(c, "visit", key, id)))
+		goto out;
+	if ((e = fieldsync_update(c->s, id, r)))
+		rc = cli_fail(e);
+	else
+		printf(c->json ? "{\"id\": \"%s\"}\n" : "%s\n", id);
+out:
+	fieldsync_rec_free(r);
+	return rc;
+}
+
+static int list(struct cli *c, struct args *a)
+{
+	const char *date = NULL, *cust = NULL, *status = NULL;
+	int k;
+	while ((k = args_next(a)) > 0) {
+		const char **dst = k != 1 ? NULL : args_is(a, "date") ? &date :
+				   args_is(a, "customer") ? &cust : args_is(a, "status") ? &status : NULL;
+		if (!dst)
+			return cli_usage("visit", k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
+					 k == 1 ? a->opt : a->word);
+		if (!(*dst = args_value(a)))
+			return 2;
+	}
+	if (a->bad)
+		return 2;
+	char f[3][80], cid[33];
+	const char *filters[4];
+	int n = 0, rc = cli_open(c, 0);
+	if (rc)
+		return rc;
+	if (date)
+		snprintf(f[n], sizeof f[n], "planned_date=%s", date), filters[n] = f[n], n++;
+	if (status)
+		snprintf(f[n], sizeof f[n], "status=%s", status), filters[n] = f[n], n++;
+	if (cust) {
+		if ((rc = cli_lookup(c, "customer", cust, cid)))
+			return rc;
+		snprintf(f[n], sizeof f[n], "customer_id=%s", cid), filters[n] = f[n], n++;
+	}
+	filters[n] = NULL;
+	fieldsync_rows *r;
+	int e = fieldsync_list(c->s, "visit", filters, NULL, &r);
+	if (e)
+		return cli_fail(e);
+	rc = cli_print(c, r, "id,planned_date,planned_time,status,customer,purpose,outcome,check_in");
+	fieldsync_rows_free(r);
+	return rc;
+}
+
+static int show(struct cli *c, struct args *a)
+{
+	const char *key;
+	char id[33], f[64];
+	int rc = rec_one_id(a, &key);
+	if (rc || (rc = cli_open(c, 0)) || (rc = cli_lookup(c, "visit", key, id)))
+		return rc;
+	fieldsync_rows *v = NULL, *lines = NULL, *pay = NULL;
+	const char *filters[] = { f, NULL };
+	snprintf(f, sizeof f, "visit_id=%s", id);
+	int e = fieldsync_get(c->s, "visit", id, &v);
+	if (!e)
+		e = fieldsync_list(c->s, "order_line", filters, NULL, &lines);
+	if (!e)
+		e = fieldsync_list(c->s, "payment", filters, NULL, &pay);
+	if (e) {
+		rc = cli_fail(e);
+	} else if (c->json) {
+		fputs("{\"visit\": ", stdout);
+		fieldsync_rows_print(v, stdout, FIELDSYNC_FMT_OBJECT, NULL);
+		fputs(", \"order_lines\": ", stdout);
+		fieldsync_rows_print(lines, stdout, FIELDSYNC_FMT_JSON, NULL);
+		fputs(", \"payments\": ", stdout);
+		fieldsync_rows_print(pay, stdout, FIELDSYNC_FMT_JSON, NULL);
+		fputs("}\n", stdout);
+	} else {
+		fieldsync_rows_print(v, stdout, FIELDSYNC_FMT_RECORD, NULL);
+		if (fieldsync_rows_count(lines)) {
+			printf("\norder:\n");
+			fieldsync_rows_print(lines, stdout, FIELDSYNC_FMT_TABLE, "product,quantity,unit_price,amount");
+		}
+		if (fieldsync_rows_count(pay)) {
+			printf("\ncollection:\n");
+			fieldsync_rows_print(pay, stdout, FIELDSYNC_FMT_TABLE, "date,receivable,received,method");
+		}
+	}
+	fieldsync_rows_free(v);
+	fieldsync_rows_free(lines);
+	fieldsync_rows_free(pay);
+	return rc;
+}
+
+int cmd_visit(struct cli *c, int argc, char **argv)
+{
+	struct args a;
+	if (rec_wants_help(argc, argv))
+		return usage(argc < 2 ? 2 : 0);
+	args_init(&a, c, argc - 1, argv + 1);
+	a.cmd = "visit";
+	const char *sub = argv[1];
+	if (!strcmp(sub, "log")) return log_or_start(c, &a, 0);
+	if (!strcmp(sub, "start")) return log_or_start(c, &a, 1);
+	if (!strcmp(sub, "list")) return list(c, &a);
+	if (!strcmp(sub, "show")) return show(c, &a);
+	if (!strcmp(sub, "miss")) return set_status(c, &a, "missed");
+	if (!strcmp(sub, "cancel")) return set_status(c, &a, "cancelled");
+	return cli_usage("visit", "unknown subcommand '%s'", sub);
+}

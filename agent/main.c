@@ -1,0 +1,78 @@
+/* main.c - `fieldsync`: the rep's offline CLI. Global options and dispatch. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	cmd_fn fn;
+	const char *help;
+} cmds[] = {
+	{ "customer", cmd_customer, "add, edit, show, list and delete customers" },
+	{ "contact", cmd_contact, "add, edit, list and delete a customer's contacts" },
+	{ "plan", cmd_plan, "plan a visit" },
+	{ "visit", cmd_visit, "log, list, show, miss and cancel visits" },
+	{ "today", cmd_today, "the day's visits in route order" },
+};
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: fieldsync [--db PATH] [--json] COMMAND [ARGS]\n\n"
+		"The offline sales ledger: customers, contacts, visit plans and reports.\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		fprintf(fp, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(fp, "\nGlobal options:\n"
+		"  --db PATH   store file (default: $FIELDSYNC_DB or $XDG_DATA_HOME/fieldsync/fieldsync.db)\n"
+		"  --json      print one JSON document instead of a table\n"
+		"  --help      this text; `fieldsync COMMAND --help` for a command\n"
+		"  --version   print the version\n\n"
+		"Exit codes: 0 ok, 1 done with problems, 2 invalid input, 3 not found,\n"
+		"4 out of memory, 5 store I/O, 6 store from a newer version, 7 server unreachable,\n"
+		"8 not authorised, 9 protocol error, 10 busy, 11 wrong state, 12 limit, 13 server error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--db") == 0) {
+			if (++i >= argc)
+				return cli_usage(NULL, "--db needs a path");
+			c.db = argv[i];
+		} else if (strncmp(a, "--db=", 5) == 0) {
+			c.db = a + 5;
+		} else if (strcmp(a, "--json") == 0) {
+			c.json = 1;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("fieldsync %s\n", fieldsync_version());
+			return 0;
+		} else if (a[0] == '-') {
+			return cli_usage(NULL, "unknown option %s", a);
+		} else {
+			break;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+		if (strcmp(argv[i], cmds[k].name) == 0) {
+			int rc = cmds[k].fn(&c, argc - i, argv + i);
+			fieldsync_close(c.s);
+			if (fflush(stdout) != 0 && rc == 0) {
+				fprintf(stderr, "fieldsync: writing output failed\n");
+				rc = 5;
+			}
+			return rc;
+		}
+	}
+	return cli_usage(NULL, "unknown command '%s'", argv[i]);
+}

@@ -1,0 +1,183 @@
+/*
+ * fieldsync.h - the one public interface of the fieldsync engine.
+ *
+ * fieldsync keeps a local replica of a sales team's customer archive (customers,
+ * contacts, visit plans and reports, order lines, collections) in an SQLite
+ * file, works fully offline, and synchronises with headquarters over HTTP.
+ * The `fieldsync` command is a thin front end over this header; an app that
+ * embeds the engine uses exactly the same calls.
+ *
+ * Conventions (the same for every call):
+ *  - Return value: 0 (FIELDSYNC_OK) or a negative FIELDSYNC_E* code. A failed
+ *    call has no effect on the store: every write is one transaction.
+ *    fieldsync_errmsg() gives the detail of the last failure on the calling
+ *    thread ("grade: 'D' is not one of A, B, C, VIP").
+ *  - Ownership: objects returned through an `**out` argument belong to the
+ *    caller, who releases them with the matching _free() or _close() call. Strings
+ *    returned as `const char *` belong to the object they came from and live
+ *    as long as it does.
+ *  - Threads: a fieldsync_store handle may be used by one thread at a time;
+ *    separate handles (in threads or processes) may open the same file.
+ *    Other objects are not shared between threads.
+ *  - Text is UTF-8. Times on the wire and in JSON are UTC ISO-8601; money is
+ *    an integer count of minor units (cents), never floating point.
+ */
+#ifndef FIELDSYNC_H
+#define FIELDSYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define FIELDSYNC_API __attribute__((visibility("default")))
+#else
+#define FIELDSYNC_API
+#endif
+
+#define FIELDSYNC_VERSION "0.1.0"
+#define FIELDSYNC_VERSION_NUMBER 1000	/* major * 1000000 + minor * 1000 + patch */
+
+/* The library's version string, which may differ from the header's. */
+FIELDSYNC_API const char *fieldsync_version(void);
+
+/* ---- errors ---- */
+#define FIELDSYNC_OK         0
+#define FIELDSYNC_EINVAL    -1  /* invalid input (bad field, value, usage) */
+#define FIELDSYNC_ENOTFOUND -2  /* unknown id / record / name */
+#define FIELDSYNC_ENOMEM    -3  /* out of memory */
+#define FIELDSYNC_EIO       -4  /* store or file I/O failure */
+#define FIELDSYNC_ESCHEMA   -5  /* store written by a newer version */
+#define FIELDSYNC_ENET      -6  /* server unreachable / network failure */
+#define FIELDSYNC_EAUTH     -7  /* token refused or device revoked */
+#define FIELDSYNC_EPROTO    -8  /* protocol mismatch or malformed reply */
+#define FIELDSYNC_EBUSY     -9  /* store locked, another sync running */
+#define FIELDSYNC_ESTATE   -10  /* wrong state (not enrolled, already enrolled) */
+#define FIELDSYNC_ELIMIT   -11  /* a size or count limit was exceeded */
+#define FIELDSYNC_ESERVER  -12  /* server-side failure (5xx) */
+#define FIELDSYNC_ETIMEOUT -13  /* a time budget ran out */
+
+/* Static English text for an error code; never NULL. */
+FIELDSYNC_API const char *fieldsync_strerror(int rc);
+/* Detail of the last failure on this thread; "" if none. Valid until the
+ * next fieldsync call on the same thread. */
+FIELDSYNC_API const char *fieldsync_errmsg(void);
+
+/* ---- the store ---- */
+typedef struct fieldsync_store fieldsync_store;
+
+#define FIELDSYNC_OPEN_CREATE   0x01	/* create the store if missing (file 0600, dir 0700) */
+#define FIELDSYNC_OPEN_READONLY 0x02	/* never write (listing commands) */
+
+/*
+ * Open (and if needed create or upgrade) the store at `path`.
+ * A store from a newer version of fieldsync is refused with FIELDSYNC_ESCHEMA;
+ * a missing file without FIELDSYNC_OPEN_CREATE gives FIELDSYNC_ENOTFOUND.
+ */
+FIELDSYNC_API int fieldsync_open(const char *path, unsigned flags, fieldsync_store **out);
+/* Close a store; NULL is a no-op. Uncommitted work is rolled back. */
+FIELDSYNC_API void fieldsync_close(fieldsync_store *s);
+/* The default store path into buf: $FIELDSYNC_DB, else
+ * $XDG_DATA_HOME/fieldsync/fieldsync.db, else ~/.local/share/fieldsync/fieldsync.db. */
+FIELDSYNC_API int fieldsync_default_path(char *buf, size_t n);
+/* This replica's id (32 hex characters); owned by the store. */
+FIELDSYNC_API const char *fieldsync_replica_id(fieldsync_store *s);
+
+/* Group several writes into one transaction (nestable). Any failure inside
+ * must be followed by fieldsync_rollback(). */
+FIELDSYNC_API int fieldsync_begin(fieldsync_store *s);
+FIELDSYNC_API int fieldsync_commit(fieldsync_store *s);
+FIELDSYNC_API void fieldsync_rollback(fieldsync_store *s);
+
+/* ---- records ----
+ * Record types: "customer", "contact", "visit", "order_line", "payment",
+ * "conflict". A fieldsync_rec is a set of field assignments for one write;
+ * values are given as text in the forms a person types: money "1250.50",
+ * dates "2026-11-23", times "09:30", date-times "2026-11-23T09:30" (local) or
+ * with "Z"/offset, enums in any case with '-' or '_'. Field names accept '-'
+ * for '_' ("payment-terms"). Every value is validated by fieldsync_rec_set();
+ * record-level rules (required fields, references, immutable fields) are
+ * checked by the write.
+ */
+typedef struct fieldsync_rec fieldsync_rec;
+
+FIELDSYNC_API int fieldsync_rec_new(const char *table, fieldsync_rec **out);
+/* Set a field; NULL or "" clears it. FIELDSYNC_EINVAL names field and value. */
+FIELDSYNC_API int fieldsync_rec_set(fieldsync_rec *r, const char *field, const char *value);
+/* Number of fields set. */
+FIELDSYNC_API int fieldsync_rec_count(const fieldsync_rec *r);
+FIELDSYNC_API void fieldsync_rec_free(fieldsync_rec *r);
+
+/* Create a record; its new id (32 hex) is written to id_out. */
+FIELDSYNC_API int fieldsync_insert(fieldsync_store *s, const fieldsync_rec *r, char id_out[33]);
+/* Change fields of an existing record (only those set in r). */
+FIELDSYNC_API int fieldsync_update(fieldsync_store *s, const char *id, const fieldsync_rec *r);
+/* Delete (a tombstone that syncs like any write). */
+FIELDSYNC_API int fieldsync_delete(fieldsync_store *s, const char *table, const char *id);
+/*
+ * Find a record id from what a person types: the full id, a unique prefix of
+ * at least 4 characters, or (customers) the customer code. FIELDSYNC_ENOTFOUND
+ * if nothing matches, FIELDSYNC_EINVAL if a prefix is ambiguous.
+ */
+FIELDSYNC_API int fieldsync_lookup(fieldsync_store *s, const char *table, const char *key, char id_out[33]);
+
+/* Money as people type it ("1250", "1250.5", "1250.50") into minor units;
+ * FIELDSYNC_EINVAL for junk or negatives, FIELDSYNC_ELIMIT beyond 2^53 - 1. */
+FIELDSYNC_API int fieldsync_money_parse(const char *text, int64_t *minor);
+/* Minor units as "1250.50" into buf (at least 32 bytes). */
+FIELDSYNC_API void fieldsync_money_format(int64_t minor, char *buf, size_t n);
+
+/* Today's local date as YYYY-MM-DD (the clock can be pinned for tests with
+ * the environment variable FIELDSYNC_NOW_MS, milliseconds since 1970 UTC). */
+FIELDSYNC_API void fieldsync_local_date(char buf[11]);
+
+/* ---- result tables ----
+ * Every listing returns a fieldsync_rows: named, typed columns and rows of
+ * values in canonical text (money in minor units, UTC date-times), NULL for
+ * an empty cell. It prints itself as a table, JSON or CSV.
+ */
+typedef struct fieldsync_rows fieldsync_rows;
+
+FIELDSYNC_API int fieldsync_rows_count(const fieldsync_rows *r);
+FIELDSYNC_API int fieldsync_rows_columns(const fieldsync_rows *r);
+FIELDSYNC_API const char *fieldsync_rows_name(const fieldsync_rows *r, int col);
+/* Column index by name, or -1. */
+FIELDSYNC_API int fieldsync_rows_find(const fieldsync_rows *r, const char *name);
+FIELDSYNC_API const char *fieldsync_rows_value(const fieldsync_rows *r, int row, int col);
+FIELDSYNC_API void fieldsync_rows_free(fieldsync_rows *r);
+
+#define FIELDSYNC_FMT_TABLE  0	/* aligned columns, local times, money 12.50 */
+#define FIELDSYNC_FMT_JSON   1	/* a JSON array of objects */
+#define FIELDSYNC_FMT_CSV    2	/* RFC 4180, header row */
+#define FIELDSYNC_FMT_RECORD 3	/* one "name: value" line per column (first row) */
+#define FIELDSYNC_FMT_OBJECT 4	/* the first row as one JSON object */
+#define FIELDSYNC_FMT_BOM    0x100	/* CSV: start with a UTF-8 byte order mark */
+/* Print `r`; `columns` ("name,grade,...") limits and orders the columns of
+ * FMT_TABLE / FMT_CSV (NULL: all). */
+FIELDSYNC_API int fieldsync_rows_print(const fieldsync_rows *r, FILE *fp, int fmt, const char *columns);
+
+/* The fields of a record type (flag name, type, rules, meaning): for help. */
+FIELDSYNC_API int fieldsync_fields(const char *table, fieldsync_rows **out);
+
+/* ---- queries ---- */
+/* One record with every field and its sync state (vv, hlc, open conflicts). */
+FIELDSYNC_API int fieldsync_get(fieldsync_store *s, const char *table, const char *id, fieldsync_rows **out);
+/*
+ * Live records of `table`. `filters` is a NULL-terminated list of
+ * "field=value" (value in the fieldsync_rec_set form), `search` (may be NULL)
+ * matches any text field as a case-insensitive substring.
+ */
+FIELDSYNC_API int fieldsync_list(fieldsync_store *s, const char *table, const char *const *filters,
+				 const char *search, fieldsync_rows **out);
+/* The day's visits (date NULL: today, local) in route order, with customer,
+ * address, purpose, last visit outcome and outstanding amount. */
+FIELDSYNC_API int fieldsync_today(fieldsync_store *s, const char *date, fieldsync_rows **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

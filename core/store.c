@@ -1,0 +1,907 @@
+/* store.c - the local SQLite replica: schema, migrations, transactions, record I/O. */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+
+int fs_sqlite_err(sqlite3 *db, int rc, const char *what)
+{
+	int code = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? FIELDSYNC_EBUSY :
+		   (rc & 0xff) == SQLITE_NOMEM ? FIELDSYNC_ENOMEM : FIELDSYNC_EIO;
+	return fs_err(code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		int code = fs_err((rc & 0xff) == SQLITE_BUSY ? FIELDSYNC_EBUSY : FIELDSYNC_EIO,
+				  "store: %s", msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return code;
+	}
+	return 0;
+}
+
+const char *fs_sql_type(enum fs_type t)
+{
+	switch (t) {
+	case FS_T_INT: case FS_T_MONEY: case FS_T_BOOL: return "INTEGER";
+	case FS_T_LAT: case FS_T_LON: return "REAL";
+	default: return "TEXT";
+	}
+}
+
+int fs_sql_columns(const struct fs_table *t, struct fs_buf *b)
+{
+	int rc = fs_buf_adds(b, "id");
+	for (int i = 0; rc == 0 && i < t->nfields; i++)
+		rc = fs_buf_printf(b, ", %s", t->fields[i].name);
+	return rc ? rc : fs_buf_adds(b, ", scope, vv, dots, sib, hlc");
+}
+
+int fs_sql_table_ddl(const struct fs_table *t, int version, const char *extra, struct fs_buf *b)
+{
+	int rc = 0;
+	if (t->since == version) {
+		rc = fs_buf_printf(b, "CREATE TABLE %s (id TEXT PRIMARY KEY NOT NULL", t->name);
+		for (int i = 0; rc == 0 && i < t->nfields; i++)
+			if (t->fields[i].since <= version)
+				rc = fs_buf_printf(b, ", %s %s", t->fields[i].name,
+						   fs_sql_type(t->fields[i].type));
+		if (rc == 0)
+			rc = fs_buf_printf(b, ", scope TEXT, vv TEXT NOT NULL, dots TEXT NOT NULL,"
+					   " sib TEXT, hlc INTEGER NOT NULL%s%s);\n",
+					   extra ? ", " : "", extra ? extra : "");
+		for (int k = 0; rc == 0 && t->indexes && t->indexes[k]; k++) {
+			char nm[128];
+			size_t j = 0;
+			for (const char *p = t->indexes[k]; *p && j < sizeof nm - 1; p++)
+				if (*p != ' ')
+					nm[j++] = *p == ',' ? '_' : *p;
+			nm[j] = '\0';
+			rc = fs_buf_printf(b, "CREATE INDEX %s_%s ON %s(%s);\n", t->name, nm, t->name,
+					   t->indexes[k]);
+		}
+		if (rc == 0)
+			rc = fs_buf_printf(b, "CREATE INDEX %s_scope ON %s(scope);\n", t->name, t->name);
+	} else if (t->since < version) {
+		for (int i = 0; rc == 0 && i < t->nfields; i++)
+			if (t->fields[i].since == version)
+				rc = fs_buf_printf(b, "ALTER TABLE %s ADD COLUMN %s %s;\n", t->name,
+						   t->fields[i].name, fs_sql_type(t->fields[i].type));
+	}
+	return rc;
+}
+
+/* ---- migrations ----
+ * Version N's step creates what the registry says appeared in N (tables and
+ * fields carry `since`), then runs that version's own SQL. Steps never change:
+ * a store at any earlier version migrates forward through each of them. */
+
+static const char *const v1_sql =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT);\n"
+	"CREATE TABLE changelog (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" tbl TEXT NOT NULL, id TEXT NOT NULL);\n"
+	"CREATE INDEX changelog_rec ON changelog(tbl, id);\n"
+	"CREATE TABLE quarantine (tbl TEXT NOT NULL, id TEXT NOT NULL, reason TEXT NOT NULL,"
+	" at TEXT NOT NULL, record TEXT, PRIMARY KEY (tbl, id));\n";
+
+static int migrate_step(sqlite3 *db, int v)
+{
+	struct fs_buf b;
+	fs_buf_init(&b, 0);
+	int rc = 0;
+	if (v == 1)
+		rc = fs_buf_adds(&b, v1_sql);
+	for (int i = 0; rc == 0 && i < fs_ntables; i++)
+		rc = fs_sql_table_ddl(fs_tables[i], v, NULL, &b);
+	if (rc == 0 && v == 1) {
+		char rid[33], now[32];
+		fs_random_id(rid);
+		fs_iso_utc(fs_wall_ms(), now);
+		rc = fs_buf_printf(&b, "INSERT INTO meta VALUES('replica_id', '%s');\n"
+				   "INSERT INTO meta VALUES('hlc', '0');\n"
+				   "INSERT INTO meta VALUES('created_at', '%s');\n", rid, now);
+	}
+	if (rc == 0)
+		rc = fs_buf_printf(&b, "PRAGMA user_version = %d;\n", v);
+	if (rc == 0)
+		rc = exec(db, b.p);
+	fs_buf_release(&b);
+	return rc;
+}
+
+int fs_store_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlite_err(db, rc, "reading schema version");
+	rc = sqlite3_step(st);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : fs_sqlite_err(db, rc, "reading schema version");
+}
+
+int fs_store_migrate(sqlite3 *db, int version)
+{
+	int cur, rc = exec(db, "BEGIN IMMEDIATE");
+	if (rc)
+		return rc;
+	rc = fs_store_version(db, &cur);
+	if (rc == 0 && cur > FS_SCHEMA_VERSION)
+		rc = fs_err(FIELDSYNC_ESCHEMA,
+			    "store schema version %d is newer than this fieldsync (%d); upgrade fieldsync",
+			    cur, FS_SCHEMA_VERSION);
+	for (int v = cur + 1; rc == 0 && v <= version; v++)
+		rc = migrate_step(db, v);
+	if (rc == 0)
+		return exec(db, "COMMIT");
+	exec(db, "ROLLBACK");
+	return rc;
+}
+
+/* ---- open / close ---- */
+
+static int mkdirs(const char *dir)
+{
+	char tmp[4096];
+	if (strlen(dir) >= sizeof tmp)
+		return fs_err(FIELDSYNC_EINVAL, "path too long");
+	strcpy(tmp, dir);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return fs_err(FIELDSYNC_EIO, "cannot create %s: %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return fs_err(FIELDSYNC_EIO, "cannot create %s: %s", tmp, strerror(errno));
+	return 0;
+}
+
+static int prepare(struct fs_store *s, const char *sql, sqlite3_stmt **st)
+{
+	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	return rc == SQLITE_OK ? 0 : fs_sqlite_err(s->db, rc, "preparing statement");
+}
+
+static int prepare_record_stmts(struct fs_store *s)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		const struct fs_table *t = fs_tables[i];
+		struct fs_buf cols, sql;
+		fs_buf_init(&cols, 0);
+		fs_buf_init(&sql, 0);
+		rc = fs_sql_columns(t, &cols);
+		if (rc == 0)
+			rc = fs_buf_printf(&sql, "SELECT %s FROM %s WHERE id = ?1", cols.p, t->name);
+		if (rc == 0)
+			rc = prepare(s, sql.p, &s->get[i]);
+		fs_buf_reset(&sql);
+		if (rc == 0) {
+			rc = fs_buf_printf(&sql, "INSERT INTO %s (%s) VALUES (?1", t->name, cols.p);
+			for (int k = 2; rc == 0 && k <= t->nfields + 6; k++)
+				rc = fs_buf_printf(&sql, ", ?%d", k);
+			if (rc == 0)
+				rc = fs_buf_adds(&sql, ") ON CONFLICT(id) DO UPDATE SET ");
+			for (int k = 0; rc == 0 && k < t->nfields; k++)
+				rc = fs_buf_printf(&sql, "%s = excluded.%s, ", t->fields[k].name,
+						   t->fields[k].name);
+			if (rc == 0)
+				rc = fs_buf_adds(&sql, "scope = excluded.scope, vv = excluded.vv, "
+						 "dots = excluded.dots, sib = excluded.sib, hlc = excluded.hlc");
+			if (rc == 0)
+				rc = prepare(s, sql.p, &s->put[i]);
+		}
+		fs_buf_reset(&sql);
+		if (rc == 0)
+			rc = fs_buf_printf(&sql, "DELETE FROM %s WHERE id = ?1", t->name);
+		if (rc == 0)
+			rc = prepare(s, sql.p, &s->del[i]);
+		fs_buf_release(&cols);
+		fs_buf_release(&sql);
+	}
+	if (rc == 0)
+		rc = prepare(s, "INSERT INTO changelog(tbl, id) VALUES (?1, ?2)", &s->log_add);
+	if (rc == 0)
+		rc = prepare(s, "SELECT value FROM meta WHERE key = ?1", &s->meta_get);
+	if (rc == 0)
+		rc = prepare(s, "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+			     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &s->meta_set);
+	return rc;
+}
+
+int fs_store_open(const char *path, unsigned flags, struct fs_store **out)
+{
+	struct fs_store *s;
+	struct stat sb;
+	int exists = stat(path, &sb) == 0, rc;
+
+	*out = NULL;
+	if (!exists && !(flags & FS_OPEN_CREATE))
+		return fs_err(FIELDSYNC_ENOTFOUND, "no store at %s", path);
+	if (!exists) {
+		char *dup = strdup(path);
+		if (!dup)
+			return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+		rc = mkdirs(dirname(dup));
+		free(dup);
+		if (rc)
+			return rc;
+		/* create it 0600 ourselves: SQLite gives -wal/-shm the same mode */
+		int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return fs_err(FIELDSYNC_EIO, "cannot create %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	s = calloc(1, sizeof *s);
+	if (!s || !(s->path = strdup(path))) {
+		free(s);
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	}
+	int oflags = (flags & FS_OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlite_err(s->db, rc, path);
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (!(flags & FS_OPEN_READONLY) &&
+	    (rc = exec(s->db, "PRAGMA journal_mode = WAL")))
+		goto fail;
+	if ((rc = exec(s->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")))
+		goto fail;
+	int ver;
+	if ((rc = fs_store_version(s->db, &ver)))
+		goto fail;
+	if (ver == 0) {
+		/* an SQLite file that is not a store, or a fresh one */
+		sqlite3_stmt *st;
+		int n = 0;
+		if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				n = sqlite3_column_int(st, 0);
+			sqlite3_finalize(st);
+		} else {
+			rc = fs_err(FIELDSYNC_EIO, "%s is not a fieldsync store", path);
+			goto fail;
+		}
+		if (n > 0) {
+			rc = fs_err(FIELDSYNC_EIO, "%s is an SQLite file but not a fieldsync store", path);
+			goto fail;
+		}
+	}
+	if (ver > FS_SCHEMA_VERSION) {
+		rc = fs_err(FIELDSYNC_ESCHEMA,
+			    "store %s has schema version %d, newer than this fieldsync (%d); upgrade fieldsync",
+			    path, ver, FS_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (ver < FS_SCHEMA_VERSION) {
+		if (flags & FS_OPEN_READONLY) {
+			rc = fs_err(FIELDSYNC_ESTATE, "store %s needs an upgrade; open it read-write", path);
+			goto fail;
+		}
+		if ((rc = fs_store_migrate(s->db, FS_SCHEMA_VERSION)))
+			goto fail;
+	}
+	if ((rc = prepare_record_stmts(s)))
+		goto fail;
+	char *rid = NULL, *hlc = NULL;
+	if ((rc = fs_meta_get(s, "replica_id", &rid)) == 0 && rid && fs_rid_parse(rid, &s->self) == 0) {
+		memcpy(s->self_hex, rid, 33);
+	} else if (rc == 0) {
+		rc = fs_err(FIELDSYNC_EIO, "store %s has no valid replica id", path);
+	}
+	free(rid);
+	if (rc == 0 && (rc = fs_meta_get(s, "hlc", &hlc)) == 0 && hlc)
+		s->hlc = strtoll(hlc, NULL, 10);
+	free(hlc);
+	if (rc)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	fs_store_close(s);
+	return rc;
+}
+
+void fs_store_close(struct fs_store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < 16; i++) {
+		sqlite3_finalize(s->get[i]);
+		sqlite3_finalize(s->put[i]);
+		sqlite3_finalize(s->del[i]);
+	}
+	sqlite3_finalize(s->log_add);
+	sqlite3_finalize(s->meta_get);
+	sqlite3_finalize(s->meta_set);
+	if (s->db)
+		sqlite3_close_v2(s->db);
+	sodium_memzero(s->key, sizeof s->key);
+	free(s->path);
+	free(s);
+}
+
+/* ---- transactions ---- */
+
+int fs_store_begin(struct fs_store *s)
+{
+	if (s->depth++ > 0)
+		return 0;
+	s->doomed = 0;
+	int rc = exec(s->db, "BEGIN IMMEDIATE");
+	if (rc) {
+		s->depth = 0;
+		return rc;
+	}
+	/* another process may have written since we opened: reload our clock */
+	char *h = NULL;
+	if (fs_meta_get(s, "hlc", &h) == 0 && h) {
+		int64_t v = strtoll(h, NULL, 10);
+		if (v > s->hlc)
+			s->hlc = v;
+	}
+	free(h);
+	return 0;
+}
+
+int fs_store_commit(struct fs_store *s)
+{
+	if (s->depth <= 0)
+		return fs_err(FIELDSYNC_ESTATE, "commit without a transaction");
+	if (--s->depth > 0)
+		return 0;
+	if (s->doomed) {
+		exec(s->db, "ROLLBACK");
+		return fs_err(FIELDSYNC_ESTATE, "transaction was rolled back");
+	}
+	int rc = exec(s->db, "COMMIT");
+	if (rc)
+		exec(s->db, "ROLLBACK");
+	return rc;
+}
+
+void fs_store_rollback(struct fs_store *s)
+{
+	if (s->depth <= 0)
+		return;
+	if (--s->depth > 0) {
+		s->doomed = 1;
+		return;
+	}
+	exec(s->db, "ROLLBACK");
+}
+
+/* ---- meta ---- */
+
+int fs_meta_get(struct fs_store *s, const char *key, char **out)
+{
+	*out = NULL;
+	sqlite3_stmt *st = s->meta_get;
+	if (!st) {
+		int rc = sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return fs_sqlite_err(s->db, rc, "reading settings");
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = strdup((const char *)sqlite3_column_text(st, 0));
+		if (!*out)
+			rc = SQLITE_NOMEM;
+	}
+	if (st == s->meta_get)
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+	return fs_sqlite_err(s->db, rc, "reading settings");
+}
+
+int fs_meta_set(struct fs_store *s, const char *key, const char *value)
+{
+	sqlite3_bind_text(s->meta_set, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->meta_set, 2, value, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s->meta_set);
+	sqlite3_reset(s->meta_set);
+	sqlite3_clear_bindings(s->meta_set);
+	return rc == SQLITE_DONE ? 0 : fs_sqlite_err(s->db, rc, "writing settings");
+}
+
+/* ---- HLC ---- */
+
+static int persist_hlc(struct fs_store *s)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%" PRId64, s->hlc);
+	return fs_meta_set(s, "hlc", buf);
+}
+
+int fs_store_next_hlc(struct fs_store *s, int64_t *hlc)
+{
+	int64_t n = fs_hlc_next(s->hlc);
+	if (n > FS_HLC_MAX)
+		return fs_err(FIELDSYNC_ESTATE, "clock beyond year 2248: check the system time");
+	s->hlc = n;
+	*hlc = n;
+	return persist_hlc(s);
+}
+
+int fs_store_observe_hlc(struct fs_store *s, int64_t hlc)
+{
+	if (hlc <= s->hlc)
+		return 0;
+	s->hlc = hlc;
+	return persist_hlc(s);
+}
+
+/* ---- record rows ---- */
+
+static int bind_val(sqlite3_stmt *st, int col, const struct fs_val *v)
+{
+	switch (v->t) {
+	case FS_V_INT: return sqlite3_bind_int64(st, col, v->i);
+	case FS_V_REAL: return sqlite3_bind_double(st, col, v->r);
+	case FS_V_TEXT: return sqlite3_bind_text(st, col, v->s, -1, SQLITE_TRANSIENT);
+	}
+	return sqlite3_bind_null(st, col);
+}
+
+int fs_row_read(sqlite3_stmt *st, int c0, const struct fs_table *t, struct fs_rec *out)
+{
+	fs_rec_init(out, t);
+	const char *id = (const char *)sqlite3_column_text(st, c0);
+	if (!id || strlen(id) > FS_ID_LEN)
+		return fs_err(FIELDSYNC_EIO, "corrupt row in %s", t->name);
+	strcpy(out->id, id);
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < t->nfields; i++) {
+		int c = c0 + 1 + i;
+		struct fs_val *v = &out->f[i].v;
+		switch (sqlite3_column_type(st, c)) {
+		case SQLITE_INTEGER:
+			fs_val_set_int(v, sqlite3_column_int64(st, c));
+			break;
+		case SQLITE_FLOAT:
+			fs_val_set_real(v, sqlite3_column_double(st, c));
+			break;
+		case SQLITE_TEXT:
+		case SQLITE_BLOB:
+			rc = fs_val_set_text(v, (const char *)sqlite3_column_text(st, c),
+					     (size_t)sqlite3_column_bytes(st, c));
+			break;
+		}
+	}
+	int c = c0 + 1 + t->nfields;
+	const char *scope = (const char *)sqlite3_column_text(st, c);
+	if (scope)
+		snprintf(out->scope, sizeof out->scope, "%s", scope);
+	const char *vv = (const char *)sqlite3_column_text(st, c + 1);
+	const char *dots = (const char *)sqlite3_column_text(st, c + 2);
+	const char *sib = (const char *)sqlite3_column_text(st, c + 3);
+	out->hlc = sqlite3_column_int64(st, c + 4);
+	if (rc == 0)
+		rc = fs_vv_decode(vv ? vv : "", &out->vv);
+	if (rc == 0)
+		rc = fs_dots_decode(dots ? dots : "", out);
+	if (rc == 0 && sib)
+		rc = fs_sib_decode(sib, out);
+	if (rc)
+		fs_rec_release(out);
+	return rc;
+}
+
+int fs_store_get(struct fs_store *s, const struct fs_table *t, const char *id, struct fs_rec *out)
+{
+	sqlite3_stmt *st = s->get[t->idx];
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = fs_row_read(st, 0, t, out);
+	else if (rc == SQLITE_DONE)
+		rc = fs_err(FIELDSYNC_ENOTFOUND, "no %s with id %s", t->name, id);
+	else
+		rc = fs_sqlite_err(s->db, rc, "reading record");
+	sqlite3_reset(st);
+	return rc;
+}
+
+int fs_store_put(struct fs_store *s, const struct fs_rec *r)
+{
+	const struct fs_table *t = r->t;
+	sqlite3_stmt *st = s->put[t->idx];
+	char *vv = NULL, *dots = NULL, *sib = NULL;
+	int rc = fs_vv_encode(&r->vv, &vv);
+	if (rc == 0)
+		rc = fs_dots_encode(r, &dots);
+	if (rc == 0)
+		rc = fs_sib_encode(r, &sib);
+	if (rc == 0) {
+		int c = 1;
+		sqlite3_bind_text(st, c++, r->id, -1, SQLITE_STATIC);
+		for (int i = 0; i < t->nfields; i++)
+			bind_val(st, c++, &r->f[i].v);
+		if (r->scope[0])
+			sqlite3_bind_text(st, c++, r->scope, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, c++);
+		sqlite3_bind_text(st, c++, vv, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, c++, dots, -1, SQLITE_STATIC);
+		if (sib)
+			sqlite3_bind_text(st, c++, sib, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, c++);
+		sqlite3_bind_int64(st, c++, r->hlc);
+		int src = sqlite3_step(st);
+		if (src != SQLITE_DONE)
+			rc = fs_sqlite_err(s->db, src, "writing record");
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	free(vv);
+	free(dots);
+	free(sib);
+	return rc;
+}
+
+int fs_store_delete_row(struct fs_store *s, const struct fs_table *t, const char *id)
+{
+	sqlite3_stmt *st = s->del[t->idx];
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : fs_sqlite_err(s->db, rc, "deleting record");
+}
+
+/* ---- scope ---- */
+
+const char *fs_rec_customer(const struct fs_rec *r)
+{
+	if (r->t == &fs_tbl_customer)
+		return r->id;
+	int p = r->t->scope_field;
+	if (p >= 0 && (r->t->fields[p].flags & FS_F_PARENT) && r->f[p].v.t == FS_V_TEXT)
+		return r->f[p].v.s;
+	return NULL;
+}
+
+int fs_store_derive_scope(struct fs_store *s, struct fs_rec *r)
+{
+	int p = r->t->scope_field;
+	if (p < 0)
+		return 0;
+	if (r->t->fields[p].flags & FS_F_SCOPE) {
+		snprintf(r->scope, sizeof r->scope, "%s", r->f[p].v.t == FS_V_TEXT ? r->f[p].v.s : "");
+		return 0;
+	}
+	const char *cid = fs_rec_customer(r);
+	if (!cid)
+		return fs_err(FIELDSYNC_EINVAL, "%s has no customer", r->t->name);
+	struct fs_rec c;
+	int rc = fs_store_get(s, &fs_tbl_customer, cid, &c);
+	if (rc)
+		return rc;
+	memcpy(r->scope, c.scope, sizeof r->scope);
+	fs_rec_release(&c);
+	return 0;
+}
+
+/* ---- local writes ---- */
+
+static int check_refs(struct fs_store *s, const struct fs_rec *r, const struct fs_chg *c)
+{
+	for (int i = 0; i < r->t->nfields; i++) {
+		const struct fs_field *f = &r->t->fields[i];
+		if (f->type != FS_T_REF || !c->set[i] || c->v[i].t != FS_V_TEXT)
+			continue;
+		const struct fs_table *rt = fs_table_find(f->ref);
+		struct fs_rec ref;
+		int rc = fs_store_get(s, rt, c->v[i].s, &ref);
+		if (rc == FIELDSYNC_ENOTFOUND)
+			return fs_err(FIELDSYNC_ENOTFOUND, "%s: no %s with id %s", f->name, rt->name, c->v[i].s);
+		if (rc)
+			return rc;
+		int gone = fs_rec_deleted(&ref);
+		/* a contact met on a visit must belong to the visit's customer */
+		const char *mine = fs_rec_customer(r), *theirs = fs_rec_customer(&ref);
+		int other = rt != &fs_tbl_customer && mine && theirs && strcmp(mine, theirs) != 0;
+		fs_rec_release(&ref);
+		if (gone)
+			return fs_err(FIELDSYNC_ENOTFOUND, "%s: %s %s is deleted", f->name, rt->name, c->v[i].s);
+		if (other)
+			return fs_err(FIELDSYNC_EINVAL, "%s: %s %s belongs to another customer", f->name,
+				      rt->name, c->v[i].s);
+	}
+	return 0;
+}
+
+static int log_change(struct fs_store *s, const struct fs_rec *r)
+{
+	sqlite3_bind_text(s->log_add, 1, r->t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->log_add, 2, r->id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s->log_add);
+	sqlite3_reset(s->log_add);
+	return rc == SQLITE_DONE ? 0 : fs_sqlite_err(s->db, rc, "writing change log");
+}
+
+static int write_locked(struct fs_store *s, const struct fs_chg *c, const char *id, char id_out[33])
+{
+	const struct fs_table *t = c->t;
+	struct fs_rec r;
+	int rc, creating = !id || !*id;
+
+	if (creating) {
+		fs_rec_init(&r, t);
+		fs_random_id(r.id);
+		for (int i = 0; i < t->nfields; i++)
+			if ((t->fields[i].flags & FS_F_REQUIRED) && (!c->set[i] || c->v[i].t == FS_V_NULL)) {
+				fs_rec_release(&r);
+				return fs_err(FIELDSYNC_EINVAL, "%s: required for a new %s",
+					      t->fields[i].name, t->name);
+			}
+	} else {
+		rc = fs_store_get(s, t, id, &r);
+		if (rc)
+			return rc;
+		if (fs_rec_deleted(&r) && !(t->deleted_field >= 0 && c->set[t->deleted_field])) {
+			fs_rec_release(&r);
+			return fs_err(FIELDSYNC_ENOTFOUND, "%s %s is deleted", t->name, id);
+		}
+		for (int i = 0; i < t->nfields; i++) {
+			const struct fs_field *f = &t->fields[i];
+			if ((f->flags & FS_F_IMMUTABLE) && c->set[i] && !fs_val_eq(&c->v[i], &r.f[i].v)) {
+				fs_rec_release(&r);
+				return fs_err(FIELDSYNC_EINVAL, "%s: cannot be changed once set", f->name);
+			}
+			if ((f->flags & FS_F_REQUIRED) && c->set[i] && c->v[i].t == FS_V_NULL) {
+				fs_rec_release(&r);
+				return fs_err(FIELDSYNC_EINVAL, "%s: cannot be cleared", f->name);
+			}
+		}
+	}
+	rc = check_refs(s, &r, c);
+	int64_t hlc = 0;
+	if (rc == 0)
+		rc = fs_store_next_hlc(s, &hlc);
+	int n = rc ? 0 : fs_rec_write(&r, c, &s->self, hlc);
+	if (n < 0)
+		rc = n;
+	if (rc == 0 && (n > 0 || creating)) {
+		rc = fs_store_derive_scope(s, &r);
+		if (rc == 0)
+			rc = fs_store_put(s, &r);
+		if (rc == 0)
+			rc = log_change(s, &r);
+	}
+	if (rc == 0 && id_out)
+		memcpy(id_out, r.id, 33);
+	fs_rec_release(&r);
+	return rc;
+}
+
+int fs_store_write(struct fs_store *s, const struct fs_chg *c, const char *id, char id_out[33])
+{
+	int rc = fs_store_begin(s);
+	if (rc)
+		return rc;
+	rc = write_locked(s, c, id, id_out);
+	if (rc) {
+		fs_store_rollback(s);
+		return rc;
+	}
+	return fs_store_commit(s);
+}
+
+/* ---- conflict records ---- */
+
+struct clash_ctx {
+	struct fs_store *s;
+	int rc;
+};
+
+static int note_clash(void *vctx, const struct fs_rec *r, int field, const struct fs_sib *loser)
+{
+	struct clash_ctx *x = vctx;
+	struct fs_store *s = x->s;
+	const char *fname = r->t->fields[field].name;
+	char cid[33], lose[80], win[80];
+	fs_conflict_id(r->t->name, r->id, fname, &loser->dot, cid);
+	struct fs_rec have;
+	int rc = fs_store_get(s, &fs_tbl_conflict, cid, &have);
+	if (rc == 0) {
+		fs_rec_release(&have);
+		return 0;
+	}
+	if (rc != FIELDSYNC_ENOTFOUND)
+		return rc;
+	const char *cust = fs_rec_customer(r);
+	if (!cust)
+		return 0;
+	fs_dot_fmt(&loser->dot, lose);
+	fs_dot_fmt(&r->f[field].dot, win);
+	struct fs_chg c;
+	const struct fs_table *t = &fs_tbl_conflict;
+	struct fs_val v = { 0 };
+	fs_chg_init(&c, t);
+	char *canon = fs_val_canon(&loser->v);
+	const char *vals[][2] = { { "tbl", r->t->name }, { "rec_id", r->id }, { "customer_id", cust },
+		{ "field", fname }, { "lose_dot", lose }, { "win_dot", win }, { "value", canon } };
+	rc = 0;
+	for (size_t k = 0; rc == 0 && k < sizeof vals / sizeof vals[0]; k++) {
+		if (!vals[k][1])
+			continue;
+		rc = fs_val_set_text(&v, vals[k][1], strlen(vals[k][1]));
+		if (rc == 0)
+			rc = fs_chg_set(&c, fs_field_find(t, vals[k][0]), &v);
+	}
+	free(canon);
+	fs_val_release(&v);
+	/* written as a record with the derived id, through the ordinary write path */
+	struct fs_rec nr;
+	fs_rec_init(&nr, t);
+	memcpy(nr.id, cid, 33);
+	int64_t hlc = 0;
+	if (rc == 0)
+		rc = fs_store_next_hlc(s, &hlc);
+	if (rc == 0 && (rc = fs_rec_write(&nr, &c, &s->self, hlc)) > 0)
+		rc = 0;
+	if (rc == 0) {
+		memcpy(nr.scope, r->scope, sizeof nr.scope);
+		rc = fs_store_put(s, &nr);
+	}
+	if (rc == 0)
+		rc = log_change(s, &nr);
+	fs_rec_release(&nr);
+	fs_chg_release(&c);
+	return rc;
+}
+
+int fs_store_note_clashes(struct fs_store *s, const struct fs_rec *r)
+{
+	struct clash_ctx x = { s, 0 };
+	return fs_rec_clashes(r, note_clash, &x);
+}
+
+/* ---- remote versions ---- */
+
+int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *scope, int *changed)
+{
+	struct fs_rec local, merged;
+	int rc = fs_store_get(s, remote->t, remote->id, &local);
+	*changed = 0;
+	if (rc == FIELDSYNC_ENOTFOUND) {
+		if (fs_rec_copy(&merged, remote) != 0)
+			return FIELDSYNC_ENOMEM;
+	} else if (rc) {
+		return rc;
+	} else {
+		rc = fs_merge(&local, remote, &merged);
+		if (rc == 0 && fs_rec_same(&local, &merged) &&
+		    (!scope || strcmp(scope, local.scope) == 0)) {
+			fs_rec_release(&local);
+			fs_rec_release(&merged);
+			return fs_store_observe_hlc(s, remote->hlc);
+		}
+		fs_rec_release(&local);
+		if (rc)
+			return rc;
+	}
+	if (scope)
+		snprintf(merged.scope, sizeof merged.scope, "%s", scope);
+	else
+		rc = fs_store_derive_scope(s, &merged);
+	if (rc == 0 || rc == FIELDSYNC_ENOTFOUND)
+		rc = fs_store_put(s, &merged);
+	if (rc == 0)
+		rc = fs_store_observe_hlc(s, merged.hlc);
+	if (rc == 0)
+		*changed = 1;
+	fs_rec_release(&merged);
+	return rc;
+}
+
+/* ---- evictions ---- */
+
+static int exec_bind2(struct fs_store *s, const char *sql, const char *a, const char *b, int *count)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlite_err(s->db, rc, "preparing statement");
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (count && rc == SQLITE_ROW)
+		*count = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fs_sqlite_err(s->db, rc, "evicting");
+}
+
+int fs_store_evict(struct fs_store *s, const struct fs_table *t, const char *id, const char *scope)
+{
+	struct fs_rec r;
+	int rc = fs_store_get(s, t, id, &r);
+	if (rc == FIELDSYNC_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	int mine = strcmp(r.scope, scope) == 0;
+	fs_rec_release(&r);
+	if (!mine)	/* it came back under another scope already */
+		return 0;
+	rc = fs_store_delete_row(s, t, id);
+	if (rc == 0 && t == &fs_tbl_customer) {
+		for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+			const struct fs_table *ct = fs_tables[i];
+			int p = ct->scope_field;
+			if (p < 0 || !(ct->fields[p].flags & FS_F_PARENT))
+				continue;
+			char sql[256];
+			snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?1 AND scope = ?2", ct->name,
+				 ct->fields[p].name);
+			rc = exec_bind2(s, sql, id, scope, NULL);
+		}
+	}
+	return rc;
+}
+
+int fs_store_evict_scope(struct fs_store *s, const char *scope)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "DELETE FROM %s WHERE scope = ?1", fs_tables[i]->name);
+		rc = exec_bind2(s, sql, scope, NULL, NULL);
+	}
+	return rc;
+}
+
+int fs_store_pending_under(struct fs_store *s, const struct fs_table *t, const char *id,
+			   const char *scope, int *count)
+{
+	*count = 0;
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		const struct fs_table *ct = fs_tables[i];
+		char sql[512];
+		int n = 0;
+		if (!t) {
+			snprintf(sql, sizeof sql, "SELECT count(*) FROM changelog l JOIN %s r ON r.id = l.id"
+				 " WHERE l.tbl = '%s' AND r.scope = ?1", ct->name, ct->name);
+			rc = exec_bind2(s, sql, scope, NULL, &n);
+		} else if (ct == t) {
+			snprintf(sql, sizeof sql, "SELECT count(*) FROM changelog WHERE tbl = '%s' AND id = ?1",
+				 ct->name);
+			rc = exec_bind2(s, sql, id, NULL, &n);
+		} else if (t == &fs_tbl_customer && ct->scope_field >= 0 &&
+			   (ct->fields[ct->scope_field].flags & FS_F_PARENT)) {
+			snprintf(sql, sizeof sql, "SELECT count(*) FROM changelog l JOIN %s r ON r.id = l.id"
+				 " WHERE l.tbl = '%s' AND r.%s = ?1 AND r.scope = ?2", ct->name, ct->name,
+				 ct->fields[ct->scope_field].name);
+			rc = exec_bind2(s, sql, id, scope, &n);
+		}
+		*count += n;
+	}
+	return rc;
+}

@@ -1,0 +1,104 @@
+/*
+ * store.h - the local SQLite replica (see docs/store.md).
+ *
+ * One store = one SQLite file in WAL mode with synchronous=FULL, foreign keys
+ * on and a busy timeout. Every write path runs inside fs_store_begin() /
+ * fs_store_commit(); transactions nest (only the outermost one talks to
+ * SQLite) and any failure inside means the caller must fs_store_rollback().
+ *
+ * Local writes go through fs_store_write(): it loads the record, applies the
+ * change as this replica (vv[self] += 1, dots stamped with a fresh HLC),
+ * stores it, and appends to the change log that orders the next push - all in
+ * one transaction. Remote versions arrive through fs_store_apply(), which
+ * merges (merge.c) and never touches the change log of records it did not
+ * change.
+ *
+ * Thread-safety: a store handle is used by one thread at a time; several
+ * processes may open the same file (SQLite locking serialises writers).
+ */
+#ifndef FS_STORE_H
+#define FS_STORE_H
+
+#include <sqlite3.h>
+#include "record.h"
+#include "util.h"
+
+#define FS_SCHEMA_VERSION 1
+
+#define FS_OPEN_CREATE   0x01	/* create the file (0600, dir 0700) if missing */
+#define FS_OPEN_READONLY 0x02
+
+struct fs_store {
+	sqlite3 *db;
+	char *path;
+	struct fs_rid self;
+	char self_hex[33];
+	int64_t hlc;		/* last HLC this replica issued or saw */
+	int depth;		/* transaction nesting */
+	int doomed;		/* an inner failure: outermost commit rolls back */
+	sqlite3_stmt *get[16], *put[16], *del[16];
+	sqlite3_stmt *log_add, *meta_get, *meta_set;
+	unsigned char key[32];	/* sealing key for sensitive fields */
+	int has_key;
+};
+
+int fs_store_open(const char *path, unsigned flags, struct fs_store **out);
+void fs_store_close(struct fs_store *s);
+/* Bring a store (or a fresh file) to `version` (tests use it to build old stores). */
+int fs_store_migrate(sqlite3 *db, int version);
+int fs_store_version(sqlite3 *db, int *version);
+
+int fs_store_begin(struct fs_store *s);
+int fs_store_commit(struct fs_store *s);
+void fs_store_rollback(struct fs_store *s);
+
+/* Record access. fs_store_get initialises `out`; ENOTFOUND if absent. */
+int fs_store_get(struct fs_store *s, const struct fs_table *t, const char *id, struct fs_rec *out);
+int fs_store_put(struct fs_store *s, const struct fs_rec *r);
+int fs_store_delete_row(struct fs_store *s, const struct fs_table *t, const char *id);
+
+/* Local write: create (id == NULL or *id == 0: a new id is written to id_out)
+ * or update. Validates required/immutable fields and references. Returns
+ * 0 or a negative code; nothing is written on error. */
+int fs_store_write(struct fs_store *s, const struct fs_chg *c, const char *id, char id_out[33]);
+
+/* Merge a remote version in. *changed tells whether the local row changed.
+ * `scope` is the authoritative scope sent by HQ (NULL: derive locally). */
+int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *scope, int *changed);
+/* Create the conflict records for the open clashes of `r` that are missing. */
+int fs_store_note_clashes(struct fs_store *s, const struct fs_rec *r);
+
+/* The record `r` belongs to for scoping: its own id for a customer. */
+const char *fs_rec_customer(const struct fs_rec *r);
+/* Derive r->scope from the local store. */
+int fs_store_derive_scope(struct fs_store *s, struct fs_rec *r);
+
+/* Evictions: remove a record (a customer takes its dependants with it) if
+ * its local scope is still `scope`; remove everything of a scope. */
+int fs_store_evict(struct fs_store *s, const struct fs_table *t, const char *id, const char *scope);
+int fs_store_evict_scope(struct fs_store *s, const char *scope);
+/* Number of unpushed changes touching what an eviction would remove. */
+int fs_store_pending_under(struct fs_store *s, const struct fs_table *t, const char *id,
+			   const char *scope, int *count);
+
+/* HLC: next timestamp for a local write (inside a write transaction), and
+ * remembering a timestamp seen on a remote record. */
+int fs_store_next_hlc(struct fs_store *s, int64_t *hlc);
+int fs_store_observe_hlc(struct fs_store *s, int64_t hlc);
+
+/* Small key/value settings of the store (meta table). *out is malloc'd or NULL. */
+int fs_meta_get(struct fs_store *s, const char *key, char **out);
+int fs_meta_set(struct fs_store *s, const char *key, const char *value);
+
+/* Map an SQLite failure to FIELDSYNC_EIO/EBUSY with its message. */
+int fs_sqlite_err(sqlite3 *db, int rc, const char *what);
+/* Columns of a record row in SELECT order: id, fields..., scope, vv, dots, sib, hlc. */
+int fs_row_read(sqlite3_stmt *st, int col0, const struct fs_table *t, struct fs_rec *out);
+/* The SQL column list of a table ("id, name, ..., hlc") into b. */
+int fs_sql_columns(const struct fs_table *t, struct fs_buf *b);
+/* CREATE TABLE / CREATE INDEX statements for a record table as of `version`,
+ * with `extra` column definitions appended (HQ adds its own). */
+int fs_sql_table_ddl(const struct fs_table *t, int version, const char *extra, struct fs_buf *b);
+const char *fs_sql_type(enum fs_type t);
+
+#endif
