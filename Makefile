@@ -54,6 +54,7 @@ DAEMON = $(if $(wildcard sync/hq/main.c),$(BUILD)/fieldsyncd)
 TOOLS  = $(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 UNITS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
+.SECONDARY:
 .PHONY: all check demo bench bench-route clean deps unit e2e soak fuzz check-pg
 all: $(LIBA) $(LIBSO) $(AGENT) $(DAEMON) $(TOOLS) $(UNITS)
 
