@@ -31,6 +31,11 @@ int cmd_contact(struct cli *c, int argc, char **argv);
 int cmd_plan(struct cli *c, int argc, char **argv);
 int cmd_visit(struct cli *c, int argc, char **argv);
 int cmd_today(struct cli *c, int argc, char **argv);
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_sync(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_conflicts(struct cli *c, int argc, char **argv);
+int cmd_quarantine(struct cli *c, int argc, char **argv);
 
 /* Open the store (creating it when `create`); prints the error itself. */
 int cli_open(struct cli *c, int create);

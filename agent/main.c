@@ -14,6 +14,11 @@ static const struct {
 	{ "plan", cmd_plan, "plan a visit" },
 	{ "visit", cmd_visit, "log, list, show, miss and cancel visits" },
 	{ "today", cmd_today, "the day's visits in route order" },
+	{ "init", cmd_init, "enrol this store with HQ" },
+	{ "sync", cmd_sync, "push local changes to HQ and pull theirs" },
+	{ "status", cmd_status, "server, last sync, pending changes, conflicts" },
+	{ "conflicts", cmd_conflicts, "list and resolve conflicting edits" },
+	{ "quarantine", cmd_quarantine, "records HQ refused, with the reason" },
 };
 
 static void usage(FILE *fp)

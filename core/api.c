@@ -193,109 +193,35 @@ FIELDSYNC_API int fieldsync_delete(fieldsync_store *s, const char *table, const 
 	return rc;
 }
 
+struct fs_exec fs_store_execer(struct fs_store *s)
+{
+	struct fs_exec x = { fs_store_exec, s };
+	return x;
+}
+
 FIELDSYNC_API int fieldsync_lookup(fieldsync_store *s, const char *table, const char *key, char id_out[33])
 {
 	const struct fs_table *t = table_or_err(table);
 	if (!t)
 		return FIELDSYNC_EINVAL;
-	if (!key || !*key)
-		return fs_err(FIELDSYNC_EINVAL, "empty %s id", t->name);
-	size_t n = strlen(key);
-	int hex = n >= 4 && n <= FS_ID_LEN;
-	for (size_t i = 0; hex && i < n; i++)
-		hex = (key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f');
-	char sql[256];
-	sqlite3_stmt *st;
-	int found = 0, rc;
-	for (int pass = 0; pass < 2 && !found; pass++) {
-		if (pass == 0 && !hex)
-			continue;
-		if (pass == 1 && t != &fs_tbl_customer)
-			break;
-		if (pass == 0)
-			snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE id >= ?1 AND id < ?1 || 'g'"
-				 " AND deleted IS NOT 1 LIMIT 2", t->name);
-		else
-			snprintf(sql, sizeof sql, "SELECT id FROM customer WHERE code = ?1"
-				 " AND deleted IS NOT 1 LIMIT 2");
-		rc = sqlite3_prepare_v2(s->st->db, sql, -1, &st, NULL);
-		if (rc != SQLITE_OK)
-			return fs_sqlite_err(s->st->db, rc, "lookup");
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (found++ == 0)
-				snprintf(id_out, 33, "%s", (const char *)sqlite3_column_text(st, 0));
-		}
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE)
-			return fs_sqlite_err(s->st->db, rc, "lookup");
-	}
-	if (found == 0)
-		return fs_err(FIELDSYNC_ENOTFOUND, "no %s '%.64s'", t->name, key);
-	if (found > 1)
-		return fs_err(FIELDSYNC_EINVAL, "%s id '%.64s' is ambiguous; give more characters",
-			      t->name, key);
-	return 0;
+	struct fs_exec x = fs_store_execer(s->st);
+	return fs_query_lookup(&x, t, key, id_out);
 }
 
 /* ---- queries ---- */
 
-int fs_query_rows(struct fs_store *s, const char *sql, const char *const *args, int nargs,
-		  const struct fs_table *t, struct fieldsync_rows **out)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return fs_sqlite_err(s->db, rc, "query");
-	for (int i = 0; i < nargs; i++)
-		sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
-	int ncol = sqlite3_column_count(st);
-	int *types = calloc((size_t)ncol + 1, sizeof *types);
-	if (!types) {
-		sqlite3_finalize(st);
-		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
-	}
-	for (int c = 0; c < ncol; c++) {
-		const char *name = sqlite3_column_name(st, c);
-		types[c] = fs_rows_guess_type(t, name);
-		if (!strcmp(name, "outstanding") || !strcmp(name, "amount_total"))
-			types[c] = FS_T_MONEY;
-		else if (!strcmp(name, "updated_at"))
-			types[c] = FS_T_DATETIME;
-		else if (!strcmp(name, "customer"))
-			types[c] = FS_T_TEXT;
-	}
-	rc = fs_rows_from_stmt(st, types, out);
-	free(types);
-	sqlite3_finalize(st);
-	return rc;
-}
-
 FIELDSYNC_API int fieldsync_get(fieldsync_store *s, const char *table, const char *id, fieldsync_rows **out)
 {
 	const struct fs_table *t = table_or_err(table);
+	struct fs_rec r;
 	*out = NULL;
 	if (!t)
 		return FIELDSYNC_EINVAL;
-	struct fs_buf b;
-	fs_buf_init(&b, 0);
-	int rc = fs_buf_adds(&b, "SELECT id");
-	for (int i = 0; rc == 0 && i < t->nfields; i++)
-		rc = fs_buf_printf(&b, ", %s", t->fields[i].name);
-	if (rc == 0)
-		rc = fs_buf_printf(&b, ", scope AS territory_scope, vv,"
-				   " strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', hlc / 1024 / 1000, 'unixepoch') AS updated_at,"
-				   " (SELECT count(*) FROM conflict k WHERE k.rec_id = t.id"
-				   " AND k.deleted IS NOT 1) AS conflicts"
-				   " FROM %s t WHERE id = ?1", t->name);
-	if (rc == 0)
-		rc = fs_query_rows(s->st, b.p, &id, 1, t, out);
-	fs_buf_release(&b);
-	if (rc == 0 && (*out)->nrow == 0) {
-		fs_rows_free(*out);
-		*out = NULL;
-		rc = fs_err(FIELDSYNC_ENOTFOUND, "no %s with id %s", t->name, id);
-	}
+	int rc = fs_store_get(s->st, t, id, &r);
+	if (rc)
+		return rc;
+	rc = fs_rows_from_rec(&r, out);
+	fs_rec_release(&r);
 	return rc;
 }
 
@@ -306,87 +232,8 @@ FIELDSYNC_API int fieldsync_list(fieldsync_store *s, const char *table, const ch
 	*out = NULL;
 	if (!t)
 		return FIELDSYNC_EINVAL;
-	struct fs_buf b;
-	const char *args[FS_MAX_FIELDS + 2];
-	char *owned[FS_MAX_FIELDS + 2];
-	int nargs = 0, rc;
-	fs_buf_init(&b, 0);
-	rc = fs_buf_adds(&b, "SELECT t.id");
-	for (int i = 0; rc == 0 && i < t->nfields; i++)
-		if (i != t->deleted_field)
-			rc = fs_buf_printf(&b, ", t.%s", t->fields[i].name);
-	int parent = t->scope_field >= 0 && (t->fields[t->scope_field].flags & FS_F_PARENT);
-	if (rc == 0 && parent)
-		rc = fs_buf_printf(&b, ", (SELECT name FROM customer c WHERE c.id = t.%s) AS customer",
-				   t->fields[t->scope_field].name);
-	if (rc == 0)
-		rc = fs_buf_printf(&b, " FROM %s t WHERE t.deleted IS NOT 1", t->name);
-	for (int k = 0; rc == 0 && filters && filters[k]; k++) {
-		const char *eq = strchr(filters[k], '=');
-		char name[64];
-		if (!eq || (size_t)(eq - filters[k]) >= sizeof name) {
-			rc = fs_err(FIELDSYNC_EINVAL, "filter '%s' is not field=value", filters[k]);
-			break;
-		}
-		memcpy(name, filters[k], (size_t)(eq - filters[k]));
-		name[eq - filters[k]] = '\0';
-		int fi = fs_field_find(t, name);
-		if (fi < 0 || nargs >= FS_MAX_FIELDS) {
-			rc = fs_err(FIELDSYNC_EINVAL, "unknown field '%s' for %s", name, t->name);
-			break;
-		}
-		struct fs_val v = { 0 };
-		rc = fs_field_parse(&t->fields[fi], eq + 1, FS_PARSE_USER, &v);
-		if (rc)
-			break;
-		owned[nargs] = fs_val_canon(&v);
-		fs_val_release(&v);
-		args[nargs] = owned[nargs];
-		nargs++;
-		rc = fs_buf_printf(&b, " AND t.%s = ?%d", t->fields[fi].name, nargs);
-	}
-	if (rc == 0 && search && *search) {
-		owned[nargs] = NULL;
-		struct fs_buf pat;
-		fs_buf_init(&pat, 4096);
-		rc = fs_buf_addc(&pat, '%');
-		for (const char *p = search; rc == 0 && *p; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				rc = fs_buf_addc(&pat, '\\');
-			if (rc == 0)
-				rc = fs_buf_addc(&pat, *p);
-		}
-		if (rc == 0)
-			rc = fs_buf_addc(&pat, '%');
-		if (rc == 0) {
-			owned[nargs] = fs_buf_detach(&pat);
-			args[nargs] = owned[nargs];
-			nargs++;
-			rc = fs_buf_adds(&b, " AND (0");
-			for (int i = 0; rc == 0 && i < t->nfields; i++)
-				if (t->fields[i].type == FS_T_TEXT && !(t->fields[i].flags & FS_F_SENSITIVE))
-					rc = fs_buf_printf(&b, " OR t.%s LIKE ?%d ESCAPE '\\'",
-							   t->fields[i].name, nargs);
-			if (rc == 0)
-				rc = fs_buf_adds(&b, ")");
-		}
-		fs_buf_release(&pat);
-	}
-	if (rc == 0) {
-		if (t == &fs_tbl_customer)
-			rc = fs_buf_adds(&b, " ORDER BY t.territory, t.route_seq IS NULL, t.route_seq, t.name");
-		else if (t == &fs_tbl_visit)
-			rc = fs_buf_adds(&b, " ORDER BY t.planned_date, t.route_seq IS NULL, t.route_seq,"
-					 " t.planned_time, t.check_in");
-		else
-			rc = fs_buf_adds(&b, " ORDER BY t.rowid");
-	}
-	if (rc == 0)
-		rc = fs_query_rows(s->st, b.p, args, nargs, t, out);
-	for (int k = 0; k < nargs; k++)
-		free(owned[k]);
-	fs_buf_release(&b);
-	return rc;
+	struct fs_exec x = fs_store_execer(s->st);
+	return fs_query_list(&x, t, filters, search, out);
 }
 
 FIELDSYNC_API int fieldsync_today(fieldsync_store *s, const char *date, fieldsync_rows **out)
@@ -401,18 +248,25 @@ FIELDSYNC_API int fieldsync_today(fieldsync_store *s, const char *date, fieldsyn
 		return fs_err(FIELDSYNC_EINVAL, "date: '%.40s' is not a date YYYY-MM-DD", date);
 	}
 	static const char sql[] =
-		"SELECT v.route_seq AS route_seq, v.planned_time AS planned_time, v.status AS status,"
-		" c.name AS customer, c.address AS address, c.city AS city, v.purpose AS purpose,"
+		"SELECT v.route_seq, v.planned_time, v.status, c.name, c.address, c.city, v.purpose,"
 		" (SELECT p.outcome FROM visit p WHERE p.customer_id = v.customer_id AND p.status = 'done'"
 		"   AND p.deleted IS NOT 1 AND p.id <> v.id AND p.planned_date <= v.planned_date"
-		"   ORDER BY p.planned_date DESC, p.check_out DESC LIMIT 1) AS last_outcome,"
+		"   ORDER BY p.planned_date DESC, p.check_out DESC LIMIT 1),"
 		" (SELECT coalesce(sum(coalesce(receivable, 0) - coalesce(received, 0)), 0) FROM payment m"
-		"   WHERE m.customer_id = v.customer_id AND m.deleted IS NOT 1) AS outstanding,"
-		" v.id AS visit_id, c.id AS customer_id, c.lat AS lat, c.lon AS lon"
+		"   WHERE m.customer_id = v.customer_id AND m.deleted IS NOT 1),"
+		" v.id, c.id, c.lat, c.lon"
 		" FROM visit v JOIN customer c ON c.id = v.customer_id"
-		" WHERE v.planned_date = ?1 AND v.deleted IS NOT 1 AND v.status <> 'cancelled'"
+		" WHERE v.planned_date = $1 AND v.deleted IS NOT 1 AND v.status <> 'cancelled'"
 		" ORDER BY v.route_seq IS NULL, v.route_seq, v.planned_time IS NULL, v.planned_time, c.name";
-	return fs_query_rows(s->st, sql, &date, 1, &fs_tbl_visit, out);
+	static const char *const names[] = { "route_seq", "planned_time", "status", "customer", "address",
+		"city", "purpose", "last_outcome", "outstanding", "visit_id", "customer_id", "lat", "lon", NULL };
+	static const int types[] = { FS_T_INT, FS_T_TIME, FS_T_ENUM, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT,
+		FS_T_TEXT, FS_T_TEXT, FS_T_MONEY, FS_T_REF, FS_T_REF, FS_T_LAT, FS_T_LON };
+	struct fs_val p = { 0 };
+	p.t = FS_V_TEXT;
+	p.s = (char *)date;
+	struct fs_exec x = fs_store_execer(s->st);
+	return fs_exec_rows(&x, sql, 1, &p, names, types, out);
 }
 
 FIELDSYNC_API int fieldsync_fields(const char *table, fieldsync_rows **out)
@@ -488,4 +342,113 @@ FIELDSYNC_API void fieldsync_money_format(int64_t minor, char *buf, size_t n)
 FIELDSYNC_API void fieldsync_local_date(char buf[11])
 {
 	fs_today_local(buf);
+}
+
+/* ---- conflicts ---- */
+
+static int store_get(void *ctx, const struct fs_table *t, const char *id, struct fs_rec *out)
+{
+	return fs_store_get(ctx, t, id, out);
+}
+
+FIELDSYNC_API int fieldsync_conflicts(fieldsync_store *s, int all, fieldsync_rows **out)
+{
+	struct fs_exec x = fs_store_execer(s->st);
+	return fs_query_conflicts(&x, store_get, s->st, all, out);
+}
+
+/* Was this dot written by this store (under its current or an earlier id)? */
+static int dot_is_mine(struct fs_store *s, const struct fs_dot *d)
+{
+	char hex[33], *prev = NULL;
+	fs_rid_fmt(&d->rid, hex);
+	if (!strcmp(hex, s->self_hex))
+		return 1;
+	int mine = fs_meta_get(s, "replica_ids_before", &prev) == 0 && prev && strstr(prev, hex);
+	free(prev);
+	return mine;
+}
+
+static int resolve_locked(struct fs_store *s, const char *cid, const char *keep)
+{
+	const struct fs_table *ct = &fs_tbl_conflict;
+	struct fs_rec k, r;
+	int rc = fs_store_get(s, ct, cid, &k);
+	if (rc)
+		return rc;
+#define KF(n) (k.f[fs_field_find(ct, n)].v)
+	const struct fs_table *t = KF("tbl").t == FS_V_TEXT ? fs_table_find(KF("tbl").s) : NULL;
+	struct fs_dot lose;
+	if (!t || KF("rec_id").t != FS_V_TEXT || KF("field").t != FS_V_TEXT || KF("lose_dot").t != FS_V_TEXT ||
+	    fs_dot_parse(KF("lose_dot").s, &lose)) {
+		fs_rec_release(&k);
+		return fs_err(FIELDSYNC_EIO, "conflict %s is malformed", cid);
+	}
+	if ((rc = fs_store_get(s, t, KF("rec_id").s, &r))) {
+		fs_rec_release(&k);
+		return rc == FIELDSYNC_ENOTFOUND ? fs_err(rc, "the conflicting record is not on this device") : rc;
+	}
+	int fi = fs_field_find(t, KF("field").s), keep_loser = -1;
+	if (fi < 0 || !fs_conflict_open(&k, &r)) {
+		rc = fs_err(FIELDSYNC_ESTATE, "conflict %.8s is already resolved", cid);
+	} else if (!strcmp(keep, "winner") || !strcmp(keep, "loser")) {
+		keep_loser = !strcmp(keep, "loser");
+	} else if (!strcmp(keep, "mine") || !strcmp(keep, "theirs")) {
+		int loser_mine = dot_is_mine(s, &lose), winner_mine = dot_is_mine(s, &r.f[fi].dot);
+		if (loser_mine == winner_mine)
+			rc = fs_err(FIELDSYNC_EINVAL, "%s values were written on this device; use --keep winner or loser",
+				    loser_mine ? "both" : "neither of the");
+		else
+			keep_loser = !strcmp(keep, "mine") ? loser_mine : winner_mine;
+	} else {
+		rc = fs_err(FIELDSYNC_EINVAL, "--keep: '%.20s' is not mine, theirs, winner or loser", keep);
+	}
+	struct fs_chg c;
+	struct fs_val v = { 0 };
+	fs_chg_init(&c, t);
+	if (rc == 0 && keep_loser && KF("value").t == FS_V_TEXT)
+		rc = fs_field_parse(&t->fields[fi], KF("value").s, 0, &v);
+	else if (rc == 0 && !keep_loser)
+		rc = fs_val_copy(&v, &r.f[fi].v);
+	if (rc == 0)
+		rc = fs_chg_set(&c, fi, &v);
+	/* the new write covers every sibling of the field: the clash closes everywhere it syncs */
+	if (rc == 0)
+		rc = fs_store_write(s, &c, r.id, NULL);
+	fs_chg_release(&c);
+	fs_chg_init(&c, ct);
+	char note[160];
+	snprintf(note, sizeof note, "kept %s (%s) on %.8s", keep_loser ? "loser" : "winner", keep, s->self_hex);
+	if (rc == 0)
+		rc = fs_val_set_text(&v, note, strlen(note));
+	if (rc == 0)
+		rc = fs_chg_set(&c, fs_field_find(ct, "resolution"), &v);
+	if (rc == 0)
+		rc = fs_field_parse(&ct->fields[fs_field_find(ct, "resolved_at")], "now", FS_PARSE_USER, &v);
+	if (rc == 0)
+		rc = fs_chg_set(&c, fs_field_find(ct, "resolved_at"), &v);
+	if (rc == 0)
+		rc = fs_store_write(s, &c, cid, NULL);
+#undef KF
+	fs_val_release(&v);
+	fs_chg_release(&c);
+	fs_rec_release(&r);
+	fs_rec_release(&k);
+	return rc;
+}
+
+FIELDSYNC_API int fieldsync_resolve(fieldsync_store *s, const char *conflict_id, const char *keep)
+{
+	char cid[33];
+	int rc = fieldsync_lookup(s, "conflict", conflict_id, cid);
+	if (rc)
+		return rc;
+	if ((rc = fs_store_begin(s->st)))
+		return rc;
+	rc = resolve_locked(s->st, cid, keep ? keep : "");
+	if (rc) {
+		fs_store_rollback(s->st);
+		return rc;
+	}
+	return fs_store_commit(s->st);
 }

@@ -7,6 +7,7 @@
 #include "fieldsync.h"
 #include "record.h"
 #include "rows.h"
+#include "query.h"
 #include "store.h"
 
 struct fieldsync_store {
@@ -17,8 +18,7 @@ struct fieldsync_rec {
 	struct fs_chg c;
 };
 
-/* Map a public handle's result to a rows table from SQL with bound text args. */
-int fs_query_rows(struct fs_store *s, const char *sql, const char *const *args, int nargs,
-		  const struct fs_table *t, struct fieldsync_rows **out);
+/* The store as an fs_exec for the shared queries (query.h). */
+struct fs_exec fs_store_execer(struct fs_store *s);
 
 #endif

@@ -552,6 +552,27 @@ int fs_chg_count(const struct fs_chg *c)
 	return n;
 }
 
+int fs_chg_validate(const struct fs_chg *c, const struct fs_rec *existing)
+{
+	const struct fs_table *t = c->t;
+	for (int i = 0; i < t->nfields; i++) {
+		const struct fs_field *f = &t->fields[i];
+		int null = !c->set[i] || c->v[i].t == FS_V_NULL;
+		if (!existing) {
+			if ((f->flags & FS_F_REQUIRED) && null)
+				return fs_err(FIELDSYNC_EINVAL, "%s: required for a new %s", f->name, t->name);
+			continue;
+		}
+		if (!c->set[i])
+			continue;
+		if ((f->flags & FS_F_IMMUTABLE) && !fs_val_eq(&c->v[i], &existing->f[i].v))
+			return fs_err(FIELDSYNC_EINVAL, "%s: cannot be changed once set", f->name);
+		if ((f->flags & FS_F_REQUIRED) && null)
+			return fs_err(FIELDSYNC_EINVAL, "%s: cannot be cleared", f->name);
+	}
+	return 0;
+}
+
 int fs_rec_write(struct fs_rec *r, const struct fs_chg *c, const struct fs_rid *self, int64_t hlc)
 {
 	int changed[FS_MAX_FIELDS], n = 0;
@@ -601,6 +622,41 @@ int fs_rec_clashes(const struct fs_rec *r, fs_clash_fn fn, void *ctx)
 		}
 	}
 	return 0;
+}
+
+int fs_conflict_build(const struct fs_rec *r, int field, const struct fs_sib *loser,
+		      struct fs_chg *c, char id[33])
+{
+	const struct fs_table *t = &fs_tbl_conflict;
+	const char *fname = r->t->fields[field].name;
+	char lose[80], win[80];
+	const char *cust = r->t == &fs_tbl_customer ? r->id : NULL;
+	int p = r->t->scope_field;
+	if (!cust && p >= 0 && (r->t->fields[p].flags & FS_F_PARENT) && r->f[p].v.t == FS_V_TEXT)
+		cust = r->f[p].v.s;
+	fs_chg_init(c, t);
+	if (!cust)
+		return fs_err(FIELDSYNC_EINVAL, "%s %s belongs to no customer", r->t->name, r->id);
+	fs_conflict_id(r->t->name, r->id, fname, &loser->dot, id);
+	fs_dot_fmt(&loser->dot, lose);
+	fs_dot_fmt(&r->f[field].dot, win);
+	char *canon = fs_val_canon(&loser->v);
+	const char *vals[][2] = { { "tbl", r->t->name }, { "rec_id", r->id }, { "customer_id", cust },
+		{ "field", fname }, { "lose_dot", lose }, { "win_dot", win }, { "value", canon } };
+	struct fs_val v = { 0 };
+	int rc = 0;
+	for (size_t k = 0; rc == 0 && k < sizeof vals / sizeof vals[0]; k++) {
+		if (!vals[k][1])
+			continue;
+		rc = fs_val_set_text(&v, vals[k][1], strlen(vals[k][1]));
+		if (rc == 0)
+			rc = fs_chg_set(c, fs_field_find(t, vals[k][0]), &v);
+	}
+	free(canon);
+	fs_val_release(&v);
+	if (rc)
+		fs_chg_release(c);
+	return rc;
 }
 
 void fs_conflict_id(const char *tbl, const char *rec_id, const char *field,

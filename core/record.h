@@ -113,6 +113,7 @@ struct fs_rec {
 };
 void fs_rec_init(struct fs_rec *r, const struct fs_table *t);
 void fs_rec_release(struct fs_rec *r);
+/* dst must be initialised (fs_rec_init); what it held is released first. */
 int fs_rec_copy(struct fs_rec *dst, const struct fs_rec *src);
 int fs_rec_deleted(const struct fs_rec *r);
 /* Same vv, dots, siblings and values: the "nothing changed" test. */
@@ -128,6 +129,10 @@ void fs_chg_init(struct fs_chg *c, const struct fs_table *t);
 void fs_chg_release(struct fs_chg *c);
 int fs_chg_set(struct fs_chg *c, int field, const struct fs_val *v);
 int fs_chg_count(const struct fs_chg *c);
+
+/* Record-level rules of a local write: required fields on create (existing
+ * NULL), required fields never cleared, immutable fields never changed. */
+int fs_chg_validate(const struct fs_chg *c, const struct fs_rec *existing);
 
 /* Apply a local write by replica `self` at `hlc`: every field of `c` whose
  * value differs (or that has siblings) gets the new value and the dot
@@ -147,6 +152,11 @@ int fs_rec_clashes(const struct fs_rec *r, fs_clash_fn fn, void *ctx);
 /* The conflict record id for a losing write: derived from what it describes. */
 void fs_conflict_id(const char *tbl, const char *rec_id, const char *field,
 		    const struct fs_dot *lose, char out[33]);
+
+/* The conflict record for one clash of `r`: its derived id and the field
+ * assignments to write (c is initialised by the call). */
+int fs_conflict_build(const struct fs_rec *r, int field, const struct fs_sib *loser,
+		      struct fs_chg *c, char id[33]);
 
 /* Store encodings of the sync metadata (compact text; see docs/store.md). */
 int fs_vv_encode(const struct fs_vv *v, char **out);

@@ -32,6 +32,17 @@ static int exec(sqlite3 *db, const char *sql)
 	return 0;
 }
 
+const char *fs_sql_type_in(enum fs_type t, const char *const *types)
+{
+	if (!types)
+		return fs_sql_type(t);
+	switch (t) {
+	case FS_T_INT: case FS_T_MONEY: case FS_T_BOOL: return types[0];
+	case FS_T_LAT: case FS_T_LON: return types[1];
+	default: return types[2];
+	}
+}
+
 const char *fs_sql_type(enum fs_type t)
 {
 	switch (t) {
@@ -49,7 +60,8 @@ int fs_sql_columns(const struct fs_table *t, struct fs_buf *b)
 	return rc ? rc : fs_buf_adds(b, ", scope, vv, dots, sib, hlc");
 }
 
-int fs_sql_table_ddl(const struct fs_table *t, int version, const char *extra, struct fs_buf *b)
+int fs_sql_table_ddl(const struct fs_table *t, int version, const char *extra, const char *const *types,
+		     struct fs_buf *b)
 {
 	int rc = 0;
 	if (t->since == version) {
@@ -57,10 +69,10 @@ int fs_sql_table_ddl(const struct fs_table *t, int version, const char *extra, s
 		for (int i = 0; rc == 0 && i < t->nfields; i++)
 			if (t->fields[i].since <= version)
 				rc = fs_buf_printf(b, ", %s %s", t->fields[i].name,
-						   fs_sql_type(t->fields[i].type));
+						   fs_sql_type_in(t->fields[i].type, types));
 		if (rc == 0)
 			rc = fs_buf_printf(b, ", scope TEXT, vv TEXT NOT NULL, dots TEXT NOT NULL,"
-					   " sib TEXT, hlc INTEGER NOT NULL%s%s);\n",
+					   " sib TEXT, hlc %s NOT NULL%s%s);\n", types ? types[0] : "INTEGER",
 					   extra ? ", " : "", extra ? extra : "");
 		for (int k = 0; rc == 0 && t->indexes && t->indexes[k]; k++) {
 			char nm[128];
@@ -78,7 +90,7 @@ int fs_sql_table_ddl(const struct fs_table *t, int version, const char *extra, s
 		for (int i = 0; rc == 0 && i < t->nfields; i++)
 			if (t->fields[i].since == version)
 				rc = fs_buf_printf(b, "ALTER TABLE %s ADD COLUMN %s %s;\n", t->name,
-						   t->fields[i].name, fs_sql_type(t->fields[i].type));
+						   t->fields[i].name, fs_sql_type_in(t->fields[i].type, types));
 	}
 	return rc;
 }
@@ -104,7 +116,7 @@ static int migrate_step(sqlite3 *db, int v)
 	if (v == 1)
 		rc = fs_buf_adds(&b, v1_sql);
 	for (int i = 0; rc == 0 && i < fs_ntables; i++)
-		rc = fs_sql_table_ddl(fs_tables[i], v, NULL, &b);
+		rc = fs_sql_table_ddl(fs_tables[i], v, NULL, NULL, &b);
 	if (rc == 0 && v == 1) {
 		char rid[33], now[32];
 		fs_random_id(rid);
@@ -462,52 +474,128 @@ static int bind_val(sqlite3_stmt *st, int col, const struct fs_val *v)
 	switch (v->t) {
 	case FS_V_INT: return sqlite3_bind_int64(st, col, v->i);
 	case FS_V_REAL: return sqlite3_bind_double(st, col, v->r);
-	case FS_V_TEXT: return sqlite3_bind_text(st, col, v->s, -1, SQLITE_TRANSIENT);
+	case FS_V_TEXT: return sqlite3_bind_text(st, col, v->s, -1, SQLITE_STATIC);
 	}
 	return sqlite3_bind_null(st, col);
 }
 
-int fs_row_read(sqlite3_stmt *st, int c0, const struct fs_table *t, struct fs_rec *out)
+int fs_rec_from_row(const struct fs_table *t, const struct fs_val *row, struct fs_rec *out)
 {
 	fs_rec_init(out, t);
-	const char *id = (const char *)sqlite3_column_text(st, c0);
-	if (!id || strlen(id) > FS_ID_LEN)
+	if (row[0].t != FS_V_TEXT || strlen(row[0].s) > FS_ID_LEN)
 		return fs_err(FIELDSYNC_EIO, "corrupt row in %s", t->name);
-	strcpy(out->id, id);
-	int rc = 0;
-	for (int i = 0; rc == 0 && i < t->nfields; i++) {
-		int c = c0 + 1 + i;
-		struct fs_val *v = &out->f[i].v;
-		switch (sqlite3_column_type(st, c)) {
-		case SQLITE_INTEGER:
-			fs_val_set_int(v, sqlite3_column_int64(st, c));
-			break;
-		case SQLITE_FLOAT:
-			fs_val_set_real(v, sqlite3_column_double(st, c));
-			break;
+	strcpy(out->id, row[0].s);
+	int rc = 0, c = 1 + t->nfields;
+	for (int i = 0; rc == 0 && i < t->nfields; i++)
+		rc = fs_val_copy(&out->f[i].v, &row[1 + i]);
+	if (row[c].t == FS_V_TEXT)
+		snprintf(out->scope, sizeof out->scope, "%s", row[c].s);
+	out->hlc = row[c + 4].t == FS_V_INT ? row[c + 4].i : 0;
+	if (rc == 0)
+		rc = fs_vv_decode(row[c + 1].t == FS_V_TEXT ? row[c + 1].s : "", &out->vv);
+	if (rc == 0)
+		rc = fs_dots_decode(row[c + 2].t == FS_V_TEXT ? row[c + 2].s : "", out);
+	if (rc == 0 && row[c + 3].t == FS_V_TEXT)
+		rc = fs_sib_decode(row[c + 3].s, out);
+	if (rc)
+		fs_rec_release(out);
+	return rc;
+}
+
+int fs_rec_to_row(const struct fs_rec *r, struct fs_val *row, char *enc[3])
+{
+	const struct fs_table *t = r->t;
+	enc[0] = enc[1] = enc[2] = NULL;
+	int rc = fs_vv_encode(&r->vv, &enc[0]);
+	if (rc == 0)
+		rc = fs_dots_encode(r, &enc[1]);
+	if (rc == 0)
+		rc = fs_sib_encode(r, &enc[2]);
+	if (rc) {
+		free(enc[0]);
+		free(enc[1]);
+		enc[0] = enc[1] = enc[2] = NULL;
+		return rc;
+	}
+	int c = 0;
+	memset(row, 0, (size_t)FS_ROW_COLS(t) * sizeof *row);
+	row[c].t = FS_V_TEXT;
+	row[c++].s = (char *)r->id;
+	for (int i = 0; i < t->nfields; i++)
+		row[c++] = r->f[i].v;	/* borrowed: never released through row */
+	if (r->scope[0]) {
+		row[c].t = FS_V_TEXT;
+		row[c].s = (char *)r->scope;
+	}
+	c++;
+	for (int k = 0; k < 3; k++, c++)
+		if (enc[k]) {
+			row[c].t = FS_V_TEXT;
+			row[c].s = enc[k];
+		}
+	row[c].t = FS_V_INT;
+	row[c].i = r->hlc;
+	return 0;
+}
+
+/* Typed views of columns [c0, c0 + n) of the current row (text borrowed). */
+static void column_vals(sqlite3_stmt *st, int c0, int n, struct fs_val *v)
+{
+	for (int c = 0; c < n; c++) {
+		memset(&v[c], 0, sizeof v[c]);
+		switch (sqlite3_column_type(st, c0 + c)) {
+		case SQLITE_INTEGER: v[c].t = FS_V_INT; v[c].i = sqlite3_column_int64(st, c0 + c); break;
+		case SQLITE_FLOAT: v[c].t = FS_V_REAL; v[c].r = sqlite3_column_double(st, c0 + c); break;
 		case SQLITE_TEXT:
 		case SQLITE_BLOB:
-			rc = fs_val_set_text(v, (const char *)sqlite3_column_text(st, c),
-					     (size_t)sqlite3_column_bytes(st, c));
+			v[c].t = FS_V_TEXT;
+			v[c].s = (char *)sqlite3_column_text(st, c0 + c);
 			break;
 		}
 	}
-	int c = c0 + 1 + t->nfields;
-	const char *scope = (const char *)sqlite3_column_text(st, c);
-	if (scope)
-		snprintf(out->scope, sizeof out->scope, "%s", scope);
-	const char *vv = (const char *)sqlite3_column_text(st, c + 1);
-	const char *dots = (const char *)sqlite3_column_text(st, c + 2);
-	const char *sib = (const char *)sqlite3_column_text(st, c + 3);
-	out->hlc = sqlite3_column_int64(st, c + 4);
-	if (rc == 0)
-		rc = fs_vv_decode(vv ? vv : "", &out->vv);
-	if (rc == 0)
-		rc = fs_dots_decode(dots ? dots : "", out);
-	if (rc == 0 && sib)
-		rc = fs_sib_decode(sib, out);
-	if (rc)
-		fs_rec_release(out);
+}
+
+int fs_row_read(sqlite3_stmt *st, int c0, const struct fs_table *t, struct fs_rec *out)
+{
+	struct fs_val row[FS_MAX_FIELDS + 6];
+	column_vals(st, c0, FS_ROW_COLS(t), row);
+	return fs_rec_from_row(t, row, out);
+}
+
+int fs_sqlite_run(sqlite3 *db, sqlite3_stmt *st, int n, const struct fs_val *p,
+		  int (*fn)(void *ctx, int ncol, const struct fs_val *vals), void *ctx)
+{
+	struct fs_val vals[FS_MAX_FIELDS + 16];
+	int rc = 0, src;
+	for (int i = 0; i < n; i++)
+		bind_val(st, i + 1, &p[i]);
+	int ncol = sqlite3_column_count(st);
+	if (ncol > (int)(sizeof vals / sizeof vals[0]))
+		ncol = (int)(sizeof vals / sizeof vals[0]);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!fn)
+			continue;
+		column_vals(st, 0, ncol, vals);
+		if ((rc = fn(ctx, ncol, vals)))
+			break;
+	}
+	if (rc == 0 && src != SQLITE_DONE && src != SQLITE_ROW)
+		rc = fs_sqlite_err(db, src, "query");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int fs_store_exec(void *store, const char *sql, int n, const struct fs_val *p,
+		  int (*fn)(void *ctx, int ncol, const struct fs_val *vals), void *ctx)
+{
+	struct fs_store *s = store;
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlite_err(s->db, rc, "query");
+	rc = fs_sqlite_run(s->db, st, n, p, fn, ctx);
+	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -528,39 +616,21 @@ int fs_store_get(struct fs_store *s, const struct fs_table *t, const char *id, s
 
 int fs_store_put(struct fs_store *s, const struct fs_rec *r)
 {
-	const struct fs_table *t = r->t;
-	sqlite3_stmt *st = s->put[t->idx];
-	char *vv = NULL, *dots = NULL, *sib = NULL;
-	int rc = fs_vv_encode(&r->vv, &vv);
-	if (rc == 0)
-		rc = fs_dots_encode(r, &dots);
-	if (rc == 0)
-		rc = fs_sib_encode(r, &sib);
-	if (rc == 0) {
-		int c = 1;
-		sqlite3_bind_text(st, c++, r->id, -1, SQLITE_STATIC);
-		for (int i = 0; i < t->nfields; i++)
-			bind_val(st, c++, &r->f[i].v);
-		if (r->scope[0])
-			sqlite3_bind_text(st, c++, r->scope, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, c++);
-		sqlite3_bind_text(st, c++, vv, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, c++, dots, -1, SQLITE_STATIC);
-		if (sib)
-			sqlite3_bind_text(st, c++, sib, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, c++);
-		sqlite3_bind_int64(st, c++, r->hlc);
-		int src = sqlite3_step(st);
-		if (src != SQLITE_DONE)
-			rc = fs_sqlite_err(s->db, src, "writing record");
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-	}
-	free(vv);
-	free(dots);
-	free(sib);
+	sqlite3_stmt *st = s->put[r->t->idx];
+	struct fs_val row[FS_MAX_FIELDS + 6];
+	char *enc[3];
+	int rc = fs_rec_to_row(r, row, enc);
+	if (rc)
+		return rc;
+	for (int c = 0; c < FS_ROW_COLS(r->t); c++)
+		bind_val(st, c + 1, &row[c]);
+	int src = sqlite3_step(st);
+	if (src != SQLITE_DONE)
+		rc = fs_sqlite_err(s->db, src, "writing record");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	for (int k = 0; k < 3; k++)
+		free(enc[k]);
 	return rc;
 }
 
@@ -653,12 +723,6 @@ static int write_locked(struct fs_store *s, const struct fs_chg *c, const char *
 	if (creating) {
 		fs_rec_init(&r, t);
 		fs_random_id(r.id);
-		for (int i = 0; i < t->nfields; i++)
-			if ((t->fields[i].flags & FS_F_REQUIRED) && (!c->set[i] || c->v[i].t == FS_V_NULL)) {
-				fs_rec_release(&r);
-				return fs_err(FIELDSYNC_EINVAL, "%s: required for a new %s",
-					      t->fields[i].name, t->name);
-			}
 	} else {
 		rc = fs_store_get(s, t, id, &r);
 		if (rc)
@@ -667,19 +731,10 @@ static int write_locked(struct fs_store *s, const struct fs_chg *c, const char *
 			fs_rec_release(&r);
 			return fs_err(FIELDSYNC_ENOTFOUND, "%s %s is deleted", t->name, id);
 		}
-		for (int i = 0; i < t->nfields; i++) {
-			const struct fs_field *f = &t->fields[i];
-			if ((f->flags & FS_F_IMMUTABLE) && c->set[i] && !fs_val_eq(&c->v[i], &r.f[i].v)) {
-				fs_rec_release(&r);
-				return fs_err(FIELDSYNC_EINVAL, "%s: cannot be changed once set", f->name);
-			}
-			if ((f->flags & FS_F_REQUIRED) && c->set[i] && c->v[i].t == FS_V_NULL) {
-				fs_rec_release(&r);
-				return fs_err(FIELDSYNC_EINVAL, "%s: cannot be cleared", f->name);
-			}
-		}
 	}
-	rc = check_refs(s, &r, c);
+	rc = fs_chg_validate(c, creating ? NULL : &r);
+	if (rc == 0)
+		rc = check_refs(s, &r, c);
 	int64_t hlc = 0;
 	if (rc == 0)
 		rc = fs_store_next_hlc(s, &hlc);
@@ -723,46 +778,27 @@ static int note_clash(void *vctx, const struct fs_rec *r, int field, const struc
 {
 	struct clash_ctx *x = vctx;
 	struct fs_store *s = x->s;
-	const char *fname = r->t->fields[field].name;
-	char cid[33], lose[80], win[80];
-	fs_conflict_id(r->t->name, r->id, fname, &loser->dot, cid);
-	struct fs_rec have;
-	int rc = fs_store_get(s, &fs_tbl_conflict, cid, &have);
+	struct fs_chg c;
+	struct fs_rec have, nr;
+	char cid[33];
+	int rc = fs_conflict_build(r, field, loser, &c, cid);
+	if (rc)
+		return rc == FIELDSYNC_EINVAL ? 0 : rc;
+	rc = fs_store_get(s, &fs_tbl_conflict, cid, &have);
 	if (rc == 0) {
 		fs_rec_release(&have);
+		fs_chg_release(&c);
 		return 0;
 	}
-	if (rc != FIELDSYNC_ENOTFOUND)
+	if (rc != FIELDSYNC_ENOTFOUND) {
+		fs_chg_release(&c);
 		return rc;
-	const char *cust = fs_rec_customer(r);
-	if (!cust)
-		return 0;
-	fs_dot_fmt(&loser->dot, lose);
-	fs_dot_fmt(&r->f[field].dot, win);
-	struct fs_chg c;
-	const struct fs_table *t = &fs_tbl_conflict;
-	struct fs_val v = { 0 };
-	fs_chg_init(&c, t);
-	char *canon = fs_val_canon(&loser->v);
-	const char *vals[][2] = { { "tbl", r->t->name }, { "rec_id", r->id }, { "customer_id", cust },
-		{ "field", fname }, { "lose_dot", lose }, { "win_dot", win }, { "value", canon } };
-	rc = 0;
-	for (size_t k = 0; rc == 0 && k < sizeof vals / sizeof vals[0]; k++) {
-		if (!vals[k][1])
-			continue;
-		rc = fs_val_set_text(&v, vals[k][1], strlen(vals[k][1]));
-		if (rc == 0)
-			rc = fs_chg_set(&c, fs_field_find(t, vals[k][0]), &v);
 	}
-	free(canon);
-	fs_val_release(&v);
-	/* written as a record with the derived id, through the ordinary write path */
-	struct fs_rec nr;
-	fs_rec_init(&nr, t);
+	/* written with the derived id through the ordinary write steps */
+	fs_rec_init(&nr, &fs_tbl_conflict);
 	memcpy(nr.id, cid, 33);
 	int64_t hlc = 0;
-	if (rc == 0)
-		rc = fs_store_next_hlc(s, &hlc);
+	rc = fs_store_next_hlc(s, &hlc);
 	if (rc == 0 && (rc = fs_rec_write(&nr, &c, &s->self, hlc)) > 0)
 		rc = 0;
 	if (rc == 0) {
@@ -790,6 +826,7 @@ int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *
 	int rc = fs_store_get(s, remote->t, remote->id, &local);
 	*changed = 0;
 	if (rc == FIELDSYNC_ENOTFOUND) {
+		fs_rec_init(&merged, remote->t);
 		if (fs_rec_copy(&merged, remote) != 0)
 			return FIELDSYNC_ENOMEM;
 	} else if (rc) {

@@ -177,6 +177,51 @@ FIELDSYNC_API int fieldsync_list(fieldsync_store *s, const char *table, const ch
  * address, purpose, last visit outcome and outstanding amount. */
 FIELDSYNC_API int fieldsync_today(fieldsync_store *s, const char *date, fieldsync_rows **out);
 
+/* ---- synchronisation with HQ ----
+ * Network calls block; they retry transient failures (server unreachable,
+ * 5xx, 429) with exponential backoff. Tunables come from the environment:
+ * FIELDSYNC_TIMEOUT_MS (per request, default 60000), FIELDSYNC_RETRIES
+ * (default 5), FIELDSYNC_RETRY_MS (first backoff, default 500),
+ * FIELDSYNC_BATCH (records per push, default 500), FIELDSYNC_PAGE (records
+ * per pull page, default 1000), FIELDSYNC_CACERT (a CA bundle for a private
+ * HQ certificate).
+ */
+
+/* Enrol this store with HQ at `server_url` ("http://host:port") using a
+ * one-time token from `fieldsyncd rep add`. The store gets a replica id and
+ * a device token from HQ (kept in the store, never printed). An enrolled
+ * store is refused with FIELDSYNC_ESTATE unless `force`. */
+FIELDSYNC_API int fieldsync_enroll(fieldsync_store *s, const char *server_url, const char *token,
+				   const char *device_name, int force);
+
+/* Progress of a sync: records sent and received so far. */
+typedef void (*fieldsync_progress_fn)(void *ctx, long pushed, long pulled);
+
+/*
+ * Push every pending change (in local change order, in batches), then pull
+ * pages until drained, and repeat until nothing is left. Safe to interrupt
+ * at any point: a rerun resumes and converges. A second sync on the same
+ * store at the same time gets FIELDSYNC_EBUSY. `summary` (may be NULL)
+ * receives one row: pushed, accepted, rejected, pulled, evicted, requests,
+ * rounds, ms. Records HQ rejects are kept in the local quarantine list and
+ * make the call return 1 (finished, with problems).
+ */
+FIELDSYNC_API int fieldsync_sync(fieldsync_store *s, fieldsync_progress_fn progress, void *ctx,
+				 fieldsync_rows **summary);
+
+/* One row: server, replica_id, rep, territories, last_sync, pending,
+ * quarantined, open_conflicts. */
+FIELDSYNC_API int fieldsync_status(fieldsync_store *s, fieldsync_rows **out);
+/* Conflict records (all: resolved ones too): id, table, record, field,
+ * current, other, status, resolution. */
+FIELDSYNC_API int fieldsync_conflicts(fieldsync_store *s, int all, fieldsync_rows **out);
+/* Resolve a conflict by writing the kept value as a new versioned write
+ * (it syncs like any edit). keep: "mine" or "theirs" (relative to this
+ * device's writes), or "winner" / "loser". */
+FIELDSYNC_API int fieldsync_resolve(fieldsync_store *s, const char *conflict_id, const char *keep);
+/* Writes HQ refused: table, id, reason, at, record (JSON). */
+FIELDSYNC_API int fieldsync_quarantine(fieldsync_store *s, fieldsync_rows **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,52 @@
+/* cmd_init.c - `fieldsync init`: enrol this store with HQ. */
+#include <string.h>
+#include "cli.h"
+
+int cmd_init(struct cli *c, int argc, char **argv)
+{
+	struct args a;
+	const char *server = NULL, *token = NULL, *name = NULL;
+	int force = 0, k;
+	args_init(&a, c, argc, argv);
+	while ((k = args_next(&a)) > 0) {
+		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
+			printf("usage: fieldsync init --server URL --token TOKEN [--name DEVICE] [--force]\n\n"
+			       "Enrols this store with HQ using a one-time token from `fieldsyncd rep add`.\n"
+			       "The store gets its replica id and device token (kept in the store file,\n"
+			       "mode 0600, never printed). An enrolled store is refused unless --force.\n");
+			return 0;
+		}
+		if (k == 1 && args_is(&a, "force") && !a.inl) {
+			force = 1;
+			continue;
+		}
+		const char **dst = k != 1 ? NULL : args_is(&a, "server") ? &server : args_is(&a, "token") ? &token :
+				   args_is(&a, "name") ? &name : NULL;
+		if (!dst)
+			return cli_usage("init", k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
+					 k == 1 ? a.opt : a.word);
+		if (!(*dst = args_value(&a)))
+			return 2;
+	}
+	if (a.bad)
+		return 2;
+	if (!server || !token)
+		return cli_usage("init", "init needs --server URL and --token TOKEN");
+	int rc = cli_open(c, 1);
+	if (rc)
+		return rc;
+	int e = fieldsync_enroll(c->s, server, token, name, force);
+	if (e)
+		return cli_fail(e);
+	fieldsync_rows *st;
+	if (fieldsync_status(c->s, &st) == 0) {
+		if (c->json)
+			fieldsync_rows_print(st, stdout, FIELDSYNC_FMT_OBJECT, NULL);
+		else
+			printf("enrolled as %s (rep %s, territories %s)\n", fieldsync_replica_id(c->s),
+			       fieldsync_rows_value(st, 0, fieldsync_rows_find(st, "rep")),
+			       fieldsync_rows_value(st, 0, fieldsync_rows_find(st, "territories")));
+		fieldsync_rows_free(st);
+	}
+	return 0;
+}

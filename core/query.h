@@ -1,0 +1,47 @@
+/*
+ * query.h - the listings shared by the device and HQ.
+ *
+ * Queries are written once in the SQL both SQLite and PostgreSQL accept,
+ * with $1, $2 ... parameters in order of first appearance, and run through
+ * an fs_exec: the local store on a device, a backend connection at HQ.
+ */
+#ifndef FS_QUERY_H
+#define FS_QUERY_H
+
+#include "record.h"
+#include "rows.h"
+
+/* Called per result row with typed values valid during the call; a
+ * non-zero return stops the query and is returned. */
+typedef int (*fs_row_fn)(void *ctx, int ncol, const struct fs_val *vals);
+
+struct fs_exec {
+	int (*fn)(void *ctx, const char *sql, int n, const struct fs_val *p, fs_row_fn row, void *rctx);
+	void *ctx;
+};
+
+/* Rows of `sql` into a result table with the given column names/types. */
+int fs_exec_rows(const struct fs_exec *x, const char *sql, int n, const struct fs_val *p,
+		 const char *const *names, const int *types, struct fieldsync_rows **out);
+/* A record id from the full id, a unique prefix (>= 4 hex) or a customer code. */
+int fs_query_lookup(const struct fs_exec *x, const struct fs_table *t, const char *key, char id[33]);
+/* Live records of t with "field=value" filters and a text search. */
+int fs_query_list(const struct fs_exec *x, const struct fs_table *t, const char *const *filters,
+		  const char *search, struct fieldsync_rows **out);
+/* One record as a one-row table: every field, its territory, vv, time of
+ * the last write and the number of open clashes. */
+int fs_rows_from_rec(const struct fs_rec *r, struct fieldsync_rows **out);
+
+/* Conflict records with their state: id, table, record, field, current
+ * (the value shown now), other (the losing value), status (open: the
+ * losing write is still a sibling in the record; resolved), resolution.
+ * `get` reads a record by id from the same store. */
+typedef int (*fs_get_fn)(void *ctx, const struct fs_table *t, const char *id, struct fs_rec *out);
+int fs_query_conflicts(const struct fs_exec *x, fs_get_fn get, void *gctx, int all,
+		       struct fieldsync_rows **out);
+
+/* Conflict records: whether the clash is still open in the target record
+ * (its losing write is still a sibling there), and the value shown now. */
+int fs_conflict_open(const struct fs_rec *conflict, const struct fs_rec *target);
+
+#endif

@@ -1,0 +1,744 @@
+/*
+ * client.c - the device half of sync: enrolment and the push/pull loop over
+ * libcurl (see docs/protocol.md).
+ *
+ * Crash safety, step by step:
+ *  - push reads a batch and the change-log position of each record in one
+ *    read; HQ commits before it answers; the answer is recorded (change-log
+ *    entries up to that position deleted, rejections quarantined) in one
+ *    local transaction. A crash before that transaction resends the batch,
+ *    which HQ merges to the same result (push is idempotent).
+ *  - pull applies a whole page and stores the new cursor in one transaction;
+ *    a crash re-pulls the same page, and merging it again changes nothing.
+ *  - an eviction never removes unpushed work: a page that would is not
+ *    applied; the loop pushes first and pulls again.
+ */
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+#include "api.h"
+#include <sodium.h>
+#include "wire.h"
+
+#define MAX_RESPONSE (256u << 20)
+#define NEED_PUSH 1
+
+struct http {
+	CURL *c;
+	char base[512];
+	char auth[320];
+	long timeout_ms;
+	int retries, retry_ms;
+	long requests;
+};
+
+static long env_long(const char *name, long def, long lo, long hi)
+{
+	const char *v = getenv(name);
+	int64_t x;
+	if (!v || fs_parse_int(v, &x) || x < lo || x > hi)
+		return def;
+	return (long)x;
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *ctx)
+{
+	struct fs_buf *b = ctx;
+	return fs_buf_add(b, p, size * n) ? 0 : size * n;	/* 0 aborts the transfer past the cap */
+}
+
+static int http_init(struct http *h, const char *base, const char *token)
+{
+	static int global;
+	memset(h, 0, sizeof *h);
+	if (!global) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		global = 1;
+	}
+	if (strlen(base) >= sizeof h->base || (token && strlen(token) > 256))
+		return fs_err(FIELDSYNC_EINVAL, "server URL or token too long");
+	if (strncmp(base, "http://", 7) && strncmp(base, "https://", 8))
+		return fs_err(FIELDSYNC_EINVAL, "server URL must start with http:// or https://");
+	snprintf(h->base, sizeof h->base, "%s", base);
+	size_t n = strlen(h->base);
+	while (n && h->base[n - 1] == '/')
+		h->base[--n] = '\0';
+	if (token)
+		snprintf(h->auth, sizeof h->auth, "Authorization: Bearer %s", token);
+	h->timeout_ms = env_long("FIELDSYNC_TIMEOUT_MS", 60000, 100, 3600000);
+	h->retries = (int)env_long("FIELDSYNC_RETRIES", 5, 0, 100);
+	h->retry_ms = (int)env_long("FIELDSYNC_RETRY_MS", 500, 1, 60000);
+	h->c = curl_easy_init();	/* one handle: the connection is kept alive across requests */
+	return h->c ? 0 : fs_err(FIELDSYNC_ENOMEM, "curl init failed");
+}
+
+static void http_release(struct http *h)
+{
+	if (h->c)
+		curl_easy_cleanup(h->c);
+	memset(h->auth, 0, sizeof h->auth);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* One attempt. Returns 0 with *doc, or a code; *retry says whether trying
+ * again can help, *wait_ms a server-requested delay. */
+static int http_once(struct http *h, const char *path, const char *body, size_t len, int gz, cJSON **doc,
+		     int *retry, long *wait_ms)
+{
+	char url[640];
+	struct fs_buf resp;
+	struct curl_slist *hdrs = NULL;
+	long status = 0;
+	int rc = 0;
+	*doc = NULL;
+	*retry = 0;
+	*wait_ms = 0;
+	snprintf(url, sizeof url, "%s%s", h->base, path);
+	fs_buf_init(&resp, MAX_RESPONSE);
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	if (gz)
+		hdrs = curl_slist_append(hdrs, "Content-Encoding: gzip");
+	if (h->auth[0])
+		hdrs = curl_slist_append(hdrs, h->auth);
+	CURL *c = h->c;
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->timeout_ms < 10000 ? h->timeout_ms : 10000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "fieldsync/" FIELDSYNC_VERSION);
+	const char *ca = getenv("FIELDSYNC_CACERT");
+	if (ca && *ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	h->requests++;
+	CURLcode cr = curl_easy_perform(c);
+	curl_slist_free_all(hdrs);
+	if (cr != CURLE_OK) {
+		*retry = cr != CURLE_WRITE_ERROR && cr != CURLE_SSL_CACERT && cr != CURLE_PEER_FAILED_VERIFICATION;
+		rc = cr == CURLE_WRITE_ERROR ? fs_err(FIELDSYNC_ELIMIT, "reply from HQ larger than %u bytes", MAX_RESPONSE)
+		     : fs_err(cr == CURLE_OPERATION_TIMEDOUT ? FIELDSYNC_ETIMEOUT : FIELDSYNC_ENET,
+			      "%s: %s", h->base, curl_easy_strerror(cr));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	const char *code;
+	cJSON *j = resp.len ? fs_wire_parse(resp.p, resp.len, FS_WIRE_MAX_DEPTH, &code) : NULL;
+	if (status == 200) {
+		if (!j) {
+			/* a cut or garbled reply: nothing was applied, trying again is safe */
+			*retry = 1;
+			rc = fs_err(FIELDSYNC_EPROTO, "malformed reply from HQ: %s", fs_errmsg_get());
+		} else if ((rc = fs_wire_check_version(j))) {
+			cJSON_Delete(j);
+		} else {
+			*doc = j;
+		}
+		goto out;
+	}
+	const char *err = j ? fs_wire_str(j, "error") : NULL, *msg = j ? fs_wire_str(j, "message") : NULL;
+	if (status == 429 || status == 503 || status >= 500) {
+		double ra = 0;
+		curl_off_t rao = 0;
+		if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &rao) == CURLE_OK)
+			ra = (double)rao;
+		*wait_ms = (long)(ra * 1000);
+		*retry = 1;
+		rc = fs_err(status == 429 ? FIELDSYNC_EBUSY : FIELDSYNC_ESERVER, "HQ answered %ld%s%s", status,
+			    msg ? ": " : "", msg ? msg : "");
+	} else if (status == 401 || status == 403) {
+		if (err && !strcmp(err, "revoked"))
+			rc = fs_err(FIELDSYNC_EAUTH, "this device was revoked by HQ%s",
+				    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "wipe")) ? " (wipe requested)" : "");
+		else
+			rc = fs_err(FIELDSYNC_EAUTH, "HQ refused the token: %s", msg ? msg : "unauthorized");
+	} else if (err && !strcmp(err, "protocol_version")) {
+		rc = fs_err(FIELDSYNC_EPROTO, "protocol mismatch: %s", msg ? msg : "");
+	} else {
+		rc = fs_err(FIELDSYNC_EPROTO, "HQ answered %ld %s: %s", status, err ? err : "",
+			    msg ? msg : "(no detail)");
+	}
+	cJSON_Delete(j);
+out:
+	fs_buf_release(&resp);
+	return rc;
+}
+
+static int http_post(struct http *h, const char *path, cJSON *body, cJSON **doc)
+{
+	char *txt = cJSON_PrintUnformatted(body), *gz = NULL;
+	size_t len = txt ? strlen(txt) : 0, gzlen = 0;
+	int rc = txt ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	/* libcurl does not compress request bodies: do it here for real payloads */
+	int use_gz = rc == 0 && len > 1024 && fs_gzip(txt, len, 6, &gz, &gzlen) == 0;
+	for (int attempt = 0; rc == 0; attempt++) {
+		int retry;
+		long wait;
+		rc = http_once(h, path, use_gz ? gz : txt, use_gz ? gzlen : len, use_gz, doc, &retry, &wait);
+		if (rc == 0 || !retry || attempt >= h->retries)
+			break;
+		long backoff = (long)h->retry_ms << (attempt < 5 ? attempt : 5);
+		sleep_ms(wait > backoff ? (wait < 30000 ? wait : 30000) : backoff);
+		rc = 0;
+	}
+	free(txt);
+	free(gz);
+	return rc;
+}
+
+static cJSON *new_body(void)
+{
+	cJSON *b = cJSON_CreateObject();
+	if (b)
+		cJSON_AddNumberToObject(b, "v", FS_PROTOCOL);
+	return b;
+}
+
+/* ---- enrolment ---- */
+
+FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const char *token, const char *name,
+				   int force)
+{
+	struct fs_store *s = hs->st;
+	struct http h;
+	char *have = NULL;
+	int rc = fs_meta_get(s, "server_url", &have);
+	if (rc)
+		return rc;
+	if (have && !force) {
+		rc = fs_err(FIELDSYNC_ESTATE, "this store is already enrolled with %s (use --force to enrol again)", have);
+		free(have);
+		return rc;
+	}
+	free(have);
+	if (!token || !*token)
+		return fs_err(FIELDSYNC_EINVAL, "an enrolment token is needed");
+	if ((rc = http_init(&h, url, NULL)))
+		return rc;
+	cJSON *body = new_body(), *doc = NULL;
+	cJSON_AddStringToObject(body, "token", token);
+	if (name)
+		cJSON_AddStringToObject(body, "name", name);
+	cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
+	rc = http_post(&h, "/v1/enroll", body, &doc);
+	cJSON_Delete(body);
+	http_release(&h);
+	if (rc)
+		return rc;
+	const char *rid = fs_wire_str(doc, "replica_id"), *tok = fs_wire_str(doc, "device_token");
+	const char *rep = fs_wire_str(doc, "rep"), *hq = fs_wire_str(doc, "hq_id");
+	struct fs_rid r;
+	if (!rid || fs_rid_parse(rid, &r) || !tok || strlen(tok) > 256 || !rep || !hq) {
+		cJSON_Delete(doc);
+		return fs_err(FIELDSYNC_EPROTO, "HQ sent an incomplete enrolment reply");
+	}
+	struct fs_buf terr;
+	fs_buf_init(&terr, 65536);
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "territories");
+	for (const cJSON *e = t ? t->child : NULL; e; e = e->next)
+		if (cJSON_IsString(e))
+			fs_buf_printf(&terr, "%s%s", terr.len ? "," : "", e->valuestring);
+	char now[32], *prev = NULL;
+	fs_iso_utc(fs_wall_ms(), now);
+	rc = fs_store_begin(s);
+	if (rc == 0)
+		rc = fs_meta_get(s, "replica_ids_before", &prev);
+	if (rc == 0) {
+		/* earlier ids of this store stay "mine" for conflict resolution */
+		struct fs_buf ids;
+		fs_buf_init(&ids, 0);
+		fs_buf_printf(&ids, "%s%s%s", prev ? prev : "", prev ? "," : "", s->self_hex);
+		rc = fs_meta_set(s, "replica_ids_before", ids.p);
+		fs_buf_release(&ids);
+	}
+	free(prev);
+	const char *kv[][2] = { { "server_url", h.base }, { "device_token", tok }, { "replica_id", rid },
+		{ "rep", rep }, { "hq_id", hq }, { "territories", terr.p ? terr.p : "" },
+		{ "enrolled_at", now }, { "cursor", "{}" } };
+	for (size_t k = 0; rc == 0 && k < sizeof kv / sizeof kv[0]; k++)
+		rc = fs_meta_set(s, kv[k][0], kv[k][1]);
+	if (rc == 0)
+		rc = fs_store_commit(s);
+	else
+		fs_store_rollback(s);
+	if (rc == 0) {
+		s->self = r;
+		memcpy(s->self_hex, rid, 33);
+	}
+	fs_buf_release(&terr);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+/* ---- push ---- */
+
+struct pending {
+	char tbl[32], id[33];
+	int64_t upto;
+};
+
+struct sync_state {
+	struct fs_store *s;
+	struct http h;
+	fieldsync_progress_fn progress;
+	void *pctx;
+	long pushed, accepted, rejected, pulled, evicted;
+	int batch, page;
+};
+
+static int count_pending(struct fs_store *s, int64_t *n)
+{
+	sqlite3_stmt *st;
+	*n = 0;
+	int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM (SELECT DISTINCT tbl, id FROM changelog)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlite_err(s->db, rc, "change log");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* The next batch: records in order of their oldest pending change, each
+ * with the change-log position its current state covers. */
+static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *records)
+{
+	struct fs_store *s = x->s;
+	sqlite3_stmt *st, *mx;
+	int rc = fs_store_begin(s);	/* one snapshot for records and positions */
+	*n = 0;
+	if (rc)
+		return rc;
+	rc = sqlite3_prepare_v2(s->db, "SELECT tbl, id FROM changelog ORDER BY seq LIMIT ?1", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		fs_store_rollback(s);
+		return fs_sqlite_err(s->db, rc, "change log");
+	}
+	sqlite3_prepare_v2(s->db, "SELECT max(seq) FROM changelog WHERE tbl = ?1 AND id = ?2", -1, &mx, NULL);
+	sqlite3_bind_int(st, 1, x->batch * 4);
+	rc = 0;
+	while (rc == 0 && *n < x->batch && sqlite3_step(st) == SQLITE_ROW) {
+		const char *tbl = (const char *)sqlite3_column_text(st, 0), *id = (const char *)sqlite3_column_text(st, 1);
+		int dup = 0;
+		for (int k = 0; k < *n && !dup; k++)
+			dup = !strcmp(p[k].id, id) && !strcmp(p[k].tbl, tbl);
+		const struct fs_table *t = fs_table_find(tbl);
+		if (dup || !t)
+			continue;
+		struct fs_rec r;
+		rc = fs_store_get(s, t, id, &r);
+		if (rc == FIELDSYNC_ENOTFOUND) {	/* evicted meanwhile: nothing left to send */
+			rc = 0;
+			continue;
+		}
+		if (rc)
+			break;
+		snprintf(p[*n].tbl, sizeof p[*n].tbl, "%s", tbl);
+		snprintf(p[*n].id, sizeof p[*n].id, "%s", id);
+		sqlite3_bind_text(mx, 1, tbl, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(mx, 2, id, -1, SQLITE_TRANSIENT);
+		p[*n].upto = sqlite3_step(mx) == SQLITE_ROW ? sqlite3_column_int64(mx, 0) : 0;
+		sqlite3_reset(mx);
+		cJSON *j = fs_wire_rec_encode(&r, NULL);
+		fs_rec_release(&r);
+		if (!j) {
+			rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+			break;
+		}
+		cJSON_AddItemToArray(records, j);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(mx);
+	fs_store_rollback(s);	/* read only */
+	return rc;
+}
+
+static int record_answer(struct sync_state *x, const struct pending *p, int n, const cJSON *results,
+			 const cJSON *records)
+{
+	struct fs_store *s = x->s;
+	sqlite3_stmt *del, *q;
+	char now[32];
+	if (cJSON_GetArraySize(results) != n)
+		return fs_err(FIELDSYNC_EPROTO, "HQ answered %d results for %d records", cJSON_GetArraySize(results), n);
+	fs_iso_utc(fs_wall_ms(), now);
+	int rc = fs_store_begin(s);
+	if (rc)
+		return rc;
+	sqlite3_prepare_v2(s->db, "DELETE FROM changelog WHERE tbl = ?1 AND id = ?2 AND seq <= ?3", -1, &del, NULL);
+	sqlite3_prepare_v2(s->db, "INSERT INTO quarantine (tbl, id, reason, at, record) VALUES (?1, ?2, ?3, ?4, ?5)"
+			   " ON CONFLICT (tbl, id) DO UPDATE SET reason = excluded.reason, at = excluded.at,"
+			   " record = excluded.record", -1, &q, NULL);
+	const cJSON *res = results->child, *rec = records->child;
+	for (int k = 0; rc == 0 && k < n; k++, res = res->next, rec = rec->next) {
+		const char *t = fs_wire_str(res, "t"), *id = fs_wire_str(res, "id");
+		if (!t || !id || strcmp(t, p[k].tbl) || strcmp(id, p[k].id)) {
+			rc = fs_err(FIELDSYNC_EPROTO, "HQ answered results out of order");
+			break;
+		}
+		int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "ok"));
+		if (!ok) {
+			const char *why = fs_wire_str(res, "reason");
+			char *txt = cJSON_PrintUnformatted(rec);
+			sqlite3_bind_text(q, 1, t, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 3, why ? why : "rejected", -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 4, now, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 5, txt, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(q) != SQLITE_DONE)
+				rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "quarantine");
+			sqlite3_reset(q);
+			free(txt);
+			x->rejected++;
+		} else {
+			x->accepted++;
+		}
+		sqlite3_bind_text(del, 1, t, -1, SQLITE_STATIC);
+		sqlite3_bind_text(del, 2, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(del, 3, p[k].upto);
+		if (rc == 0 && sqlite3_step(del) != SQLITE_DONE)
+			rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "change log");
+		sqlite3_reset(del);
+	}
+	sqlite3_finalize(del);
+	sqlite3_finalize(q);
+	if (rc) {
+		fs_store_rollback(s);
+		return rc;
+	}
+	return fs_store_commit(s);
+}
+
+static int push_all(struct sync_state *x)
+{
+	struct pending *p = calloc((size_t)x->batch, sizeof *p);
+	int rc = p ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	while (rc == 0) {
+		int n;
+		int64_t left = 0;
+		cJSON *body = new_body(), *records = cJSON_AddArrayToObject(body, "records"), *doc = NULL;
+		rc = read_batch(x, p, &n, records);
+		if (rc == 0 && n == 0) {
+			cJSON_Delete(body);
+			break;
+		}
+		if (rc == 0)
+			rc = count_pending(x->s, &left);
+		cJSON_AddNumberToObject(body, "pending", (double)left);
+		cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
+		if (rc == 0)
+			rc = http_post(&x->h, "/v1/push", body, &doc);
+		if (rc == 0) {
+			const cJSON *res = cJSON_GetObjectItemCaseSensitive(doc, "results");
+			rc = cJSON_IsArray(res) ? record_answer(x, p, n, res, records)
+						: fs_err(FIELDSYNC_EPROTO, "push reply without results");
+		}
+		cJSON_Delete(doc);
+		cJSON_Delete(body);
+		if (rc == 0) {
+			x->pushed += n;
+			if (x->progress)
+				x->progress(x->pctx, x->pushed, x->pulled);
+		}
+	}
+	free(p);
+	return rc;
+}
+
+/* ---- pull ---- */
+
+static int page_needs_push(struct sync_state *x, const cJSON *drop, const cJSON *changes)
+{
+	int n, rc;
+	for (const cJSON *d = drop ? drop->child : NULL; d; d = d->next)
+		if (cJSON_IsString(d) && (rc = fs_store_pending_under(x->s, NULL, NULL, d->valuestring, &n)) == 0 && n)
+			return NEED_PUSH;
+	for (const cJSON *c = changes ? changes->child : NULL; c; c = c->next) {
+		const char *ev = fs_wire_str(c, "evict"), *id = fs_wire_str(c, "id"), *scope = fs_wire_str(c, "scope");
+		const struct fs_table *t = ev ? fs_table_find(ev) : NULL;
+		if (t && id && scope && fs_store_pending_under(x->s, t, id, scope, &n) == 0 && n)
+			return NEED_PUSH;
+	}
+	return 0;
+}
+
+static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
+{
+	struct fs_store *s = x->s;
+	const cJSON *changes = cJSON_GetObjectItemCaseSensitive(doc, "changes");
+	const cJSON *drop = cJSON_GetObjectItemCaseSensitive(doc, "drop");
+	const cJSON *cursor = cJSON_GetObjectItemCaseSensitive(doc, "cursor");
+	const cJSON *terr = cJSON_GetObjectItemCaseSensitive(doc, "territories");
+	*more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "more"));
+	if (!cJSON_IsArray(changes) || !cJSON_IsObject(cursor))
+		return fs_err(FIELDSYNC_EPROTO, "pull reply without changes or cursor");
+	int rc = fs_store_begin(s);
+	if (rc)
+		return rc;
+	if (page_needs_push(x, drop, changes)) {
+		fs_store_rollback(s);
+		return NEED_PUSH;
+	}
+	for (const cJSON *d = drop ? drop->child : NULL; rc == 0 && d; d = d->next)
+		if (cJSON_IsString(d))
+			rc = fs_store_evict_scope(s, d->valuestring);
+	/* evictions first: they only remove what is still under the old scope */
+	for (const cJSON *c = changes->child; rc == 0 && c; c = c->next) {
+		const char *ev = fs_wire_str(c, "evict"), *id = fs_wire_str(c, "id"), *scope = fs_wire_str(c, "scope");
+		if (!ev)
+			continue;
+		const struct fs_table *t = fs_table_find(ev);
+		if (!t || !id || !scope)
+			rc = fs_err(FIELDSYNC_EPROTO, "malformed eviction from HQ");
+		else if ((rc = fs_store_evict(s, t, id, scope)) == 0)
+			x->evicted++;
+	}
+	long n = 0;
+	for (const cJSON *c = changes->child; rc == 0 && c; c = c->next) {
+		if (fs_wire_str(c, "evict"))
+			continue;
+		struct fs_rec r;
+		int changed;
+		if ((rc = fs_wire_rec_decode(c, &r))) {
+			rc = fs_err(FIELDSYNC_EPROTO, "HQ sent an invalid record: %s", fs_errmsg_get());
+			break;
+		}
+		rc = fs_store_apply(s, &r, r.scope[0] ? r.scope : NULL, &changed);
+		fs_rec_release(&r);
+		n++;
+	}
+	char *cur = rc ? NULL : cJSON_PrintUnformatted(cursor);
+	if (rc == 0 && !cur)
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = fs_meta_set(s, "cursor", cur);	/* in the same transaction as the page */
+	free(cur);
+	if (rc == 0 && cJSON_IsArray(terr)) {
+		struct fs_buf b;
+		fs_buf_init(&b, 65536);
+		for (const cJSON *e = terr->child; e; e = e->next)
+			if (cJSON_IsString(e))
+				fs_buf_printf(&b, "%s%s", b.len ? "," : "", e->valuestring);
+		rc = fs_meta_set(s, "territories", b.p ? b.p : "");
+		fs_buf_release(&b);
+	}
+	if (rc) {
+		fs_store_rollback(s);
+		return rc;
+	}
+	rc = fs_store_commit(s);
+	if (rc == 0)
+		x->pulled += n;
+	return rc;
+}
+
+static int pull_all(struct sync_state *x, int *need_push)
+{
+	int rc = 0, more = 1;
+	*need_push = 0;
+	while (rc == 0 && more) {
+		char *cur = NULL;
+		int64_t left = 0;
+		if ((rc = fs_meta_get(x->s, "cursor", &cur)))
+			break;
+		cJSON *body = new_body(), *doc = NULL;
+		cJSON *c = cJSON_Parse(cur && *cur ? cur : "{}");
+		free(cur);
+		cJSON_AddItemToObject(body, "cursor", c ? c : cJSON_CreateObject());
+		cJSON_AddNumberToObject(body, "limit", x->page);
+		count_pending(x->s, &left);
+		cJSON_AddNumberToObject(body, "pending", (double)left);
+		cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
+		rc = http_post(&x->h, "/v1/pull", body, &doc);
+		cJSON_Delete(body);
+		if (rc == 0)
+			rc = apply_page(x, doc, &more);
+		cJSON_Delete(doc);
+		if (rc == NEED_PUSH) {
+			*need_push = 1;
+			rc = 0;
+			break;
+		}
+		if (rc == 0 && x->progress)
+			x->progress(x->pctx, x->pushed, x->pulled);
+	}
+	return rc;
+}
+
+/* ---- the sync loop ---- */
+
+static int lock_store(struct fs_store *s, int *fd)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s.sync-lock", s->path);
+	*fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return fs_err(FIELDSYNC_EIO, "cannot open %s: %s", path, strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+		close(*fd);
+		*fd = -1;
+		return fs_err(FIELDSYNC_EBUSY, "another sync of this store is running");
+	}
+	return 0;
+}
+
+static int summary_rows(const struct sync_state *x, int rounds, long ms, struct fieldsync_rows **out)
+{
+	static const char *const names[] = { "pushed", "accepted", "rejected", "pulled", "evicted", "requests",
+		"rounds", "ms" };
+	long vals[] = { x->pushed, x->accepted, x->rejected, x->pulled, x->evicted, x->h.requests, rounds, ms };
+	struct fieldsync_rows *r = fs_rows_new(8);
+	int rc = r ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	int row = rc ? -1 : fs_rows_add(r);
+	for (int c = 0; rc == 0 && row >= 0 && c < 8; c++) {
+		char buf[32];
+		snprintf(buf, sizeof buf, "%ld", vals[c]);
+		rc = fs_rows_set_col(r, c, names[c], FS_T_INT);
+		if (rc == 0)
+			rc = fs_rows_set(r, row, c, buf);
+	}
+	if (rc) {
+		fs_rows_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn progress, void *ctx,
+				 fieldsync_rows **summary)
+{
+	struct fs_store *s = hs->st;
+	struct sync_state x;
+	char *url = NULL, *tok = NULL;
+	int fd = -1, rc, rounds = 0;
+	int64_t t0 = fs_wall_ms();
+	if (summary)
+		*summary = NULL;
+	memset(&x, 0, sizeof x);
+	x.s = s;
+	x.progress = progress;
+	x.pctx = ctx;
+	x.batch = (int)env_long("FIELDSYNC_BATCH", 500, 1, 1000);
+	x.page = (int)env_long("FIELDSYNC_PAGE", 1000, 1, 5000);
+	if ((rc = lock_store(s, &fd)))
+		return rc;
+	rc = fs_meta_get(s, "server_url", &url);
+	if (rc == 0)
+		rc = fs_meta_get(s, "device_token", &tok);
+	if (rc == 0 && (!url || !tok))
+		rc = fs_err(FIELDSYNC_ESTATE, "this store is not enrolled: run 'fieldsync init --server URL --token T'");
+	if (rc == 0)
+		rc = http_init(&x.h, url, tok);
+	if (tok)
+		sodium_memzero(tok, strlen(tok));
+	free(tok);
+	free(url);
+	for (int need = 1; rc == 0 && need && rounds < 20; rounds++) {
+		int need_push;
+		int64_t left = 0;
+		rc = push_all(&x);
+		if (rc == 0)
+			rc = pull_all(&x, &need_push);
+		if (rc == 0)
+			rc = count_pending(s, &left);
+		need = rc == 0 && (need_push || left > 0);
+	}
+	if (rc == 0) {
+		char now[32];
+		fs_iso_utc(fs_wall_ms(), now);
+		if (fs_store_begin(s) == 0) {
+			if (fs_meta_set(s, "last_sync", now) == 0)
+				fs_store_commit(s);
+			else
+				fs_store_rollback(s);
+		}
+	}
+	http_release(&x.h);
+	if (fd >= 0)
+		close(fd);	/* releases the lock */
+	if (summary && (rc == 0 || x.pushed || x.pulled)) {
+		int src = summary_rows(&x, rounds, (long)(fs_wall_ms() - t0), summary);
+		if (rc == 0)
+			rc = src;
+	}
+	if (rc == 0 && x.rejected)
+		return 1;
+	return rc;
+}
+
+/* ---- status and quarantine ---- */
+
+FIELDSYNC_API int fieldsync_status(fieldsync_store *hs, fieldsync_rows **out)
+{
+	struct fs_store *s = hs->st;
+	static const char *const keys[] = { "server_url", "rep", "territories", "last_sync", "enrolled_at" };
+	static const char *const names[] = { "server", "rep", "territories", "last_sync", "enrolled_at",
+		"replica_id", "pending", "quarantined", "open_conflicts" };
+	struct fieldsync_rows *r = fs_rows_new(9), *k = NULL;
+	int rc = r ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	int row = rc ? -1 : fs_rows_add(r);
+	for (int c = 0; rc == 0 && c < 9; c++)
+		rc = fs_rows_set_col(r, c, names[c], c == 3 || c == 4 ? FS_T_DATETIME : c >= 6 ? FS_T_INT : FS_T_TEXT);
+	for (int c = 0; rc == 0 && c < 5; c++) {
+		char *v = NULL;
+		rc = fs_meta_get(s, keys[c], &v);
+		if (rc == 0)
+			rc = fs_rows_set(r, row, c, v);
+		free(v);
+	}
+	if (rc == 0)
+		rc = fs_rows_set(r, row, 5, s->self_hex);
+	int64_t pend = 0, quar = 0;
+	if (rc == 0)
+		rc = count_pending(s, &pend);
+	sqlite3_stmt *st;
+	if (rc == 0 && sqlite3_prepare_v2(s->db, "SELECT count(*) FROM quarantine", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			quar = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (rc == 0)
+		rc = fieldsync_conflicts(hs, 0, &k);
+	char buf[3][32];
+	snprintf(buf[0], 32, "%lld", (long long)pend);
+	snprintf(buf[1], 32, "%lld", (long long)quar);
+	snprintf(buf[2], 32, "%d", k ? k->nrow : 0);
+	for (int c = 0; rc == 0 && c < 3; c++)
+		rc = fs_rows_set(r, row, 6 + c, buf[c]);
+	fs_rows_free(k);
+	if (rc) {
+		fs_rows_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+FIELDSYNC_API int fieldsync_quarantine(fieldsync_store *hs, fieldsync_rows **out)
+{
+	static const char *const names[] = { "tbl", "id", "reason", "at", "record", NULL };
+	static const int types[] = { FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_DATETIME, FS_T_TEXT };
+	struct fs_exec x = fs_store_execer(hs->st);
+	return fs_exec_rows(&x, "SELECT tbl, id, reason, at, record FROM quarantine ORDER BY at, id", 0, NULL,
+			    names, types, out);
+}

@@ -1,0 +1,338 @@
+/*
+ * admin.c - what an HQ administrator does with the store, whether or not
+ * the server runs: reps and their enrolment tokens, devices, the archive
+ * (the same listings as the device, query.c), conflicts and quarantine.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "hq.h"
+#include "query.h"
+#include "wire.h"
+
+#define ENROLL_TTL_MS (7LL * 24 * 3600 * 1000)
+
+static struct fs_val vtext(const char *s)
+{
+	struct fs_val v = { 0 };
+	if (s) {
+		v.t = FS_V_TEXT;
+		v.s = (char *)s;
+	}
+	return v;
+}
+
+static struct fs_val vint(int64_t i)
+{
+	struct fs_val v = { 0 };
+	v.t = FS_V_INT;
+	v.i = i;
+	return v;
+}
+
+struct bexec {
+	struct hq *h;
+	struct hq_db *db;
+};
+
+static int be_exec(void *ctx, const char *sql, int n, const struct fs_val *p, fs_row_fn fn, void *rctx)
+{
+	struct bexec *b = ctx;
+	return hq_be(b->h)->exec(b->db, sql, n, p, fn, rctx);
+}
+
+int hq_query_rows(struct hq *h, struct hq_db *db, const char *sql, int n, const struct fs_val *p,
+		  const char *const *names, const int *types, struct fieldsync_rows **out)
+{
+	struct bexec b = { h, db };
+	struct fs_exec x = { be_exec, &b };
+	return fs_exec_rows(&x, sql, n, p, names, types, out);
+}
+
+/* Run fn inside one write transaction on a pooled connection. */
+static int in_txn(struct hq *h, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx)
+{
+	struct hq_db *db;
+	const struct hq_backend *be = hq_be(h);
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	if ((rc = be->begin(db, 1)) == 0) {
+		rc = fn(h, db, ctx);
+		if (rc == 0)
+			rc = be->commit(db);
+		else
+			be->rollback(db);
+	}
+	hq_release(h, db);
+	return rc;
+}
+
+static int valid_name(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > 100 || !fs_utf8_valid(name, n))
+		return fs_err(FIELDSYNC_EINVAL, "rep name must be 1-100 bytes of UTF-8");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20)
+			return fs_err(FIELDSYNC_EINVAL, "rep name has a control character");
+	return 0;
+}
+
+struct rep_ctx {
+	const char *name;
+	char terr[HQ_MAX_TERR][65];
+	int nterr;
+	char *token;
+	int wipe, count;
+};
+
+static int count_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	(void)ncol;
+	(void)v;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int rep_exists(struct hq *h, struct hq_db *db, const char *name, int *n)
+{
+	struct fs_val p = vtext(name);
+	*n = 0;
+	return hq_be(h)->exec(db, "SELECT name FROM reps WHERE name = $1", 1, &p, count_row, n);
+}
+
+static int new_token(struct hq *h, struct hq_db *db, const char *rep, char *token)
+{
+	unsigned char raw[24];
+	char hash[65], now[32];
+	randombytes_buf(raw, sizeof raw);
+	fs_hex(raw, sizeof raw, token);
+	hq_token_hash(token, hash);
+	fs_iso_utc(fs_wall_ms(), now);
+	struct fs_val p[4] = { vtext(hash), vtext(rep), vtext(now), vint(fs_wall_ms() + ENROLL_TTL_MS) };
+	return hq_be(h)->exec(db, "INSERT INTO enroll_tokens (hash, rep, created_at, expires_ms)"
+			      " VALUES ($1, $2, $3, $4)", 4, p, NULL, NULL);
+}
+
+static int set_territories(struct hq *h, struct hq_db *db, struct rep_ctx *x)
+{
+	struct fs_val p = vtext(x->name);
+	int rc = hq_be(h)->exec(db, "DELETE FROM rep_territories WHERE rep = $1", 1, &p, NULL, NULL);
+	for (int i = 0; rc == 0 && i < x->nterr; i++) {
+		struct fs_val q[2] = { vtext(x->name), vtext(x->terr[i]) };
+		rc = hq_be(h)->exec(db, "INSERT INTO rep_territories (rep, territory) VALUES ($1, $2)"
+				    " ON CONFLICT (rep, territory) DO NOTHING", 2, q, NULL, NULL);
+	}
+	return rc;
+}
+
+static int rep_add_tx(struct hq *h, struct hq_db *db, void *ctx)
+{
+	struct rep_ctx *x = ctx;
+	char now[32];
+	int n, rc = rep_exists(h, db, x->name, &n);
+	if (rc == 0 && n)
+		rc = fs_err(FIELDSYNC_EINVAL, "rep '%s' already exists (use 'rep token' for another device)", x->name);
+	fs_iso_utc(fs_wall_ms(), now);
+	struct fs_val p[2] = { vtext(x->name), vtext(now) };
+	if (rc == 0)
+		rc = hq_be(h)->exec(db, "INSERT INTO reps (name, created_at) VALUES ($1, $2)", 2, p, NULL, NULL);
+	if (rc == 0)
+		rc = set_territories(h, db, x);
+	if (rc == 0)
+		rc = new_token(h, db, x->name, x->token);
+	return rc;
+}
+
+int hq_rep_add(struct hq *h, const char *name, const char *territories, char token[65])
+{
+	struct rep_ctx x = { .name = name, .token = token };
+	int rc = valid_name(name);
+	if (rc == 0)
+		rc = hq_parse_territories(territories, x.terr, HQ_MAX_TERR, &x.nterr);
+	return rc ? rc : in_txn(h, rep_add_tx, &x);
+}
+
+static int rep_token_tx(struct hq *h, struct hq_db *db, void *ctx)
+{
+	struct rep_ctx *x = ctx;
+	int n, rc = rep_exists(h, db, x->name, &n);
+	if (rc == 0 && !n)
+		rc = fs_err(FIELDSYNC_ENOTFOUND, "no rep '%s'", x->name);
+	return rc ? rc : new_token(h, db, x->name, x->token);
+}
+
+int hq_rep_token(struct hq *h, const char *name, char token[65])
+{
+	struct rep_ctx x = { .name = name, .token = token };
+	return in_txn(h, rep_token_tx, &x);
+}
+
+static int rep_move_tx(struct hq *h, struct hq_db *db, void *ctx)
+{
+	struct rep_ctx *x = ctx;
+	int n, rc = rep_exists(h, db, x->name, &n);
+	if (rc == 0 && !n)
+		rc = fs_err(FIELDSYNC_ENOTFOUND, "no rep '%s'", x->name);
+	return rc ? rc : set_territories(h, db, x);
+}
+
+int hq_rep_move(struct hq *h, const char *name, const char *territories)
+{
+	struct rep_ctx x = { .name = name };
+	int rc = hq_parse_territories(territories, x.terr, HQ_MAX_TERR, &x.nterr);
+	return rc ? rc : in_txn(h, rep_move_tx, &x);
+}
+
+static int rep_revoke_tx(struct hq *h, struct hq_db *db, void *ctx)
+{
+	struct rep_ctx *x = ctx;
+	int n, rc = rep_exists(h, db, x->name, &n);
+	if (rc == 0 && !n)
+		rc = fs_err(FIELDSYNC_ENOTFOUND, "no rep '%s'", x->name);
+	struct fs_val p[2] = { vint(x->wipe), vtext(x->name) };
+	if (rc == 0)
+		rc = hq_be(h)->exec(db, "UPDATE reps SET revoked = 1, wipe = $1 WHERE name = $2", 2, p, NULL, NULL);
+	return rc;
+}
+
+int hq_rep_revoke(struct hq *h, const char *name, int wipe)
+{
+	struct rep_ctx x = { .name = name, .wipe = wipe };
+	return in_txn(h, rep_revoke_tx, &x);
+}
+
+/* Listings read on one connection without a write lock. */
+static int with_db(struct hq *h, struct hq_db **db)
+{
+	return hq_acquire(h, db);
+}
+
+int hq_rep_list(struct hq *h, struct fieldsync_rows **out)
+{
+	static const char *const names[] = { "rep", "territories", "devices", "last_sync", "revoked", "wipe", NULL };
+	static const int types[] = { FS_T_TEXT, FS_T_TEXT, FS_T_INT, FS_T_TEXT, FS_T_BOOL, FS_T_BOOL };
+	struct hq_db *db;
+	int rc = with_db(h, &db);
+	if (rc)
+		return rc;
+	/* territories are joined in C: string aggregation differs between dialects */
+	rc = hq_query_rows(h, db, "SELECT r.name, '', (SELECT count(*) FROM devices d WHERE d.rep = r.name),"
+			   " (SELECT max(d.last_sync) FROM devices d WHERE d.rep = r.name), r.revoked, r.wipe"
+			   " FROM reps r ORDER BY r.name", 0, NULL, names, types, out);
+	for (int i = 0; rc == 0 && i < (*out)->nrow; i++) {
+		struct fieldsync_rows *t;
+		static const char *const tn[] = { "territory", NULL };
+		struct fs_val p = vtext((*out)->cells[(size_t)i * (size_t)(*out)->ncol]);
+		rc = hq_query_rows(h, db, "SELECT territory FROM rep_territories WHERE rep = $1 ORDER BY territory",
+				   1, &p, tn, NULL, &t);
+		if (rc)
+			break;
+		struct fs_buf b;
+		fs_buf_init(&b, 0);
+		for (int k = 0; rc == 0 && k < t->nrow; k++)
+			rc = fs_buf_printf(&b, "%s%s", k ? "," : "", t->cells[k]);
+		if (rc == 0)
+			rc = fs_rows_set(*out, i, 1, b.p ? b.p : "");
+		fs_buf_release(&b);
+		fs_rows_free(t);
+	}
+	hq_release(h, db);
+	return rc;
+}
+
+int hq_device_list(struct hq *h, struct fieldsync_rows **out)
+{
+	static const char *const names[] = { "id", "rep", "name", "created_at", "last_seen", "last_sync",
+		"app_version", "pending", "revoked", NULL };
+	static const int types[] = { FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_DATETIME, FS_T_DATETIME, FS_T_DATETIME,
+		FS_T_TEXT, FS_T_INT, FS_T_BOOL };
+	struct hq_db *db;
+	int rc = with_db(h, &db);
+	if (rc == 0)
+		rc = hq_query_rows(h, db, "SELECT d.id, d.rep, d.name, d.created_at, d.last_seen, d.last_sync,"
+				   " d.app_version, d.pending, CASE WHEN d.revoked = 1 OR r.revoked = 1 THEN 1 ELSE 0 END"
+				   " FROM devices d JOIN reps r ON r.name = d.rep ORDER BY d.rep, d.created_at",
+				   0, NULL, names, types, out);
+	hq_release(h, db);
+	return rc;
+}
+
+int hq_quarantine_list(struct hq *h, struct fieldsync_rows **out)
+{
+	static const char *const names[] = { "at", "rep", "device", "tbl", "rec_id", "reason", "decision",
+		"record", NULL };
+	static const int types[] = { FS_T_DATETIME, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT,
+		FS_T_TEXT, FS_T_TEXT };
+	struct hq_db *db;
+	int rc = with_db(h, &db);
+	if (rc == 0)
+		rc = hq_query_rows(h, db, "SELECT q.at, d.rep, q.device, q.tbl, q.rec_id, q.reason, q.decision, q.record"
+				   " FROM quarantine q LEFT JOIN devices d ON d.id = q.device ORDER BY q.at, q.rec_id",
+				   0, NULL, names, types, out);
+	hq_release(h, db);
+	return rc;
+}
+
+static int be_get(void *ctx, const struct fs_table *t, const char *id, struct fs_rec *out)
+{
+	struct bexec *b = ctx;
+	return hq_get(b->h, b->db, t, id, 0, out);
+}
+
+int hq_conflict_list(struct hq *h, int all, struct fieldsync_rows **out)
+{
+	struct hq_db *db;
+	int rc = with_db(h, &db);
+	if (rc)
+		return rc;
+	struct bexec b = { h, db };
+	struct fs_exec x = { be_exec, &b };
+	rc = fs_query_conflicts(&x, be_get, &b, all, out);
+	hq_release(h, db);
+	return rc;
+}
+
+int hq_list(struct hq *h, const struct fs_table *t, const char *const *filters, const char *search,
+	    struct fieldsync_rows **out)
+{
+	struct hq_db *db;
+	int rc = with_db(h, &db);
+	if (rc)
+		return rc;
+	struct bexec b = { h, db };
+	struct fs_exec x = { be_exec, &b };
+	rc = fs_query_list(&x, t, filters, search, out);
+	hq_release(h, db);
+	return rc;
+}
+
+int hq_lookup(struct hq *h, const struct fs_table *t, const char *key, char id[33])
+{
+	struct hq_db *db;
+	int rc = with_db(h, &db);
+	if (rc)
+		return rc;
+	struct bexec b = { h, db };
+	struct fs_exec x = { be_exec, &b };
+	rc = fs_query_lookup(&x, t, key, id);
+	hq_release(h, db);
+	return rc;
+}
+
+int hq_show(struct hq *h, const struct fs_table *t, const char *id, struct fieldsync_rows **out)
+{
+	struct hq_db *db;
+	struct fs_rec r;
+	int rc = with_db(h, &db);
+	if (rc)
+		return rc;
+	rc = hq_get(h, db, t, id, 0, &r);
+	hq_release(h, db);
+	if (rc)
+		return rc;
+	rc = fs_rows_from_rec(&r, out);
+	fs_rec_release(&r);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * backend.h - the HQ store behind a narrow interface.
+ *
+ * A backend gives connections, transactions and parameterised SQL with
+ * typed values; it knows nothing of merge, scope or the change feed, which
+ * live once in hq.c over every backend. SQL in hq.c is the common subset
+ * of SQLite and PostgreSQL (INSERT ... ON CONFLICT, RETURNING); parameters
+ * are written $1, $2 ... in order of first appearance, and the few dialect
+ * differences (column types, row locks) come from the fields below.
+ *
+ * A connection is used by one thread at a time. Write transactions
+ * serialise on the change sequence row (see hq.c), which keeps the change
+ * feed in commit order on every backend.
+ */
+#ifndef FS_HQ_BACKEND_H
+#define FS_HQ_BACKEND_H
+
+#include "query.h"
+#include "record.h"
+
+struct hq_db;
+
+/* Result rows: typed values owned by the backend, valid during the call. */
+typedef fs_row_fn hq_row_fn;
+
+struct hq_backend {
+	const char *name;		/* "sqlite", "postgres" */
+	const char *t_int, *t_real, *t_text;	/* column types for DDL */
+	const char *for_update;		/* appended to row reads that will be written */
+	int (*open)(const char *conninfo, int create, struct hq_db **out);
+	void (*close)(struct hq_db *db);
+	/* Run one statement; params may be NULL when n == 0. */
+	int (*exec)(struct hq_db *db, const char *sql, int n, const struct fs_val *params,
+		    hq_row_fn fn, void *ctx);
+	/* Several ';'-separated statements without parameters (DDL). */
+	int (*script)(struct hq_db *db, const char *sql);
+	int (*begin)(struct hq_db *db, int write);
+	int (*commit)(struct hq_db *db);
+	void (*rollback)(struct hq_db *db);
+	/* A consistent online copy of the store into `path` (SQLite backup API). */
+	int (*backup)(struct hq_db *db, const char *path);
+};
+
+extern const struct hq_backend hq_backend_sqlite;
+
+/* The backend for a --db argument: an SQLite file path. (PostgreSQL
+ * connection strings are recognised and refused until that backend exists.)
+ * NULL with fs_err detail when there is none. */
+const struct hq_backend *hq_backend_for(const char *conninfo);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * backend_sqlite.c - the embedded HQ store: one SQLite file in WAL mode.
+ * Statements are prepared once per connection and cached by their text.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "backend.h"
+#include "store.h"
+#include "util.h"
+
+#define CACHE 128
+
+struct hq_db {
+	sqlite3 *db;
+	struct {
+		const char *key;	/* the SQL text pointer hq.c passed */
+		char *sql;
+		sqlite3_stmt *st;
+	} cache[CACHE];
+	int ncache;
+	int in_txn;
+};
+
+static int sq_open(const char *path, int create, struct hq_db **out)
+{
+	struct hq_db *d = calloc(1, sizeof *d);
+	*out = NULL;
+	if (!d)
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	if (create && access(path, F_OK) != 0) {
+		int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+		else if (errno != EEXIST) {
+			free(d);
+			return fs_err(FIELDSYNC_EIO, "cannot create %s: %s", path, strerror(errno));
+		}
+	} else if (access(path, F_OK) != 0) {
+		free(d);
+		return fs_err(FIELDSYNC_ENOTFOUND, "no HQ store at %s (create it with 'fieldsyncd init')", path);
+	}
+	int rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlite_err(d->db, rc, path);
+		sqlite3_close(d->db);
+		free(d);
+		return rc;
+	}
+	sqlite3_busy_timeout(d->db, 15000);
+	sqlite3_extended_result_codes(d->db, 1);
+	char *msg = NULL;
+	if (sqlite3_exec(d->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+			 NULL, NULL, &msg) != SQLITE_OK) {
+		rc = fs_err(FIELDSYNC_EIO, "%s: %s", path, msg ? msg : "cannot configure");
+		sqlite3_free(msg);
+		sqlite3_close(d->db);
+		free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+static void sq_close(struct hq_db *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < d->ncache; i++) {
+		sqlite3_finalize(d->cache[i].st);
+		free(d->cache[i].sql);
+	}
+	sqlite3_close_v2(d->db);
+	free(d);
+}
+
+/* $N parameters: SQLite numbers named parameters in order of first
+ * appearance, which is how hq.c writes them; checked here once. */
+static int prepare(struct hq_db *d, const char *sql, sqlite3_stmt **out)
+{
+	for (int i = 0; i < d->ncache; i++)
+		if (d->cache[i].key == sql && strcmp(d->cache[i].sql, sql) == 0) {
+			*out = d->cache[i].st;
+			return 0;
+		}
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v3(d->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlite_err(d->db, rc, "preparing HQ statement");
+	for (int k = 1; k <= sqlite3_bind_parameter_count(st); k++) {
+		char want[16];
+		snprintf(want, sizeof want, "$%d", k);
+		const char *name = sqlite3_bind_parameter_name(st, k);
+		if (!name || strcmp(name, want)) {
+			sqlite3_finalize(st);
+			return fs_err(FIELDSYNC_EINVAL, "HQ statement parameters out of order: %.80s", sql);
+		}
+	}
+	if (d->ncache < CACHE) {
+		d->cache[d->ncache].key = sql;
+		d->cache[d->ncache].sql = strdup(sql);
+		d->cache[d->ncache].st = st;
+		if (d->cache[d->ncache].sql) {
+			d->ncache++;
+			*out = st;
+			return 0;
+		}
+	}
+	*out = st;	/* uncached: finalized by the caller (key NULL) */
+	return 1;
+}
+
+static int sq_exec(struct hq_db *d, const char *sql, int n, const struct fs_val *p, hq_row_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int owned = prepare(d, sql, &st);
+	if (owned < 0)
+		return owned;
+	int rc = fs_sqlite_run(d->db, st, n, p, fn, ctx);
+	if (owned)
+		sqlite3_finalize(st);
+	return rc;
+}
+
+static int sq_script(struct hq_db *d, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(d->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		rc = fs_err((rc & 0xff) == SQLITE_BUSY ? FIELDSYNC_EBUSY : FIELDSYNC_EIO, "HQ store: %s",
+			    msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return rc;
+	}
+	return 0;
+}
+
+static int sq_begin(struct hq_db *d, int write)
+{
+	int rc = sq_script(d, write ? "BEGIN IMMEDIATE" : "BEGIN");
+	d->in_txn = rc == 0;
+	return rc;
+}
+
+static int sq_commit(struct hq_db *d)
+{
+	int rc = sq_script(d, "COMMIT");
+	if (rc)
+		sq_script(d, "ROLLBACK");
+	d->in_txn = 0;
+	return rc;
+}
+
+static void sq_rollback(struct hq_db *d)
+{
+	if (d->in_txn)
+		sq_script(d, "ROLLBACK");
+	d->in_txn = 0;
+}
+
+static int sq_backup(struct hq_db *d, const char *path)
+{
+	sqlite3 *dst;
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fs_err(FIELDSYNC_EIO, "cannot create %s: %s", path, strerror(errno));
+	close(fd);
+	int rc = sqlite3_open(path, &dst);
+	if (rc == SQLITE_OK) {
+		sqlite3_backup *b = sqlite3_backup_init(dst, "main", d->db, "main");
+		if (b) {
+			/* whole copy in one step: a consistent snapshot even with writers */
+			rc = sqlite3_backup_step(b, -1);
+			sqlite3_backup_finish(b);
+			rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+		} else {
+			rc = sqlite3_errcode(dst);
+		}
+	}
+	int out = rc == SQLITE_OK ? 0 : fs_sqlite_err(dst, rc, "backup");
+	sqlite3_close(dst);
+	return out;
+}
+
+const struct hq_backend hq_backend_sqlite = {
+	.name = "sqlite",
+	.t_int = "INTEGER",
+	.t_real = "REAL",
+	.t_text = "TEXT",
+	.for_update = "",
+	.open = sq_open,
+	.close = sq_close,
+	.exec = sq_exec,
+	.script = sq_script,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.backup = sq_backup,
+};

@@ -1,0 +1,1356 @@
+/* hq.c - the HQ replica: schema, records, push, pull, enrolment, the HTTP handler. */
+#include "hq.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "store.h"
+#include "wire.h"
+
+#define POOL 32
+
+struct hq {
+	const struct hq_backend *be;
+	char *conninfo;
+	struct fs_rid self;
+	char self_hex[33];
+	struct hq_limits lim;
+	pthread_mutex_t mu;
+	struct hq_db *pool[POOL];
+	int npool;
+	/* statement texts, built once so that backends can cache by pointer */
+	char *q_get[16], *q_lock[16], *q_put[16], *q_feed[16], *q_kids[16];
+	char *q_cut;
+};
+
+static const char *const q_seq = "UPDATE hq_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq";
+static const char *const q_clock = "SELECT hlc FROM hq_clock WHERE id = 1";
+static const char *const q_clock_set = "UPDATE hq_clock SET hlc = $1 WHERE id = 1 AND hlc < $1";
+static const char *const q_evict = "INSERT INTO evictions (seq, scope, tbl, id) VALUES ($1, $2, $3, $4)";
+static const char *const q_evict_feed =
+	"SELECT seq, tbl, id FROM evictions WHERE scope = $1 AND seq > $2 AND seq <= $3 ORDER BY seq";
+
+/* ---- small helpers ---- */
+
+static struct fs_val vtext(const char *s)
+{
+	struct fs_val v = { 0 };
+	if (s) {
+		v.t = FS_V_TEXT;
+		v.s = (char *)s;
+	}
+	return v;
+}
+
+static struct fs_val vint(int64_t i)
+{
+	struct fs_val v = { 0 };
+	v.t = FS_V_INT;
+	v.i = i;
+	return v;
+}
+
+static int one_int(void *ctx, int ncol, const struct fs_val *v)
+{
+	if (ncol > 0 && v[0].t == FS_V_INT)
+		*(int64_t *)ctx = v[0].i;
+	return 0;
+}
+
+static int one_text(void *ctx, int ncol, const struct fs_val *v)
+{
+	char **out = ctx;
+	if (ncol > 0 && v[0].t == FS_V_TEXT && !*out)
+		*out = strdup(v[0].s);
+	return 0;
+}
+
+const struct hq_backend *hq_be(const struct hq *h)
+{
+	return h->be;
+}
+
+const char *hq_replica_id(const struct hq *h)
+{
+	return h->self_hex;
+}
+
+void hq_set_limits(struct hq *h, const struct hq_limits *l)
+{
+	h->lim = *l;
+}
+
+void hq_token_hash(const char *token, char out[65])
+{
+	unsigned char hash[32];
+	crypto_generichash(hash, sizeof hash, (const unsigned char *)token, strlen(token), NULL, 0);
+	fs_hex(hash, sizeof hash, out);
+}
+
+int hq_parse_territories(const char *list, char terr[][65], int max, int *n)
+{
+	*n = 0;
+	const char *p = list;
+	while (p && *p) {
+		size_t len = strcspn(p, ",");
+		if (len == 0 || len > 64)
+			return fs_err(FIELDSYNC_EINVAL, "territory: '%.*s' must be 1-64 characters", (int)len, p);
+		for (size_t k = 0; k < len; k++)
+			if ((unsigned char)p[k] <= ' ' || p[k] == '"' || p[k] == '\\')
+				return fs_err(FIELDSYNC_EINVAL, "territory: '%.*s' has a space or control character",
+					      (int)len, p);
+		if (*n == max)
+			return fs_err(FIELDSYNC_ELIMIT, "territory: at most %d per rep", max);
+		memcpy(terr[*n], p, len);
+		terr[*n][len] = '\0';
+		if (!fs_utf8_valid(terr[*n], len))
+			return fs_err(FIELDSYNC_EINVAL, "territory: not valid UTF-8");
+		(*n)++;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (*n == 0)
+		return fs_err(FIELDSYNC_EINVAL, "territory: at least one is needed");
+	return 0;
+}
+
+static int in_scope(const struct hq_device *d, const char *scope)
+{
+	for (int i = 0; i < d->nterr; i++)
+		if (strcmp(d->terr[i], scope) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- schema ---- */
+
+static int schema(const struct hq_backend *be, struct fs_buf *b)
+{
+	const char *types[3] = { be->t_int, be->t_real, be->t_text };
+	char extra[128];
+	int rc = fs_buf_printf(b,
+		"CREATE TABLE IF NOT EXISTS hq_meta (key TEXT PRIMARY KEY, value TEXT);\n"
+		"CREATE TABLE hq_seq (id INTEGER PRIMARY KEY, seq %s NOT NULL);\n"
+		"INSERT INTO hq_seq VALUES (1, 0);\n"
+		"CREATE TABLE hq_clock (id INTEGER PRIMARY KEY, hlc %s NOT NULL);\n"
+		"INSERT INTO hq_clock VALUES (1, 0);\n"
+		"CREATE TABLE reps (name TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
+		" revoked INTEGER NOT NULL DEFAULT 0, wipe INTEGER NOT NULL DEFAULT 0);\n"
+		"CREATE TABLE rep_territories (rep TEXT NOT NULL REFERENCES reps(name), territory TEXT NOT NULL,"
+		" PRIMARY KEY (rep, territory));\n"
+		"CREATE TABLE enroll_tokens (hash TEXT PRIMARY KEY, rep TEXT NOT NULL REFERENCES reps(name),"
+		" created_at TEXT NOT NULL, expires_ms %s NOT NULL, used_at TEXT);\n"
+		"CREATE TABLE devices (id TEXT PRIMARY KEY, rep TEXT NOT NULL REFERENCES reps(name), name TEXT,"
+		" token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, last_seen TEXT, last_sync TEXT,"
+		" app_version TEXT, pending %s, revoked INTEGER NOT NULL DEFAULT 0, wiped_at TEXT);\n"
+		"CREATE TABLE quarantine (device TEXT NOT NULL, tbl TEXT NOT NULL, rec_id TEXT NOT NULL,"
+		" vv TEXT NOT NULL, reason TEXT NOT NULL, record TEXT NOT NULL, at TEXT NOT NULL,"
+		" decision TEXT, PRIMARY KEY (device, tbl, rec_id, vv));\n"
+		"CREATE TABLE evictions (seq %s PRIMARY KEY, scope TEXT NOT NULL, tbl TEXT NOT NULL,"
+		" id TEXT NOT NULL);\n"
+		"CREATE INDEX evictions_scope ON evictions(scope, seq);\n",
+		be->t_int, be->t_int, be->t_int, be->t_int, be->t_int);
+	snprintf(extra, sizeof extra, "seq %s NOT NULL, origin TEXT", be->t_int);
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		rc = fs_sql_table_ddl(fs_tables[i], 1, extra, types, b);
+		if (rc == 0)
+			rc = fs_buf_printf(b, "CREATE INDEX %s_feed ON %s(scope, seq);\n", fs_tables[i]->name,
+					   fs_tables[i]->name);
+	}
+	if (rc == 0) {
+		char rid[33];
+		fs_random_id(rid);
+		rc = fs_buf_printf(b, "INSERT INTO hq_meta VALUES ('replica_id', '%s');\n"
+				   "INSERT INTO hq_meta VALUES ('schema', '%d');\n", rid, HQ_SCHEMA_VERSION);
+	}
+	return rc;
+}
+
+const struct hq_backend *hq_backend_for(const char *conninfo)
+{
+	if (!strncmp(conninfo, "postgres://", 11) || !strncmp(conninfo, "postgresql://", 13) ||
+	    strstr(conninfo, "dbname=") || strstr(conninfo, "host=")) {
+		fs_err(FIELDSYNC_EINVAL, "the PostgreSQL backend is not part of this build yet");
+		return NULL;
+	}
+	return &hq_backend_sqlite;
+}
+
+static int schema_version(const struct hq_backend *be, struct hq_db *db, int *v)
+{
+	char *s = NULL;
+	*v = 0;
+	/* probe the meta table first: a fresh database has none */
+	int rc = be->exec(db, "SELECT value FROM hq_meta WHERE key = 'schema'", 0, NULL, one_text, &s);
+	if (rc == 0 && s)
+		*v = atoi(s);
+	free(s);
+	return rc;
+}
+
+int hq_init(const char *conninfo)
+{
+	const struct hq_backend *be = hq_backend_for(conninfo);
+	struct hq_db *db;
+	if (!be)
+		return FIELDSYNC_EINVAL;
+	int rc = be->open(conninfo, 1, &db), v = 0;
+	if (rc)
+		return rc;
+	rc = be->script(db, "CREATE TABLE IF NOT EXISTS hq_meta (key TEXT PRIMARY KEY, value TEXT)");
+	if (rc == 0)
+		rc = schema_version(be, db, &v);
+	if (rc == 0 && v > HQ_SCHEMA_VERSION)
+		rc = fs_err(FIELDSYNC_ESCHEMA, "HQ store schema %d is newer than this fieldsyncd (%d)", v,
+			    HQ_SCHEMA_VERSION);
+	if (rc == 0 && v == 0) {
+		struct fs_buf b;
+		fs_buf_init(&b, 0);
+		rc = be->begin(db, 1);
+		if (rc == 0)
+			rc = schema(be, &b);
+		if (rc == 0)
+			rc = be->script(db, b.p);
+		if (rc == 0)
+			rc = be->commit(db);
+		else
+			be->rollback(db);
+		fs_buf_release(&b);
+	}
+	be->close(db);
+	return rc;
+}
+
+/* ---- open / pool ---- */
+
+static int build_sql(struct hq *h)
+{
+	struct fs_buf cols, b;
+	int rc = 0;
+	fs_buf_init(&cols, 0);
+	fs_buf_init(&b, 0);
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		const struct fs_table *t = fs_tables[i];
+		fs_buf_reset(&cols);
+		rc = fs_sql_columns(t, &cols);
+		if (rc == 0)
+			rc = fs_buf_printf(&b, "SELECT %s, seq, origin FROM %s WHERE id = $1", cols.p, t->name);
+		if (rc == 0 && !(h->q_get[i] = strdup(b.p)))
+			rc = FIELDSYNC_ENOMEM;
+		if (rc == 0)
+			rc = fs_buf_adds(&b, h->be->for_update);
+		if (rc == 0 && !(h->q_lock[i] = fs_buf_detach(&b)))
+			rc = FIELDSYNC_ENOMEM;
+		if (rc == 0)
+			rc = fs_buf_printf(&b, "INSERT INTO %s (%s, seq, origin) VALUES ($1", t->name, cols.p);
+		for (int k = 2; rc == 0 && k <= FS_ROW_COLS(t) + 2; k++)
+			rc = fs_buf_printf(&b, ", $%d", k);
+		if (rc == 0)
+			rc = fs_buf_adds(&b, ") ON CONFLICT (id) DO UPDATE SET ");
+		for (int k = 0; rc == 0 && k < t->nfields; k++)
+			rc = fs_buf_printf(&b, "%s = excluded.%s, ", t->fields[k].name, t->fields[k].name);
+		if (rc == 0)
+			rc = fs_buf_adds(&b, "scope = excluded.scope, vv = excluded.vv, dots = excluded.dots,"
+					 " sib = excluded.sib, hlc = excluded.hlc, seq = excluded.seq,"
+					 " origin = excluded.origin");
+		if (rc == 0 && !(h->q_put[i] = fs_buf_detach(&b)))
+			rc = FIELDSYNC_ENOMEM;
+		if (rc == 0)
+			rc = fs_buf_printf(&b, "SELECT %s, seq, origin FROM %s WHERE scope = $1 AND seq > $2"
+					   " AND seq <= $3 ORDER BY seq", cols.p, t->name);
+		if (rc == 0 && !(h->q_feed[i] = fs_buf_detach(&b)))
+			rc = FIELDSYNC_ENOMEM;
+		int p = t->scope_field;
+		if (rc == 0 && p >= 0 && (t->fields[p].flags & FS_F_PARENT)) {
+			rc = fs_buf_printf(&b, "SELECT id FROM %s WHERE %s = $1 ORDER BY id", t->name,
+					   t->fields[p].name);
+			if (rc == 0 && !(h->q_kids[i] = fs_buf_detach(&b)))
+				rc = FIELDSYNC_ENOMEM;
+		}
+	}
+	/* the page cut: the first N sequence numbers of a territory over all tables */
+	for (int i = 0; rc == 0 && i < fs_ntables; i++)
+		rc = fs_buf_printf(&b, "SELECT seq FROM %s WHERE scope = $1 AND seq > $2 UNION ALL ",
+				   fs_tables[i]->name);
+	if (rc == 0)
+		rc = fs_buf_adds(&b, "SELECT seq FROM evictions WHERE scope = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+	if (rc == 0 && !(h->q_cut = fs_buf_detach(&b)))
+		rc = FIELDSYNC_ENOMEM;
+	fs_buf_release(&cols);
+	fs_buf_release(&b);
+	return rc;
+}
+
+int hq_acquire(struct hq *h, struct hq_db **db)
+{
+	pthread_mutex_lock(&h->mu);
+	if (h->npool > 0) {
+		*db = h->pool[--h->npool];
+		pthread_mutex_unlock(&h->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&h->mu);
+	return h->be->open(h->conninfo, 0, db);
+}
+
+void hq_release(struct hq *h, struct hq_db *db)
+{
+	if (!db)
+		return;
+	h->be->rollback(db);	/* never hand on an open transaction */
+	pthread_mutex_lock(&h->mu);
+	if (h->npool < POOL) {
+		h->pool[h->npool++] = db;
+		db = NULL;
+	}
+	pthread_mutex_unlock(&h->mu);
+	if (db)
+		h->be->close(db);
+}
+
+int hq_open(const char *conninfo, struct hq **out)
+{
+	struct hq *h = calloc(1, sizeof *h);
+	struct hq_db *db = NULL;
+	int rc, v;
+	*out = NULL;
+	if (!h || !(h->conninfo = strdup(conninfo))) {
+		free(h);
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	}
+	if (sodium_init() < 0) {
+		free(h->conninfo);
+		free(h);
+		return fs_err(FIELDSYNC_EIO, "libsodium failed to initialise");
+	}
+	h->be = hq_backend_for(conninfo);
+	if (!h->be) {
+		free(h->conninfo);
+		free(h);
+		return FIELDSYNC_EINVAL;
+	}
+	h->lim = (struct hq_limits){ 1000, 5000, 1000 };
+	pthread_mutex_init(&h->mu, NULL);
+	rc = h->be->open(conninfo, 0, &db);
+	if (rc == 0)
+		rc = schema_version(h->be, db, &v);
+	if (rc == 0 && v == 0)
+		rc = fs_err(FIELDSYNC_ENOTFOUND, "%s is not an HQ store (create it with 'fieldsyncd init')", conninfo);
+	if (rc == 0 && v > HQ_SCHEMA_VERSION)
+		rc = fs_err(FIELDSYNC_ESCHEMA, "HQ store schema %d is newer than this fieldsyncd (%d)", v,
+			    HQ_SCHEMA_VERSION);
+	char *rid = NULL;
+	if (rc == 0)
+		rc = h->be->exec(db, "SELECT value FROM hq_meta WHERE key = 'replica_id'", 0, NULL, one_text, &rid);
+	if (rc == 0 && (!rid || fs_rid_parse(rid, &h->self)))
+		rc = fs_err(FIELDSYNC_EIO, "HQ store has no valid replica id");
+	if (rc == 0)
+		memcpy(h->self_hex, rid, 33);
+	free(rid);
+	if (rc == 0)
+		rc = build_sql(h);
+	if (rc) {
+		if (db)
+			h->be->close(db);
+		hq_close(h);
+		return rc;
+	}
+	hq_release(h, db);
+	*out = h;
+	return 0;
+}
+
+void hq_close(struct hq *h)
+{
+	if (!h)
+		return;
+	for (int i = 0; i < h->npool; i++)
+		h->be->close(h->pool[i]);
+	for (int i = 0; i < 16; i++) {
+		free(h->q_get[i]);
+		free(h->q_lock[i]);
+		free(h->q_put[i]);
+		free(h->q_feed[i]);
+		free(h->q_kids[i]);
+	}
+	free(h->q_cut);
+	pthread_mutex_destroy(&h->mu);
+	free(h->conninfo);
+	free(h);
+}
+
+/* ---- records ---- */
+
+struct rec_ctx {
+	const struct fs_table *t;
+	struct fs_rec *out;
+	int found, rc;
+	int64_t seq;
+	char origin[33];
+};
+
+static int rec_row(void *vctx, int ncol, const struct fs_val *v)
+{
+	struct rec_ctx *x = vctx;
+	int n = FS_ROW_COLS(x->t);
+	if (ncol < n + 2)
+		return x->rc = fs_err(FIELDSYNC_EIO, "short row from the HQ store");
+	x->rc = fs_rec_from_row(x->t, v, x->out);
+	x->found = x->rc == 0;
+	x->seq = v[n].t == FS_V_INT ? v[n].i : 0;
+	snprintf(x->origin, sizeof x->origin, "%s", v[n + 1].t == FS_V_TEXT ? v[n + 1].s : "");
+	return x->rc;
+}
+
+static int rec_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char *id, int lock,
+		   struct fs_rec *out, struct rec_ctx *meta)
+{
+	struct rec_ctx x = { t, out, 0, 0, 0, "" };
+	struct fs_val p = vtext(id);
+	int rc = h->be->exec(db, lock ? h->q_lock[t->idx] : h->q_get[t->idx], 1, &p, rec_row, &x);
+	if (rc == 0 && x.rc)
+		rc = x.rc;
+	if (rc == 0 && !x.found)
+		rc = fs_err(FIELDSYNC_ENOTFOUND, "no %s with id %s", t->name, id);
+	if (meta)
+		*meta = x;
+	return rc;
+}
+
+int hq_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char *id, int lock, struct fs_rec *out)
+{
+	return rec_get(h, db, t, id, lock, out, NULL);
+}
+
+static int next_seq(struct hq *h, struct hq_db *db, int64_t *seq)
+{
+	*seq = 0;
+	int rc = h->be->exec(db, q_seq, 0, NULL, one_int, seq);
+	if (rc == 0 && *seq <= 0)
+		rc = fs_err(FIELDSYNC_EIO, "HQ change sequence is missing");
+	return rc;
+}
+
+static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const char *origin)
+{
+	struct fs_val row[FS_MAX_FIELDS + 8];
+	char *enc[3];
+	int64_t seq;
+	int rc = next_seq(h, db, &seq);
+	if (rc)
+		return rc;
+	if ((rc = fs_rec_to_row(r, row, enc)))
+		return rc;
+	int n = FS_ROW_COLS(r->t);
+	row[n] = vint(seq);
+	row[n + 1] = vtext(origin && *origin ? origin : NULL);
+	rc = h->be->exec(db, h->q_put[r->t->idx], n + 2, row, NULL, NULL);
+	for (int k = 0; k < 3; k++)
+		free(enc[k]);
+	return rc;
+}
+
+static int next_hlc(struct hq *h, struct hq_db *db, int64_t *hlc)
+{
+	int64_t last = 0;
+	int rc = h->be->exec(db, q_clock, 0, NULL, one_int, &last);
+	if (rc)
+		return rc;
+	*hlc = fs_hlc_next(last);
+	struct fs_val p = vint(*hlc);
+	return h->be->exec(db, q_clock_set, 1, &p, NULL, NULL);
+}
+
+static int observe_hlc(struct hq *h, struct hq_db *db, int64_t hlc)
+{
+	struct fs_val p = vint(hlc);
+	return h->be->exec(db, q_clock_set, 1, &p, NULL, NULL);
+}
+
+/* Scope of a record at HQ: a customer's territory, or its customer's scope. */
+static int scope_of(struct hq *h, struct hq_db *db, const struct fs_rec *r, char scope[65])
+{
+	int p = r->t->scope_field;
+	scope[0] = '\0';
+	if (p < 0)
+		return 0;
+	if (r->t->fields[p].flags & FS_F_SCOPE) {
+		if (r->f[p].v.t != FS_V_TEXT)
+			return fs_err(FIELDSYNC_EINVAL, "%s has no territory", r->t->name);
+		snprintf(scope, 65, "%s", r->f[p].v.s);
+		return 0;
+	}
+	if (r->f[p].v.t != FS_V_TEXT)
+		return fs_err(FIELDSYNC_EINVAL, "%s has no customer", r->t->name);
+	struct fs_rec c;
+	int rc = rec_get(h, db, &fs_tbl_customer, r->f[p].v.s, 0, &c, NULL);
+	if (rc == FIELDSYNC_ENOTFOUND)
+		return fs_err(FIELDSYNC_ENOTFOUND, "unknown customer %s", r->f[p].v.s);
+	if (rc)
+		return rc;
+	snprintf(scope, 65, "%s", c.scope);
+	fs_rec_release(&c);
+	return 0;
+}
+
+struct kids {
+	char (*ids)[33];
+	int n, cap;
+};
+
+static int kid_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	struct kids *k = ctx;
+	if (ncol < 1 || v[0].t != FS_V_TEXT)
+		return 0;
+	if (k->n == k->cap) {
+		int cap = k->cap ? k->cap * 2 : 64;
+		void *p = realloc(k->ids, (size_t)cap * sizeof *k->ids);
+		if (!p)
+			return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+		k->ids = p;
+		k->cap = cap;
+	}
+	snprintf(k->ids[k->n++], 33, "%s", v[0].s);
+	return 0;
+}
+
+/* A customer changed territory: leave an eviction where it was, and move
+ * its dependants along (new sequence numbers: a backfill where it went). */
+static int move_customer(struct hq *h, struct hq_db *db, const char *id, const char *from, const char *to)
+{
+	int64_t seq;
+	int rc = next_seq(h, db, &seq);
+	if (rc)
+		return rc;
+	struct fs_val p[4] = { vint(seq), vtext(from), vtext("customer"), vtext(id) };
+	if ((rc = h->be->exec(db, q_evict, 4, p, NULL, NULL)))
+		return rc;
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		if (!h->q_kids[i])
+			continue;
+		struct kids k = { 0 };
+		struct fs_val pid = vtext(id);
+		rc = h->be->exec(db, h->q_kids[i], 1, &pid, kid_row, &k);
+		for (int j = 0; rc == 0 && j < k.n; j++) {
+			struct fs_rec r;
+			struct rec_ctx m;
+			if ((rc = rec_get(h, db, fs_tables[i], k.ids[j], 1, &r, &m)))
+				break;
+			snprintf(r.scope, sizeof r.scope, "%s", to);
+			rc = rec_put(h, db, &r, m.origin);
+			fs_rec_release(&r);
+		}
+		free(k.ids);
+	}
+	return rc;
+}
+
+/* Conflict records for the open clashes of `r`, written by HQ if missing. */
+struct note_ctx {
+	struct hq *h;
+	struct hq_db *db;
+};
+
+static int note_clash(void *vctx, const struct fs_rec *r, int field, const struct fs_sib *loser)
+{
+	struct note_ctx *x = vctx;
+	struct fs_chg c;
+	struct fs_rec have, nr;
+	char cid[33];
+	int rc = fs_conflict_build(r, field, loser, &c, cid);
+	if (rc)
+		return rc == FIELDSYNC_EINVAL ? 0 : rc;
+	rc = rec_get(x->h, x->db, &fs_tbl_conflict, cid, 0, &have, NULL);
+	if (rc == 0)
+		fs_rec_release(&have);
+	if (rc != FIELDSYNC_ENOTFOUND) {
+		fs_chg_release(&c);
+		return rc;
+	}
+	int64_t hlc;
+	fs_rec_init(&nr, &fs_tbl_conflict);
+	memcpy(nr.id, cid, 33);
+	rc = next_hlc(x->h, x->db, &hlc);
+	if (rc == 0 && (rc = fs_rec_write(&nr, &c, &x->h->self, hlc)) > 0)
+		rc = 0;
+	if (rc == 0) {
+		memcpy(nr.scope, r->scope, sizeof nr.scope);
+		rc = rec_put(x->h, x->db, &nr, NULL);
+	}
+	fs_rec_release(&nr);
+	fs_chg_release(&c);
+	return rc;
+}
+
+/* Store a new version: the row, the territory move if any, the conflicts. */
+static int store_version(struct hq *h, struct hq_db *db, const struct fs_rec *old, struct fs_rec *r,
+			 const char *origin)
+{
+	int rc = rec_put(h, db, r, origin);
+	if (rc == 0 && old && r->t == &fs_tbl_customer && old->scope[0] && strcmp(old->scope, r->scope))
+		rc = move_customer(h, db, r->id, old->scope, r->scope);
+	if (rc == 0) {
+		struct note_ctx x = { h, db };
+		rc = fs_rec_clashes(r, note_clash, &x);
+	}
+	return rc;
+}
+
+static int write_locked(struct hq *h, struct hq_db *db, const struct fs_chg *c, const char *id, char id_out[33])
+{
+	const struct fs_table *t = c->t;
+	struct fs_rec r, old;
+	int creating = !id || !*id, rc;
+	fs_rec_init(&old, t);
+	if (creating) {
+		fs_rec_init(&r, t);
+		fs_random_id(r.id);
+	} else {
+		if ((rc = rec_get(h, db, t, id, 1, &r, NULL)))
+			return rc;
+		if (fs_rec_deleted(&r) && !(t->deleted_field >= 0 && c->set[t->deleted_field])) {
+			fs_rec_release(&r);
+			return fs_err(FIELDSYNC_ENOTFOUND, "%s %s is deleted", t->name, id);
+		}
+		fs_rec_copy(&old, &r);
+	}
+	int64_t hlc = 0;
+	rc = fs_chg_validate(c, creating ? NULL : &r);
+	if (rc == 0)
+		rc = next_hlc(h, db, &hlc);
+	int n = rc ? 0 : fs_rec_write(&r, c, &h->self, hlc);
+	if (n < 0)
+		rc = n;
+	if (rc == 0 && (n > 0 || creating)) {
+		rc = scope_of(h, db, &r, r.scope);
+		if (rc == 0)
+			rc = store_version(h, db, creating ? NULL : &old, &r, NULL);
+	}
+	if (rc == 0 && id_out)
+		memcpy(id_out, r.id, 33);
+	fs_rec_release(&r);
+	fs_rec_release(&old);
+	return rc;
+}
+
+int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[33])
+{
+	struct hq_db *db;
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	rc = h->be->begin(db, 1);
+	if (rc == 0) {
+		rc = write_locked(h, db, c, id, id_out);
+		if (rc == 0)
+			rc = h->be->commit(db);
+		else
+			h->be->rollback(db);
+	}
+	hq_release(h, db);
+	return rc;
+}
+
+int hq_resolve(struct hq *h, const char *cid, int keep_loser)
+{
+	struct hq_db *db;
+	struct fs_rec k, r;
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	if ((rc = h->be->begin(db, 1))) {
+		hq_release(h, db);
+		return rc;
+	}
+	rc = rec_get(h, db, &fs_tbl_conflict, cid, 1, &k, NULL);
+	const struct fs_table *ct = &fs_tbl_conflict;
+#define KF(name) (k.f[fs_field_find(ct, name)].v)
+	const struct fs_table *t = rc == 0 && KF("tbl").t == FS_V_TEXT ? fs_table_find(KF("tbl").s) : NULL;
+	if (rc == 0 && !t)
+		rc = fs_err(FIELDSYNC_EIO, "conflict %s names no known table", cid);
+	if (rc == 0)
+		rc = rec_get(h, db, t, KF("rec_id").s, 1, &r, NULL);
+	if (rc == 0) {
+		int fi = fs_field_find(t, KF("field").s);
+		struct fs_chg c;
+		struct fs_val v = { 0 };
+		fs_chg_init(&c, t);
+		if (fi < 0)
+			rc = fs_err(FIELDSYNC_EIO, "conflict %s names an unknown field", cid);
+		else if (keep_loser && KF("value").t == FS_V_TEXT)
+			rc = fs_field_parse(&t->fields[fi], KF("value").s, 0, &v);
+		else if (!keep_loser)
+			rc = fs_val_copy(&v, &r.f[fi].v);
+		if (rc == 0)
+			rc = fs_chg_set(&c, fi, &v);
+		if (rc == 0)
+			rc = write_locked(h, db, &c, r.id, NULL);
+		fs_chg_release(&c);
+		fs_chg_init(&c, ct);
+		char note[128];
+		snprintf(note, sizeof note, "kept %s at HQ", keep_loser ? "loser" : "winner");
+		fs_val_set_text(&v, note, strlen(note));
+		if (rc == 0)
+			rc = fs_chg_set(&c, fs_field_find(ct, "resolution"), &v);
+		if (rc == 0)
+			rc = fs_field_parse(&ct->fields[fs_field_find(ct, "resolved_at")], "now", FS_PARSE_USER, &v);
+		if (rc == 0)
+			rc = fs_chg_set(&c, fs_field_find(ct, "resolved_at"), &v);
+		if (rc == 0)
+			rc = write_locked(h, db, &c, cid, NULL);
+		fs_val_release(&v);
+		fs_chg_release(&c);
+		fs_rec_release(&r);
+	}
+#undef KF
+	if (rc == 0 || rc != FIELDSYNC_ENOTFOUND)
+		fs_rec_release(&k);
+	if (rc == 0)
+		rc = h->be->commit(db);
+	else
+		h->be->rollback(db);
+	hq_release(h, db);
+	return rc;
+}
+
+/* ---- auth ---- */
+
+struct dev_ctx {
+	struct hq_device *d;
+	int found;
+};
+
+static int dev_row(void *vctx, int ncol, const struct fs_val *v)
+{
+	struct dev_ctx *x = vctx;
+	struct hq_device *d = x->d;
+	if (ncol < 5)
+		return 0;
+	x->found = 1;
+	snprintf(d->id, sizeof d->id, "%s", v[0].t == FS_V_TEXT ? v[0].s : "");
+	snprintf(d->rep, sizeof d->rep, "%s", v[1].t == FS_V_TEXT ? v[1].s : "");
+	snprintf(d->name, sizeof d->name, "%s", v[2].t == FS_V_TEXT ? v[2].s : "");
+	d->revoked = (v[3].t == FS_V_INT && v[3].i) || (v[4].t == FS_V_INT && v[4].i);
+	d->wipe = ncol > 5 && v[5].t == FS_V_INT && v[5].i;
+	return 0;
+}
+
+static int terr_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	struct hq_device *d = ctx;
+	if (ncol > 0 && v[0].t == FS_V_TEXT && d->nterr < HQ_MAX_TERR)
+		snprintf(d->terr[d->nterr++], 65, "%s", v[0].s);
+	return 0;
+}
+
+int hq_auth(struct hq *h, struct hq_db *db, const char *token, struct hq_device *out)
+{
+	char hash[65];
+	memset(out, 0, sizeof *out);
+	if (!token || strlen(token) < 16 || strlen(token) > 256)
+		return fs_err(FIELDSYNC_EAUTH, "missing or malformed device token");
+	hq_token_hash(token, hash);
+	struct dev_ctx x = { out, 0 };
+	struct fs_val p = vtext(hash);
+	int rc = h->be->exec(db, "SELECT d.id, d.rep, d.name, d.revoked, r.revoked, r.wipe FROM devices d"
+			     " JOIN reps r ON r.name = d.rep WHERE d.token_hash = $1", 1, &p, dev_row, &x);
+	if (rc)
+		return rc;
+	if (!x.found)
+		return fs_err(FIELDSYNC_EAUTH, "unknown device token");
+	struct fs_val r = vtext(out->rep);
+	rc = h->be->exec(db, "SELECT territory FROM rep_territories WHERE rep = $1 ORDER BY territory", 1, &r,
+			 terr_row, out);
+	if (rc == 0 && out->revoked)
+		rc = fs_err(FIELDSYNC_EAUTH, "device revoked");
+	return rc;
+}
+
+/* ---- push ---- */
+
+static int quarantine(struct hq *h, struct hq_db *db, const struct hq_device *d, const struct fs_rec *r,
+		      const char *reason)
+{
+	char *vv = NULL, now[32];
+	cJSON *j = fs_wire_rec_encode(r, NULL);
+	char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	int rc = fs_vv_encode(&r->vv, &vv);
+	fs_iso_utc(fs_wall_ms(), now);
+	if (rc == 0 && txt) {
+		struct fs_val p[7] = { vtext(d->id), vtext(r->t->name), vtext(r->id), vtext(vv), vtext(reason),
+			vtext(txt), vtext(now) };
+		rc = h->be->exec(db, "INSERT INTO quarantine (device, tbl, rec_id, vv, reason, record, at)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+				 " ON CONFLICT (device, tbl, rec_id, vv) DO NOTHING", 7, p, NULL, NULL);
+	} else if (rc == 0) {
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	}
+	free(vv);
+	free(txt);
+	return rc;
+}
+
+/* Merge one pushed record. Returns 0 with *reason NULL (accepted, merged vv
+ * in *vv_out), 0 with a reason (rejected), or a negative code (store failure:
+ * the whole batch is rolled back). */
+static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, const struct fs_rec *in,
+		    const char **reason, struct fs_vv *vv_out)
+{
+	struct fs_rec old, m;
+	struct rec_ctx meta;
+	char scope[65];
+	int rc = rec_get(h, db, in->t, in->id, 1, &old, &meta), have = rc == 0;
+	*reason = NULL;
+	if (rc && rc != FIELDSYNC_ENOTFOUND)
+		return rc;
+	if (have && !in_scope(d, old.scope)) {
+		fs_rec_release(&old);
+		*reason = "out of scope: the record belongs to another territory";
+		return 0;
+	}
+	rc = have ? fs_merge(&old, in, &m) : fs_rec_copy((fs_rec_init(&m, in->t), &m), in);
+	if (rc) {
+		if (have)
+			fs_rec_release(&old);
+		return rc;
+	}
+	for (int i = 0; !*reason && i < in->t->nfields; i++) {
+		const struct fs_field *f = &in->t->fields[i];
+		if ((f->flags & FS_F_REQUIRED) && m.f[i].v.t == FS_V_NULL)
+			*reason = "a required field is missing";
+		else if (have && (f->flags & FS_F_IMMUTABLE) && old.f[i].dot.c && !fs_val_eq(&old.f[i].v, &m.f[i].v))
+			*reason = "a field that cannot change was changed";
+	}
+	if (!*reason) {
+		rc = scope_of(h, db, &m, scope);
+		if (rc == FIELDSYNC_ENOTFOUND || rc == FIELDSYNC_EINVAL) {
+			*reason = "its customer is unknown at HQ";
+			rc = 0;
+		} else if (rc == 0 && !in_scope(d, scope)) {
+			*reason = in->t == &fs_tbl_customer ? "territory is not one of the rep's"
+							    : "out of scope: its customer belongs to another territory";
+		}
+	}
+	if (rc == 0 && !*reason) {
+		snprintf(m.scope, sizeof m.scope, "%s", scope);
+		if (!have || !fs_rec_same(&old, &m) || strcmp(old.scope, m.scope)) {
+			/* origin: the device already holds exactly this version */
+			rc = store_version(h, db, have ? &old : NULL, &m, fs_rec_same(&m, in) ? d->id : NULL);
+		}
+		if (rc == 0)
+			rc = fs_vv_copy(vv_out, &m.vv);
+	}
+	if (have)
+		fs_rec_release(&old);
+	fs_rec_release(&m);
+	return rc;
+}
+
+int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON **results, int *accepted,
+	    int *rejected)
+{
+	int n = cJSON_GetArraySize(records), rc = 0, i = 0;
+	struct fs_rec *recs;
+	struct hq_db *db = NULL;
+	*results = NULL;
+	*accepted = *rejected = 0;
+	if (n > h->lim.max_batch)
+		return fs_err(FIELDSYNC_ELIMIT, "batch of %d records; the limit is %d", n, h->lim.max_batch);
+	recs = calloc((size_t)n + 1, sizeof *recs);
+	if (!recs)
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	/* decode everything first: a malformed record rejects the request, untouched */
+	int64_t max_hlc = 0;
+	for (const cJSON *e = records->child; e && rc == 0; e = e->next, i++) {
+		rc = fs_wire_rec_decode(e, &recs[i]);
+		if (rc)
+			fs_err(rc, "records[%d]: %s", i, fs_errmsg_get());
+		else if (recs[i].hlc > max_hlc)
+			max_hlc = recs[i].hlc;
+	}
+	cJSON *out = rc ? NULL : cJSON_CreateArray();
+	if (rc == 0 && !out)
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = hq_acquire(h, &db);
+	if (rc == 0)
+		rc = h->be->begin(db, 1);
+	if (rc == 0 && max_hlc)
+		rc = observe_hlc(h, db, max_hlc);
+	for (int k = 0; rc == 0 && k < n; k++) {
+		const char *reason;
+		struct fs_vv vv = { 0 };
+		rc = merge_in(h, db, d, &recs[k], &reason, &vv);
+		if (rc == 0 && reason)
+			rc = quarantine(h, db, d, &recs[k], reason);
+		if (rc == 0) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "t", recs[k].t->name);
+			cJSON_AddStringToObject(o, "id", recs[k].id);
+			cJSON_AddBoolToObject(o, "ok", !reason);
+			if (reason)
+				cJSON_AddStringToObject(o, "reason", reason);
+			else
+				cJSON_AddItemToObject(o, "vv", fs_wire_vv_encode(&vv));
+			cJSON_AddItemToArray(out, o);
+			if (reason)
+				(*rejected)++;
+			else
+				(*accepted)++;
+		}
+		fs_vv_release(&vv);
+	}
+	if (db) {
+		if (rc == 0)
+			rc = h->be->commit(db);	/* nothing is acknowledged before this */
+		else
+			h->be->rollback(db);
+		hq_release(h, db);
+	}
+	for (int k = 0; k < n; k++)
+		fs_rec_release(&recs[k]);
+	free(recs);
+	if (rc) {
+		cJSON_Delete(out);
+		*accepted = *rejected = 0;
+		return rc;
+	}
+	*results = out;
+	return 0;
+}
+
+/* ---- pull ---- */
+
+struct cut_ctx {
+	int64_t last;
+	int n;
+};
+
+static int cut_row(void *vctx, int ncol, const struct fs_val *v)
+{
+	struct cut_ctx *x = vctx;
+	if (ncol > 0 && v[0].t == FS_V_INT) {
+		x->last = v[0].i;
+		x->n++;
+	}
+	return 0;
+}
+
+struct item {
+	int64_t seq;
+	cJSON *j;
+};
+
+struct feed_ctx {
+	const struct fs_table *t;
+	const struct hq_device *d;
+	struct item *items;
+	int n, cap, rc;
+	int evict;
+};
+
+static int feed_row(void *vctx, int ncol, const struct fs_val *v)
+{
+	struct feed_ctx *x = vctx;
+	cJSON *j = NULL;
+	int64_t seq;
+	if (x->n == x->cap)
+		return x->rc = fs_err(FIELDSYNC_EIO, "feed page overflow");
+	if (x->evict) {
+		if (ncol < 3)
+			return 0;
+		seq = v[0].i;
+		j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "evict", v[1].s);
+		cJSON_AddStringToObject(j, "id", v[2].s);
+	} else {
+		int n = FS_ROW_COLS(x->t);
+		struct fs_rec r;
+		if (ncol < n + 2)
+			return 0;
+		seq = v[n].i;
+		/* the device already holds exactly this version: skip, cursor still moves */
+		if (v[n + 1].t == FS_V_TEXT && strcmp(v[n + 1].s, x->d->id) == 0)
+			return 0;
+		if ((x->rc = fs_rec_from_row(x->t, v, &r)))
+			return x->rc;
+		j = fs_wire_rec_encode(&r, r.scope);
+		fs_rec_release(&r);
+	}
+	if (!j)
+		return x->rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	x->items[x->n].seq = seq;
+	x->items[x->n].j = j;
+	x->n++;
+	return 0;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* One territory's slice of a page: rows with cursor < seq <= cut, in order. */
+static int pull_scope(struct hq *h, struct hq_db *db, const struct hq_device *d, const char *scope,
+		      int64_t from, int limit, cJSON *changes, int64_t *to, int *more, int *nrec)
+{
+	struct cut_ctx cut = { from, 0 };
+	struct fs_val p[3] = { vtext(scope), vint(from), vint(limit) };
+	int rc = h->be->exec(db, h->q_cut, 3, p, cut_row, &cut);
+	*to = from;
+	*more = cut.n >= limit;
+	if (rc || cut.n == 0)
+		return rc;
+	struct feed_ctx x = { NULL, d, calloc((size_t)cut.n + 1, sizeof(struct item)), 0, cut.n + 1, 0, 0 };
+	if (!x.items)
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	p[2] = vint(cut.last);
+	for (int i = 0; rc == 0 && i <= fs_ntables; i++) {
+		x.t = i < fs_ntables ? fs_tables[i] : NULL;
+		x.evict = i == fs_ntables;
+		rc = h->be->exec(db, x.evict ? q_evict_feed : h->q_feed[i], 3, p, feed_row, &x);
+		if (rc == 0)
+			rc = x.rc;
+	}
+	qsort(x.items, (size_t)x.n, sizeof *x.items, item_cmp);
+	for (int i = 0; i < x.n; i++) {
+		cJSON *j = x.items[i].j;
+		if (rc == 0) {
+			if (!cJSON_GetObjectItemCaseSensitive(j, "scope"))
+				cJSON_AddStringToObject(j, "scope", scope);
+			cJSON_AddItemToArray(changes, j);
+			*nrec += cJSON_GetObjectItemCaseSensitive(j, "evict") == NULL;
+		} else {
+			cJSON_Delete(j);
+		}
+	}
+	free(x.items);
+	if (rc == 0)
+		*to = cut.last;
+	return rc;
+}
+
+int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, int limit,
+	    cJSON *out, int *nrec)
+{
+	cJSON *changes = cJSON_AddArrayToObject(out, "changes");
+	cJSON *cur = cJSON_AddObjectToObject(out, "cursor");
+	cJSON *drop = cJSON_AddArrayToObject(out, "drop");
+	cJSON *terr = cJSON_AddArrayToObject(out, "territories");
+	int rc = 0, more = 0;
+	*nrec = 0;
+	if (!changes || !cur || !drop || !terr)
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	if (cursor && !cJSON_IsObject(cursor))
+		return fs_err(FIELDSYNC_EINVAL, "\"cursor\" is not an object");
+	/* territories the device still holds but may no longer see */
+	for (const cJSON *c = cursor ? cursor->child : NULL; c; c = c->next) {
+		if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble != (double)(int64_t)c->valuedouble)
+			return fs_err(FIELDSYNC_EINVAL, "cursor values are sequence numbers");
+		if (!in_scope(d, c->string))
+			cJSON_AddItemToArray(drop, cJSON_CreateString(c->string));
+	}
+	if ((rc = h->be->begin(db, 0)))
+		return rc;
+	for (int i = 0; i < d->nterr && rc == 0; i++) {
+		const cJSON *c = cursor ? cJSON_GetObjectItemCaseSensitive(cursor, d->terr[i]) : NULL;
+		int64_t from = c ? (int64_t)c->valuedouble : 0, to = from;
+		int m = 0, left = limit - cJSON_GetArraySize(changes);
+		cJSON_AddItemToArray(terr, cJSON_CreateString(d->terr[i]));
+		if (left > 0 && !more)
+			rc = pull_scope(h, db, d, d->terr[i], from, left, changes, &to, &m, nrec);
+		else
+			more = 1;
+		more |= m;
+		char num[32];
+		snprintf(num, sizeof num, "%lld", (long long)to);
+		cJSON_AddItemToObject(cur, d->terr[i], cJSON_CreateRaw(num));
+	}
+	h->be->rollback(db);	/* read-only */
+	cJSON_AddBoolToObject(out, "more", more);
+	cJSON_AddStringToObject(out, "rep", d->rep);
+	return rc;
+}
+
+/* ---- enrolment ---- */
+
+struct tok_ctx {
+	char rep[101];
+	int64_t expires;
+	int used, found;
+};
+
+static int tok_row(void *vctx, int ncol, const struct fs_val *v)
+{
+	struct tok_ctx *x = vctx;
+	if (ncol < 3)
+		return 0;
+	x->found = 1;
+	snprintf(x->rep, sizeof x->rep, "%s", v[0].t == FS_V_TEXT ? v[0].s : "");
+	x->expires = v[1].t == FS_V_INT ? v[1].i : 0;
+	x->used = v[2].t != FS_V_NULL;
+	return 0;
+}
+
+int hq_enroll(struct hq *h, const char *token, const char *name, const char *app_version, cJSON *out)
+{
+	struct hq_db *db;
+	char hash[65], rid[33], devtok[65], dh[65], now[32];
+	unsigned char raw[32];
+	struct tok_ctx x = { "", 0, 0, 0 };
+	if (!token || strlen(token) < 16 || strlen(token) > 256)
+		return fs_err(FIELDSYNC_EAUTH, "malformed enrolment token");
+	if (name && (strlen(name) > 100 || !fs_utf8_valid(name, strlen(name))))
+		return fs_err(FIELDSYNC_EINVAL, "device name must be at most 100 bytes of UTF-8");
+	if (app_version && strlen(app_version) > 40)
+		return fs_err(FIELDSYNC_EINVAL, "app_version too long");
+	hq_token_hash(token, hash);
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	if ((rc = h->be->begin(db, 1))) {
+		hq_release(h, db);
+		return rc;
+	}
+	struct fs_val p = vtext(hash);
+	rc = h->be->exec(db, "SELECT t.rep, t.expires_ms, t.used_at FROM enroll_tokens t JOIN reps r ON"
+			 " r.name = t.rep WHERE t.hash = $1 AND r.revoked = 0" , 1, &p, tok_row, &x);
+	if (rc == 0 && (!x.found || x.used || x.expires < fs_wall_ms()))
+		rc = fs_err(FIELDSYNC_EAUTH, "enrolment token unknown, used or expired");
+	if (rc == 0) {
+		fs_random_id(rid);
+		randombytes_buf(raw, sizeof raw);
+		fs_hex(raw, sizeof raw, devtok);
+		hq_token_hash(devtok, dh);
+		fs_iso_utc(fs_wall_ms(), now);
+		struct fs_val q[6] = { vtext(rid), vtext(x.rep), vtext(name), vtext(dh), vtext(now),
+			vtext(app_version) };
+		rc = h->be->exec(db, "INSERT INTO devices (id, rep, name, token_hash, created_at, app_version)"
+				 " VALUES ($1, $2, $3, $4, $5, $6)", 6, q, NULL, NULL);
+	}
+	if (rc == 0) {
+		struct fs_val q[2] = { vtext(now), vtext(hash) };
+		rc = h->be->exec(db, "UPDATE enroll_tokens SET used_at = $1 WHERE hash = $2", 2, q, NULL, NULL);
+	}
+	struct hq_device d;
+	memset(&d, 0, sizeof d);
+	struct fs_val r = vtext(x.rep);
+	if (rc == 0)
+		rc = h->be->exec(db, "SELECT territory FROM rep_territories WHERE rep = $1 ORDER BY territory", 1,
+				 &r, terr_row, &d);
+	if (rc == 0)
+		rc = h->be->commit(db);
+	else
+		h->be->rollback(db);
+	hq_release(h, db);
+	if (rc)
+		return rc;
+	cJSON_AddStringToObject(out, "replica_id", rid);
+	cJSON_AddStringToObject(out, "device_token", devtok);
+	cJSON_AddStringToObject(out, "rep", x.rep);
+	cJSON_AddStringToObject(out, "hq_id", h->self_hex);
+	cJSON *t = cJSON_AddArrayToObject(out, "territories");
+	for (int i = 0; i < d.nterr; i++)
+		cJSON_AddItemToArray(t, cJSON_CreateString(d.terr[i]));
+	sodium_memzero(devtok, sizeof devtok);
+	return 0;
+}
+
+/* ---- the HTTP handler ---- */
+
+static void reply_json(struct hq_response *resp, int status, cJSON *doc)
+{
+	char *txt = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (!txt) {
+		hq_response_error(resp, 500, "internal", "out of memory");
+		return;
+	}
+	resp->status = status;
+	resp->body = txt;
+	resp->body_len = strlen(txt);
+}
+
+static void reply_rc(struct hq_response *resp, int rc, const char *what)
+{
+	const char *m = fs_errmsg_get();
+	switch (rc) {
+	case FIELDSYNC_EAUTH:
+		hq_response_error(resp, 401, "unauthorized", "%s", m);
+		break;
+	case FIELDSYNC_ELIMIT:
+		hq_response_error(resp, 413, "limit", "%s", m);
+		break;
+	case FIELDSYNC_EINVAL:
+		hq_response_error(resp, 400, "bad_request", "%s", m);
+		break;
+	case FIELDSYNC_EPROTO:
+		hq_response_error(resp, 400, "protocol_version", "%s", m);
+		break;
+	case FIELDSYNC_EBUSY:
+		hq_response_error(resp, 503, "busy", "HQ store busy, retry");
+		resp->retry_after = 1;
+		break;
+	default:
+		hq_response_error(resp, 500, "internal", "%s failed: %s", what, m);
+	}
+}
+
+static void touch_device(struct hq *h, struct hq_db *db, const struct hq_device *d, int synced,
+			 const cJSON *body)
+{
+	char now[32];
+	int64_t pending = -1;
+	fs_iso_utc(fs_wall_ms(), now);
+	fs_wire_int(body, "pending", 0, FS_INT_MAX_EXACT, &pending);
+	const char *ver = fs_wire_str(body, "app_version");
+	struct fs_val p[5] = { vtext(now), vtext(synced ? now : NULL), vint(pending), vtext(ver && strlen(ver) <= 40 ? ver : NULL),
+		vtext(d->id) };
+	if (pending < 0)
+		p[2] = vtext(NULL);
+	if (h->be->begin(db, 1) == 0) {
+		if (h->be->exec(db, "UPDATE devices SET last_seen = $1, last_sync = coalesce($2, last_sync),"
+				" pending = coalesce($3, pending), app_version = coalesce($4, app_version)"
+				" WHERE id = $5", 5, p, NULL, NULL) == 0)
+			h->be->commit(db);
+		else
+			h->be->rollback(db);
+	}
+}
+
+int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
+{
+	struct hq *h = ctx;
+	const char *code;
+	struct hq_device d;
+	struct hq_db *db = NULL;
+	cJSON *body = NULL, *out;
+	int rc;
+
+	if (!strcmp(req->path, "/v1/health")) {
+		if (strcmp(req->method, "GET")) {
+			hq_response_error(resp, 405, "method_not_allowed", "use GET");
+			return 0;
+		}
+		out = cJSON_CreateObject();
+		cJSON_AddNumberToObject(out, "v", FS_PROTOCOL);
+		cJSON_AddStringToObject(out, "status", "ok");
+		cJSON_AddStringToObject(out, "replica", h->self_hex);
+		cJSON_AddStringToObject(out, "version", FIELDSYNC_VERSION);
+		cJSON_AddStringToObject(out, "store", h->be->name);
+		reply_json(resp, 200, out);
+		return 0;
+	}
+	int enroll = !strcmp(req->path, "/v1/enroll"), push = !strcmp(req->path, "/v1/push"),
+	    pull = !strcmp(req->path, "/v1/pull");
+	if (!enroll && !push && !pull) {
+		hq_response_error(resp, 404, "not_found", "no such endpoint");
+		return 0;
+	}
+	if (strcmp(req->method, "POST")) {
+		hq_response_error(resp, 405, "method_not_allowed", "use POST");
+		return 0;
+	}
+	body = fs_wire_parse(req->body, req->body_len, FS_WIRE_MAX_DEPTH, &code);
+	if (!body) {
+		hq_response_error(resp, !strcmp(code, "too_deep") ? 400 : 400, code, "%s", fs_errmsg_get());
+		return 0;
+	}
+	if ((rc = fs_wire_check_version(body))) {
+		hq_response_error(resp, 400, "protocol_version", "%s", fs_errmsg_get());
+		cJSON_Delete(body);
+		return 0;
+	}
+	out = cJSON_CreateObject();
+	cJSON_AddNumberToObject(out, "v", FS_PROTOCOL);
+	if (enroll) {
+		rc = hq_enroll(h, fs_wire_str(body, "token"), fs_wire_str(body, "name"),
+			       fs_wire_str(body, "app_version"), out);
+		if (rc == FIELDSYNC_EAUTH)
+			hq_response_error(resp, 403, "bad_enroll_token", "%s", fs_errmsg_get());
+		else if (rc)
+			reply_rc(resp, rc, "enrolment");
+		else
+			reply_json(resp, 200, out), out = NULL;
+		goto done;
+	}
+	if ((rc = hq_acquire(h, &db))) {
+		reply_rc(resp, rc, "store");
+		goto done;
+	}
+	rc = hq_auth(h, db, req->token, &d);
+	if (rc == FIELDSYNC_EAUTH) {
+		if (d.revoked) {
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "error", "revoked");
+			cJSON_AddStringToObject(e, "message", "this device was revoked by HQ");
+			cJSON_AddBoolToObject(e, "wipe", d.wipe);
+			reply_json(resp, 401, e);
+		} else {
+			hq_response_error(resp, 401, "unauthorized", "%s", fs_errmsg_get());
+		}
+		goto done;
+	}
+	if (rc) {
+		reply_rc(resp, rc, "authentication");
+		goto done;
+	}
+	if (push) {
+		const cJSON *recs = cJSON_GetObjectItemCaseSensitive(body, "records");
+		cJSON *results;
+		int acc, rej;
+		if (!cJSON_IsArray(recs)) {
+			hq_response_error(resp, 400, "bad_request", "\"records\" must be an array");
+			goto done;
+		}
+		hq_release(h, db);	/* hq_push takes its own connection */
+		db = NULL;
+		rc = hq_push(h, &d, recs, &results, &acc, &rej);
+		if (rc == FIELDSYNC_ELIMIT) {
+			hq_response_error(resp, 413, "batch_too_large", "%s", fs_errmsg_get());
+			goto done;
+		}
+		if (rc) {
+			reply_rc(resp, rc, "push");
+			goto done;
+		}
+		cJSON_AddItemToObject(out, "results", results);
+		cJSON_AddNumberToObject(out, "accepted", acc);
+		cJSON_AddNumberToObject(out, "rejected", rej);
+		resp->records = acc + rej;
+		reply_json(resp, 200, out);
+		out = NULL;
+		if (hq_acquire(h, &db) == 0)
+			touch_device(h, db, &d, 0, body);
+	} else {
+		int64_t limit = h->lim.def_page;
+		int nrec;
+		if (cJSON_GetObjectItemCaseSensitive(body, "limit") &&
+		    fs_wire_int(body, "limit", 1, h->lim.max_page, &limit)) {
+			hq_response_error(resp, 400, "bad_request", "\"limit\" must be 1..%d", h->lim.max_page);
+			goto done;
+		}
+		rc = hq_pull(h, db, &d, cJSON_GetObjectItemCaseSensitive(body, "cursor"), (int)limit, out, &nrec);
+		if (rc) {
+			reply_rc(resp, rc, "pull");
+			goto done;
+		}
+		int more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(out, "more"));
+		resp->records = nrec;
+		reply_json(resp, 200, out);
+		out = NULL;
+		touch_device(h, db, &d, !more, body);
+	}
+done:
+	if (db)
+		hq_release(h, db);
+	cJSON_Delete(out);
+	cJSON_Delete(body);
+	return 0;
+}

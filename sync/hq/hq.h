@@ -1,0 +1,101 @@
+/*
+ * hq.h - headquarters: the HQ replica over a backend (backend.h).
+ *
+ * One body of merge, scope and change-feed logic for every backend:
+ *  - push: a batch merges in ONE transaction; each record is accepted (with
+ *    the merged vv) or rejected with a reason and quarantined; nothing is
+ *    acknowledged before COMMIT; a resent batch changes nothing.
+ *  - feed: every stored version gets the next value of the change sequence
+ *    (hq_seq, one row, locked by each writing transaction, so sequence order
+ *    is commit order on every backend); a device pulls, per territory, the
+ *    rows with seq beyond its cursor for that territory, plus evictions.
+ *  - scope: a device sees what is in its rep's territories; a customer that
+ *    moves leaves an eviction in its old territory and its dependants follow
+ *    it with new sequence numbers.
+ * Thread-safety: struct hq is shared by server threads; each request takes
+ * its own connection from the pool.
+ */
+#ifndef FS_HQ_H
+#define FS_HQ_H
+
+#include <cjson/cJSON.h>
+#include "backend.h"
+#include "rows.h"
+#include "server.h"
+
+#define HQ_MAX_TERR 64
+#define HQ_SCHEMA_VERSION 1
+
+struct hq;
+
+struct hq_device {
+	char id[33];
+	char rep[101];
+	char name[101];
+	int revoked;		/* device or its rep revoked */
+	int wipe;		/* revoked with --wipe */
+	int nterr;
+	char terr[HQ_MAX_TERR][65];
+};
+
+struct hq_limits {
+	int max_batch;		/* records per push (default 1000) */
+	int max_page;		/* records per pull page (default 2000) */
+	int def_page;		/* default page size (default 1000) */
+};
+
+/* Create the HQ store's schema (idempotent: upgrades an older one). */
+int hq_init(const char *conninfo);
+/* Open a store; fails with ENOTFOUND / ESCHEMA if missing or newer. */
+int hq_open(const char *conninfo, struct hq **out);
+void hq_close(struct hq *h);
+const char *hq_replica_id(const struct hq *h);
+void hq_set_limits(struct hq *h, const struct hq_limits *l);
+
+/* A pooled connection for one thread's unit of work. */
+int hq_acquire(struct hq *h, struct hq_db **db);
+void hq_release(struct hq *h, struct hq_db *db);
+const struct hq_backend *hq_be(const struct hq *h);
+
+/* HQ's own versioned write (admin edits): create (id NULL) or update. */
+int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[33]);
+int hq_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char *id, int lock,
+	   struct fs_rec *out);
+/* Resolve an open conflict by writing the kept value (keep_loser 0/1). */
+int hq_resolve(struct hq *h, const char *conflict_id, int keep_loser);
+
+/* Sync operations on parsed bodies (the HTTP handler calls these). */
+int hq_auth(struct hq *h, struct hq_db *db, const char *token, struct hq_device *out);
+int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON **results,
+	    int *accepted, int *rejected);
+int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, int limit,
+	    cJSON *out, int *nrecords);
+int hq_enroll(struct hq *h, const char *token, const char *name, const char *app_version, cJSON *out);
+
+/* The HTTP handler for hq_server_opts (ctx = struct hq *). */
+int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp);
+
+/* Admin (admin.c) */
+int hq_rep_add(struct hq *h, const char *name, const char *territories, char token[65]);
+int hq_rep_token(struct hq *h, const char *name, char token[65]);
+int hq_rep_move(struct hq *h, const char *name, const char *territories);
+int hq_rep_revoke(struct hq *h, const char *name, int wipe);
+int hq_rep_list(struct hq *h, struct fieldsync_rows **out);
+int hq_device_list(struct hq *h, struct fieldsync_rows **out);
+int hq_conflict_list(struct hq *h, int all, struct fieldsync_rows **out);
+int hq_quarantine_list(struct hq *h, struct fieldsync_rows **out);
+int hq_list(struct hq *h, const struct fs_table *t, const char *const *filters, const char *search,
+	    struct fieldsync_rows **out);
+int hq_show(struct hq *h, const struct fs_table *t, const char *id, struct fieldsync_rows **out);
+int hq_lookup(struct hq *h, const struct fs_table *t, const char *key, char id[33]);
+
+/* Run SQL and collect the rows into a result table with the given column
+ * names and types (types NULL: text). */
+int hq_query_rows(struct hq *h, struct hq_db *db, const char *sql, int n, const struct fs_val *p,
+		  const char *const *names, const int *types, struct fieldsync_rows **out);
+/* Split "T1,T2" into territories (validated: 1-64 chars, no spaces/commas). */
+int hq_parse_territories(const char *list, char terr[][65], int max, int *n);
+/* Token hashing (BLAKE2b, hex). */
+void hq_token_hash(const char *token, char out[65]);
+
+#endif

@@ -1,0 +1,512 @@
+/*
+ * main.c - `fieldsyncd`: the HQ server and its admin commands.
+ * Admin commands work on the store whether or not the server runs (SQLite
+ * in WAL mode takes one writer at a time; readers never block).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "fieldsync.h"
+#include "hq.h"
+#include "server.h"
+#include "util.h"
+
+static const char *db_path;
+static int json;
+
+static int exit_code(int rc)
+{
+	return rc >= 0 ? rc : 1 - rc;
+}
+
+static int fail(int rc)
+{
+	const char *m = fs_errmsg_get();
+	fprintf(stderr, "fieldsyncd: %s\n", m && *m ? m : fieldsync_strerror(rc));
+	return exit_code(rc);
+}
+
+static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_err(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "fieldsyncd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see 'fieldsyncd --help')\n");
+	return 2;
+}
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: fieldsyncd [--db STORE] [--json] COMMAND [ARGS]\n\n"
+		"HQ for fieldsync: the sync server and the administration of reps, devices\n"
+		"and the customer archive.\n\n"
+		"Commands:\n"
+		"  init                       create the HQ store\n"
+		"  migrate                    create or upgrade the HQ store's schema\n"
+		"  serve [--listen ADDR:PORT] [--threads N] [--log-format text|json]\n"
+		"        [--port-file FILE] [--batch N] [--page N]\n"
+		"                             run the sync server until SIGTERM/SIGINT\n"
+		"  rep add NAME --territory T1[,T2...]   create a rep; prints a one-time enrolment token\n"
+		"  rep token NAME             another enrolment token (a new device for the rep)\n"
+		"  rep move NAME --territory T1[,T2...]  change a rep's territories\n"
+		"  rep revoke NAME [--wipe]   refuse the rep's devices (--wipe: erase their data)\n"
+		"  rep list                   reps, territories, devices, last successful sync\n"
+		"  device list                every enrolled device\n"
+		"  customer add|edit|show|list|delete    as in fieldsync, as HQ's own writes\n"
+		"  conflicts [--all]          open conflicts (--all: resolved ones too)\n"
+		"  conflicts resolve ID --keep winner|loser\n"
+		"  quarantine                 writes HQ refused, with the reason\n\n"
+		"Global options:\n"
+		"  --db STORE   SQLite file (default: $FIELDSYNCD_DB or ./fieldsync-hq.db)\n"
+		"  --json       JSON output for listings\n\n"
+		"Exit codes: 0 ok, 2 invalid input, 3 not found, 5 store I/O, 6 store from a newer version.\n");
+}
+
+/* ---- tiny option scanner: --name value / --name=value / words ---- */
+struct opts {
+	int argc, i;
+	char **argv;
+	char name[64];
+	const char *inl, *word;
+};
+
+static int next(struct opts *o)
+{
+	o->inl = o->word = NULL;
+	if (o->i >= o->argc)
+		return 0;
+	const char *s = o->argv[o->i++];
+	if (s[0] == '-' && s[1] == '-' && s[2]) {
+		const char *eq = strchr(s + 2, '=');
+		size_t n = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
+		if (n >= sizeof o->name)
+			n = sizeof o->name - 1;
+		memcpy(o->name, s + 2, n);
+		o->name[n] = '\0';
+		o->inl = eq ? eq + 1 : NULL;
+		if (!strcmp(o->name, "json") && !eq) {
+			json = 1;
+			return next(o);
+		}
+		return 1;
+	}
+	o->word = s;
+	return 2;
+}
+
+static const char *value(struct opts *o)
+{
+	if (o->inl)
+		return o->inl;
+	if (o->i >= o->argc) {
+		usage_err("--%s needs a value", o->name);
+		return NULL;
+	}
+	return o->argv[o->i++];
+}
+
+static int open_hq(struct hq **h)
+{
+	int rc = hq_open(db_path, h);
+	return rc ? fail(rc) : 0;
+}
+
+static int print_rows(struct fieldsync_rows *r, const char *cols)
+{
+	int rc = fieldsync_rows_print(r, stdout, json ? FIELDSYNC_FMT_JSON : FIELDSYNC_FMT_TABLE, json ? NULL : cols);
+	fs_rows_free(r);
+	return rc ? fail(rc) : 0;
+}
+
+/* ---- serve ---- */
+
+static int cmd_serve(struct opts *o)
+{
+	struct hq_server_opts so = { 0 };
+	struct hq_limits lim = { 1000, 5000, 1000 };
+	const char *port_file = NULL, *v;
+	int k;
+	so.listen = "127.0.0.1:8080";
+	while ((k = next(o)) > 0) {
+		if (k == 2)
+			return usage_err("serve: unexpected argument '%s'", o->word);
+		if (!(v = value(o)))
+			return 2;
+		if (!strcmp(o->name, "listen"))
+			so.listen = v;
+		else if (!strcmp(o->name, "threads"))
+			so.threads = atoi(v);
+		else if (!strcmp(o->name, "log-format"))
+			so.log_json = !strcmp(v, "json");
+		else if (!strcmp(o->name, "port-file"))
+			port_file = v;
+		else if (!strcmp(o->name, "batch"))
+			lim.max_batch = atoi(v);
+		else if (!strcmp(o->name, "page"))
+			lim.def_page = atoi(v);
+		else if (!strcmp(o->name, "max-body"))
+			so.max_body = (size_t)strtoull(v, NULL, 10);
+		else if (!strcmp(o->name, "tls-cert"))
+			so.tls_cert = v;
+		else if (!strcmp(o->name, "tls-key"))
+			so.tls_key = v;
+		else
+			return usage_err("serve: unknown option --%s", o->name);
+	}
+	if (so.threads < 0 || so.threads > 256 || lim.max_batch < 1 || lim.def_page < 1 ||
+	    lim.def_page > lim.max_page)
+		return usage_err("serve: --threads 1-256, --batch >= 1, --page 1-%d", lim.max_page);
+	struct hq *h;
+	int rc = open_hq(&h);
+	if (rc)
+		return rc;
+	hq_set_limits(h, &lim);
+	/* only hq_server_wait_signal() sees SIGTERM/SIGINT: block them before threads start */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	so.handler = hq_handle;
+	so.ctx = h;
+	struct hq_server *srv;
+	if ((rc = hq_server_start(&so, &srv))) {
+		hq_close(h);
+		return fail(rc);
+	}
+	int port = hq_server_port(srv);
+	fprintf(stderr, "fieldsyncd: listening on %s (port %d), HQ replica %s, %s store %s\n", so.listen, port,
+		hq_replica_id(h), hq_be(h)->name, db_path);
+	if (port_file) {
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+		FILE *f = fopen(tmp, "w");
+		if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, port_file) != 0)
+			fprintf(stderr, "fieldsyncd: cannot write %s: %s\n", port_file, strerror(errno));
+	}
+	int sig = hq_server_wait_signal();
+	fprintf(stderr, "fieldsyncd: signal %d, finishing requests in flight\n", sig);
+	hq_server_stop(srv);
+	hq_close(h);
+	fprintf(stderr, "fieldsyncd: stopped\n");
+	return 0;
+}
+
+/* ---- reps and devices ---- */
+
+static int cmd_rep(struct opts *o)
+{
+	const char *sub = o->i < o->argc ? o->argv[o->i++] : NULL, *name = NULL, *terr = NULL, *v;
+	int wipe = 0, k;
+	if (!sub)
+		return usage_err("rep: add, token, move, revoke or list?");
+	while ((k = next(o)) > 0) {
+		if (k == 2) {
+			if (name)
+				return usage_err("rep %s: unexpected argument '%s'", sub, o->word);
+			name = o->word;
+		} else if (!strcmp(o->name, "territory") || !strcmp(o->name, "territories")) {
+			if (!(v = value(o)))
+				return 2;
+			terr = v;
+		} else if (!strcmp(o->name, "wipe") && !o->inl) {
+			wipe = 1;
+		} else {
+			return usage_err("rep %s: unknown option --%s", sub, o->name);
+		}
+	}
+	struct hq *h;
+	char token[65];
+	int rc;
+	if (strcmp(sub, "list") && !name)
+		return usage_err("rep %s: which rep?", sub);
+	if ((!strcmp(sub, "add") || !strcmp(sub, "move")) && !terr)
+		return usage_err("rep %s needs --territory T1[,T2...]", sub);
+	if (strcmp(sub, "add") && strcmp(sub, "token") && strcmp(sub, "move") && strcmp(sub, "revoke") &&
+	    strcmp(sub, "list"))
+		return usage_err("rep: unknown subcommand '%s'", sub);
+	if ((rc = open_hq(&h)))
+		return rc;
+	if (!strcmp(sub, "add") || !strcmp(sub, "token")) {
+		rc = !strcmp(sub, "add") ? hq_rep_add(h, name, terr, token) : hq_rep_token(h, name, token);
+		if (rc == 0) {
+			if (json)
+				printf("{\"rep\": \"%s\", \"enroll_token\": \"%s\", \"expires_days\": 7}\n", name, token);
+			else
+				printf("%s\n", token);
+			fprintf(stderr, "fieldsyncd: enrolment token for %s (valid 7 days, once); on the device:\n"
+				"  fieldsync init --server URL --token %s\n", name, token);
+		}
+	} else if (!strcmp(sub, "move")) {
+		rc = hq_rep_move(h, name, terr);
+	} else if (!strcmp(sub, "revoke")) {
+		rc = hq_rep_revoke(h, name, wipe);
+	} else {
+		struct fieldsync_rows *r;
+		rc = hq_rep_list(h, &r);
+		if (rc == 0) {
+			hq_close(h);
+			return print_rows(r, NULL);
+		}
+	}
+	hq_close(h);
+	return rc ? fail(rc) : 0;
+}
+
+static int cmd_device(struct opts *o)
+{
+	const char *sub = o->i < o->argc ? o->argv[o->i++] : "list";
+	struct hq *h;
+	struct fieldsync_rows *r;
+	int rc;
+	while ((rc = next(o)) > 0)
+		return usage_err("device: unexpected argument");
+	if (strcmp(sub, "list"))
+		return usage_err("device: unknown subcommand '%s'", sub);
+	if ((rc = open_hq(&h)))
+		return rc;
+	rc = hq_device_list(h, &r);
+	hq_close(h);
+	return rc ? fail(rc) : print_rows(r, NULL);
+}
+
+/* ---- the archive ---- */
+
+static int fields(struct opts *o, struct fs_chg *c, const char **key)
+{
+	int k;
+	const char *v;
+	while ((k = next(o)) > 0) {
+		if (k == 2) {
+			if (!key || *key)
+				return usage_err("unexpected argument '%s'", o->word);
+			*key = o->word;
+			continue;
+		}
+		if (!(v = value(o)))
+			return 2;
+		int fi = fs_field_find(c->t, o->name);
+		if (fi < 0 || (c->t->fields[fi].flags & FS_F_INTERNAL)) {
+			fprintf(stderr, "fieldsyncd: unknown field '%s' for %s\n", o->name, c->t->name);
+			return 2;
+		}
+		struct fs_val val = { 0 };
+		int rc = *v ? fs_field_parse(&c->t->fields[fi], v, FS_PARSE_USER, &val) : 0;
+		if (rc == 0)
+			rc = fs_chg_set(c, fi, &val);
+		fs_val_release(&val);
+		if (rc)
+			return fail(rc);
+	}
+	return 0;
+}
+
+static int cmd_customer(struct opts *o)
+{
+	const char *sub = o->i < o->argc ? o->argv[o->i++] : NULL, *key = NULL;
+	const struct fs_table *t = &fs_tbl_customer;
+	struct fs_chg c;
+	struct hq *h;
+	char id[33];
+	int rc;
+	if (!sub)
+		return usage_err("customer: add, edit, show, list or delete?");
+	fs_chg_init(&c, t);
+	if (!strcmp(sub, "list")) {
+		const char *filters[64], *search = NULL, *v;
+		char buf[64][320];
+		int n = 0, k;
+		while ((k = next(o)) > 0) {
+			if (k == 2 || n == 63)
+				return usage_err("customer list: unexpected argument");
+			if (!(v = value(o)))
+				return 2;
+			if (!strcmp(o->name, "search")) {
+				search = v;
+				continue;
+			}
+			snprintf(buf[n], sizeof buf[n], "%s=%s", o->name, v);
+			filters[n] = buf[n];
+			n++;
+		}
+		filters[n] = NULL;
+		struct fieldsync_rows *r;
+		if ((rc = open_hq(&h)))
+			return rc;
+		rc = hq_list(h, t, filters, search, &r);
+		hq_close(h);
+		return rc ? fail(rc) : print_rows(r, "id,code,name,territory,route_seq,grade,status,city,phone");
+	}
+	int adding = !strcmp(sub, "add");
+	if (!adding && strcmp(sub, "edit") && strcmp(sub, "show") && strcmp(sub, "delete"))
+		return usage_err("customer: unknown subcommand '%s'", sub);
+	if ((rc = fields(o, &c, adding ? NULL : &key))) {
+		fs_chg_release(&c);
+		return rc;
+	}
+	if (!adding && !key) {
+		fs_chg_release(&c);
+		return usage_err("customer %s: which customer?", sub);
+	}
+	if (!strcmp(sub, "edit") && fs_chg_count(&c) == 0) {
+		fs_chg_release(&c);
+		return usage_err("customer edit needs at least one --FIELD VALUE");
+	}
+	if ((rc = open_hq(&h))) {
+		fs_chg_release(&c);
+		return rc;
+	}
+	if (!adding)
+		rc = hq_lookup(h, t, key, id);
+	if (rc == 0 && !strcmp(sub, "show")) {
+		struct fieldsync_rows *r;
+		rc = hq_show(h, t, id, &r);
+		if (rc == 0) {
+			fieldsync_rows_print(r, stdout, json ? FIELDSYNC_FMT_OBJECT : FIELDSYNC_FMT_RECORD, NULL);
+			fs_rows_free(r);
+		}
+	} else if (rc == 0) {
+		if (!strcmp(sub, "delete")) {
+			struct fs_val one = { 0 };
+			fs_val_set_int(&one, 1);
+			fs_chg_set(&c, t->deleted_field, &one);
+		}
+		rc = hq_write(h, &c, adding ? NULL : id, id);
+		if (rc == 0)
+			printf(json ? "{\"id\": \"%s\"}\n" : "%s\n", id);
+	}
+	hq_close(h);
+	fs_chg_release(&c);
+	return rc ? fail(rc) : 0;
+}
+
+static int cmd_conflicts(struct opts *o)
+{
+	const char *sub = NULL, *id = NULL, *keep = NULL;
+	int all = 0, k;
+	struct hq *h;
+	while ((k = next(o)) > 0) {
+		if (k == 2) {
+			if (!sub)
+				sub = o->word;
+			else if (!id)
+				id = o->word;
+			else
+				return usage_err("conflicts: unexpected argument '%s'", o->word);
+		} else if (!strcmp(o->name, "all") && !o->inl) {
+			all = 1;
+		} else if (!strcmp(o->name, "keep")) {
+			if (!(keep = value(o)))
+				return 2;
+		} else {
+			return usage_err("conflicts: unknown option --%s", o->name);
+		}
+	}
+	if (sub && strcmp(sub, "resolve"))
+		return usage_err("conflicts: unknown subcommand '%s'", sub);
+	if (sub && (!id || !keep || (strcmp(keep, "winner") && strcmp(keep, "loser"))))
+		return usage_err("conflicts resolve ID --keep winner|loser");
+	int rc = open_hq(&h);
+	if (rc)
+		return rc;
+	if (sub) {
+		char cid[33];
+		rc = hq_lookup(h, &fs_tbl_conflict, id, cid);
+		if (rc == 0)
+			rc = hq_resolve(h, cid, !strcmp(keep, "loser"));
+		if (rc == 0)
+			printf(json ? "{\"resolved\": \"%s\"}\n" : "resolved %s\n", cid);
+		hq_close(h);
+		return rc ? fail(rc) : 0;
+	}
+	struct fieldsync_rows *r;
+	rc = hq_conflict_list(h, all, &r);
+	hq_close(h);
+	return rc ? fail(rc) : print_rows(r, NULL);
+}
+
+static int cmd_quarantine(struct opts *o)
+{
+	struct hq *h;
+	struct fieldsync_rows *r;
+	int rc;
+	while ((rc = next(o)) > 0)
+		return usage_err("quarantine: unexpected argument");
+	if ((rc = open_hq(&h)))
+		return rc;
+	rc = hq_quarantine_list(h, &r);
+	hq_close(h);
+	return rc ? fail(rc) : print_rows(r, "at,rep,device,tbl,rec_id,reason,decision");
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { argc, 1, argv, "", NULL, NULL };
+	db_path = getenv("FIELDSYNCD_DB");
+	if (!db_path || !*db_path)
+		db_path = "fieldsync-hq.db";
+	for (; o.i < argc; o.i++) {
+		const char *a = argv[o.i];
+		if (!strcmp(a, "--db") && o.i + 1 < argc)
+			db_path = argv[++o.i];
+		else if (!strncmp(a, "--db=", 5))
+			db_path = a + 5;
+		else if (!strcmp(a, "--json"))
+			json = 1;
+		else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--version")) {
+			printf("fieldsyncd %s\n", FIELDSYNC_VERSION);
+			return 0;
+		} else if (a[0] == '-')
+			return usage_err("unknown option %s", a);
+		else
+			break;
+	}
+	if (o.i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[o.i++];
+	for (int i = o.i; i < argc; i++)
+		if (!strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		}
+	if (!strcmp(cmd, "init") || !strcmp(cmd, "migrate")) {
+		int rc = hq_init(db_path);
+		if (rc)
+			return fail(rc);
+		struct hq *h;
+		if ((rc = open_hq(&h)))
+			return rc;
+		printf(json ? "{\"store\": \"%s\", \"replica_id\": \"%s\"}\n" : "HQ store %s ready, replica %s\n",
+		       db_path, hq_replica_id(h));
+		hq_close(h);
+		return 0;
+	}
+	if (!strcmp(cmd, "serve"))
+		return cmd_serve(&o);
+	if (!strcmp(cmd, "rep"))
+		return cmd_rep(&o);
+	if (!strcmp(cmd, "device") || !strcmp(cmd, "devices"))
+		return cmd_device(&o);
+	if (!strcmp(cmd, "customer"))
+		return cmd_customer(&o);
+	if (!strcmp(cmd, "conflicts"))
+		return cmd_conflicts(&o);
+	if (!strcmp(cmd, "quarantine"))
+		return cmd_quarantine(&o);
+	return usage_err("unknown command '%s'", cmd);
+}
