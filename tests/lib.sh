@@ -31,10 +31,16 @@ _test_cleanup() {
 trap _test_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The body runs in this shell (state such as a started server carries on to
+# later tests); it fails with `return 1` or a failing last command.
+_test_run() {
+	eval "$1"
+}
+
 test_expect_success() {
 	test_count=$((test_count + 1))
 	_out=$(mktemp "$TRASH/.out.XXXXXX")
-	if (eval "$2") >"$_out" 2>&1; then
+	if _test_run "$2" >"$_out" 2>&1; then
 		echo "ok $test_count - $1"
 	else
 		test_failed=$((test_failed + 1))
@@ -63,16 +69,49 @@ test_status() {
 	return 0
 }
 
-# A free TCP port on 127.0.0.1 (the kernel picks it).
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# Content fingerprint of a store: schema and every row, in one process.
+store_dump() {
+	sqlite3 "$1" .dump
 }
 
-# Content fingerprint of a store: every row of every table, in order.
-store_dump() {
-	sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name" |
-	while read -r t; do
-		echo "== $t"
-		sqlite3 "$1" "SELECT * FROM \"$t\" ORDER BY 1"
+# hq_start [DB]: init (if needed) and run fieldsyncd on 127.0.0.1, a port the
+# kernel picks; sets HQ_URL, HQ_PID, HQ_DB. Stopped at exit.
+hq_start() {
+	HQ_DB=${1:-$TRASH/hq.db}
+	[ -f "$HQ_DB" ] || "$FSD" --db "$HQ_DB" init >/dev/null || return 1
+	rm -f "$TRASH/hq.port"
+	"$FSD" --db "$HQ_DB" serve --listen "127.0.0.1:${HQ_PORT:-0}" --port-file "$TRASH/hq.port" \
+		${HQ_ARGS:-} 2>>"$TRASH/hq.log" &
+	HQ_PID=$!
+	_n=0
+	while [ ! -s "$TRASH/hq.port" ]; do
+		_n=$((_n + 1))
+		if [ $_n -gt 200 ] || ! kill -0 "$HQ_PID" 2>/dev/null; then
+			echo "fieldsyncd did not start" >&2
+			cat "$TRASH/hq.log" >&2
+			return 1
+		fi
+		sleep 0.05
 	done
+	HQ_PORT=$(cat "$TRASH/hq.port")
+	HQ_URL="http://127.0.0.1:$HQ_PORT"
+	test_at_exit "kill $HQ_PID 2>/dev/null; wait $HQ_PID 2>/dev/null"
+}
+
+hq_stop() {
+	kill "$HQ_PID" 2>/dev/null
+	wait "$HQ_PID" 2>/dev/null
+	return 0
+}
+
+# enroll NAME STORE TERRITORIES: a rep (created if new) and an enrolled store.
+enroll() {
+	_tok=$("$FSD" --db "$HQ_DB" rep add "$1" --territory "$3" 2>/dev/null) ||
+		_tok=$("$FSD" --db "$HQ_DB" rep token "$1" 2>/dev/null) || return 1
+	"$FS" --db "$2" init --server "$HQ_URL" --token "$_tok" --name "$1-device" >/dev/null
+}
+
+# A customer's field as a store shows it: field STORE ID FIELD
+field() {
+	"$FS" --db "$1" --json customer show "$2" | jq -r --arg f "$3" '.customer[$f] // ""'
 }

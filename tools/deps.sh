@@ -17,7 +17,7 @@ libcsv-dev
 libcmocka-dev
 clang libclang-rt-14-dev
 faketime
-perl"
+perl jq"
 
 missing=""
 for p in $PKGS; do
