@@ -71,7 +71,7 @@ test_status() {
 
 # Content fingerprint of a store: schema and every row, in one process.
 store_dump() {
-	sqlite3 "$1" .dump
+	sql "$1" .dump
 }
 
 # hq_start [DB]: init (if needed) and run fieldsyncd on 127.0.0.1, a port the
@@ -114,4 +114,28 @@ enroll() {
 # A customer's field as a store shows it: field STORE ID FIELD
 field() {
 	"$FS" --db "$1" --json customer show "$2" | jq -r --arg f "$3" '.customer[$f] // ""'
+}
+
+# sqlite3 that waits for a writer instead of failing with "database is locked".
+sql() {
+	sqlite3 -cmd ".timeout 20000" "$@"
+}
+
+# content STORE TERRITORY: every record of that territory with its sync
+# state (vv, dots, siblings, hlc), in a form equal between replicas that
+# have converged (device stores and the HQ store alike).
+content() {
+	for _t in customer contact visit order_line payment conflict; do
+		_cols=$(sql "$1" "select group_concat(name, ',') from pragma_table_info('$_t')
+			where name not in ('seq', 'origin', 'scope')")
+		echo "== $_t"
+		sql "$1" "select $_cols from $_t where scope = '$2' order by id"
+	done
+}
+
+# rand N: a pseudo-random number in [0, N) from the test's seeded sequence.
+_rand_state=${FIELDSYNC_SEED:-12345}
+rand() {
+	_rand_state=$(( (_rand_state * 1103515245 + 12345) % 2147483648 ))
+	echo $(( _rand_state / 65536 % $1 ))
 }
