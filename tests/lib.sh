@@ -34,6 +34,7 @@ trap 'exit 130' INT TERM
 # The body runs in this shell (state such as a started server carries on to
 # later tests); it fails with `return 1` or a failing last command.
 _test_run() {
+	[ -z "${FIELDSYNC_TRACE:-}" ] || set -x
 	eval "$1"
 }
 
@@ -123,14 +124,17 @@ sql() {
 
 # content STORE TERRITORY: every record of that territory with its sync
 # state (vv, dots, siblings, hlc), in a form equal between replicas that
-# have converged (device stores and the HQ store alike).
+# have converged (device stores and the HQ store alike). One sqlite3 run.
+_content_sql=""
 content() {
-	for _t in customer contact visit order_line payment conflict; do
-		_cols=$(sql "$1" "select group_concat(name, ',') from pragma_table_info('$_t')
-			where name not in ('seq', 'origin', 'scope')")
-		echo "== $_t"
-		sql "$1" "select $_cols from $_t where scope = '$2' order by id"
-	done
+	if [ -z "$_content_sql" ]; then
+		for _t in customer contact visit order_line payment conflict; do
+			_cols=$(sql "$1" "select group_concat(name, ',') from pragma_table_info('$_t')
+				where name not in ('seq', 'origin', 'scope')")
+			_content_sql="$_content_sql select '== $_t'; select $_cols from $_t where scope = \$terr order by id;"
+		done
+	fi
+	sql "$1" -cmd ".parameter set \$terr '$2'" "$_content_sql"
 }
 
 # rand N: a pseudo-random number in [0, N) from the test's seeded sequence.
