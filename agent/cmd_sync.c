@@ -3,11 +3,12 @@
 #include <unistd.h>
 #include "cli.h"
 
-static void progress(void *ctx, long pushed, long pulled)
+static int progress(void *ctx, long pushed, long pulled)
 {
 	(void)ctx;
 	fprintf(stderr, "\rsync: %ld up, %ld down", pushed, pulled);
 	fflush(stderr);
+	return 0;
 }
 
 int cmd_sync(struct cli *c, int argc, char **argv)

@@ -115,6 +115,9 @@ static int migrate_step(sqlite3 *db, int v)
 	int rc = 0;
 	if (v == 1)
 		rc = fs_buf_adds(&b, v1_sql);
+	/* v2: each row remembers the HQ version it reflects (ordering evictions) */
+	for (int i = 0; rc == 0 && v == 2 && i < fs_ntables; i++)
+		rc = fs_buf_printf(&b, "ALTER TABLE %s ADD COLUMN hqseq INTEGER;\n", fs_tables[i]->name);
 	for (int i = 0; rc == 0 && i < fs_ntables; i++)
 		rc = fs_sql_table_ddl(fs_tables[i], v, NULL, NULL, &b);
 	if (rc == 0 && v == 1) {
@@ -741,8 +744,12 @@ static int write_locked(struct fs_store *s, const struct fs_chg *c, const char *
 	int n = rc ? 0 : fs_rec_write(&r, c, &s->self, hlc);
 	if (n < 0)
 		rc = n;
+	/* The scope comes from HQ once HQ has seen the record; a local write
+	 * re-derives it only when it creates the record or moves it. */
+	int moves = t->scope_field >= 0 && c->set[t->scope_field];
 	if (rc == 0 && (n > 0 || creating)) {
-		rc = fs_store_derive_scope(s, &r);
+		if (creating || moves || !r.scope[0])
+			rc = fs_store_derive_scope(s, &r);
 		if (rc == 0)
 			rc = fs_store_put(s, &r);
 		if (rc == 0)
@@ -820,7 +827,27 @@ int fs_store_note_clashes(struct fs_store *s, const struct fs_rec *r)
 
 /* ---- remote versions ---- */
 
-int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *scope, int *changed)
+int fs_store_set_hqseq(struct fs_store *s, const struct fs_table *t, const char *id, int64_t hqseq,
+		       const char *scope)
+{
+	char sql[200];
+	sqlite3_stmt *st;
+	snprintf(sql, sizeof sql, "UPDATE %s SET hqseq = ?2, scope = coalesce(?3, scope)"
+		 " WHERE id = ?1 AND (hqseq IS NULL OR hqseq < ?2)", t->name);
+	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlite_err(s->db, rc, "recording HQ version");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, hqseq);
+	if (scope)
+		sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fs_sqlite_err(s->db, rc, "recording HQ version");
+}
+
+int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *scope, int64_t hqseq,
+		   int *changed)
 {
 	struct fs_rec local, merged;
 	int rc = fs_store_get(s, remote->t, remote->id, &local);
@@ -829,6 +856,7 @@ int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *
 		fs_rec_init(&merged, remote->t);
 		if (fs_rec_copy(&merged, remote) != 0)
 			return FIELDSYNC_ENOMEM;
+		rc = 0;
 	} else if (rc) {
 		return rc;
 	} else {
@@ -837,7 +865,8 @@ int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *
 		    (!scope || strcmp(scope, local.scope) == 0)) {
 			fs_rec_release(&local);
 			fs_rec_release(&merged);
-			return fs_store_observe_hlc(s, remote->hlc);
+			rc = fs_store_observe_hlc(s, remote->hlc);
+			return rc == 0 && hqseq > 0 ? fs_store_set_hqseq(s, remote->t, remote->id, hqseq, NULL) : rc;
 		}
 		fs_rec_release(&local);
 		if (rc)
@@ -851,6 +880,8 @@ int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *
 		rc = fs_store_put(s, &merged);
 	if (rc == 0)
 		rc = fs_store_observe_hlc(s, merged.hlc);
+	if (rc == 0 && hqseq > 0)
+		rc = fs_store_set_hqseq(s, merged.t, merged.id, hqseq, NULL);
 	if (rc == 0)
 		*changed = 1;
 	fs_rec_release(&merged);
@@ -859,7 +890,8 @@ int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *
 
 /* ---- evictions ---- */
 
-static int exec_bind2(struct fs_store *s, const char *sql, const char *a, const char *b, int *count)
+static int exec_bind2(struct fs_store *s, const char *sql, const char *a, const char *b, int64_t n,
+		      int *count)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
@@ -868,6 +900,8 @@ static int exec_bind2(struct fs_store *s, const char *sql, const char *a, const 
 	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
 	if (b)
 		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	if (n)
+		sqlite3_bind_int64(st, 3, n);
 	rc = sqlite3_step(st);
 	if (count && rc == SQLITE_ROW)
 		*count = sqlite3_column_int(st, 0);
@@ -875,29 +909,24 @@ static int exec_bind2(struct fs_store *s, const char *sql, const char *a, const 
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fs_sqlite_err(s->db, rc, "evicting");
 }
 
-int fs_store_evict(struct fs_store *s, const struct fs_table *t, const char *id, const char *scope)
+int fs_store_evict(struct fs_store *s, const struct fs_table *t, const char *id, const char *scope,
+		   int64_t eseq)
 {
-	struct fs_rec r;
-	int rc = fs_store_get(s, t, id, &r);
-	if (rc == FIELDSYNC_ENOTFOUND)
-		return 0;
-	if (rc)
-		return rc;
-	int mine = strcmp(r.scope, scope) == 0;
-	fs_rec_release(&r);
-	if (!mine)	/* it came back under another scope already */
-		return 0;
-	rc = fs_store_delete_row(s, t, id);
+	char sql[256];
+	int rc = 0;
+	/* only rows still under the old scope, older than the eviction */
+	snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = ?1 AND scope = ?2 AND (hqseq IS NULL OR hqseq < ?3)",
+		 t->name);
+	rc = exec_bind2(s, sql, id, scope, eseq, NULL);
 	if (rc == 0 && t == &fs_tbl_customer) {
 		for (int i = 0; rc == 0 && i < fs_ntables; i++) {
 			const struct fs_table *ct = fs_tables[i];
 			int p = ct->scope_field;
 			if (p < 0 || !(ct->fields[p].flags & FS_F_PARENT))
 				continue;
-			char sql[256];
-			snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?1 AND scope = ?2", ct->name,
-				 ct->fields[p].name);
-			rc = exec_bind2(s, sql, id, scope, NULL);
+			snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?1 AND scope = ?2"
+				 " AND (hqseq IS NULL OR hqseq < ?3)", ct->name, ct->fields[p].name);
+			rc = exec_bind2(s, sql, id, scope, eseq, NULL);
 		}
 	}
 	return rc;
@@ -909,7 +938,7 @@ int fs_store_evict_scope(struct fs_store *s, const char *scope)
 	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
 		char sql[128];
 		snprintf(sql, sizeof sql, "DELETE FROM %s WHERE scope = ?1", fs_tables[i]->name);
-		rc = exec_bind2(s, sql, scope, NULL, NULL);
+		rc = exec_bind2(s, sql, scope, NULL, 0, NULL);
 	}
 	return rc;
 }
@@ -926,17 +955,17 @@ int fs_store_pending_under(struct fs_store *s, const struct fs_table *t, const c
 		if (!t) {
 			snprintf(sql, sizeof sql, "SELECT count(*) FROM changelog l JOIN %s r ON r.id = l.id"
 				 " WHERE l.tbl = '%s' AND r.scope = ?1", ct->name, ct->name);
-			rc = exec_bind2(s, sql, scope, NULL, &n);
+			rc = exec_bind2(s, sql, scope, NULL, 0, &n);
 		} else if (ct == t) {
 			snprintf(sql, sizeof sql, "SELECT count(*) FROM changelog WHERE tbl = '%s' AND id = ?1",
 				 ct->name);
-			rc = exec_bind2(s, sql, id, NULL, &n);
+			rc = exec_bind2(s, sql, id, NULL, 0, &n);
 		} else if (t == &fs_tbl_customer && ct->scope_field >= 0 &&
 			   (ct->fields[ct->scope_field].flags & FS_F_PARENT)) {
 			snprintf(sql, sizeof sql, "SELECT count(*) FROM changelog l JOIN %s r ON r.id = l.id"
 				 " WHERE l.tbl = '%s' AND r.%s = ?1 AND r.scope = ?2", ct->name, ct->name,
 				 ct->fields[ct->scope_field].name);
-			rc = exec_bind2(s, sql, id, scope, &n);
+			rc = exec_bind2(s, sql, id, scope, 0, &n);
 		}
 		*count += n;
 	}

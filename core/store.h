@@ -23,7 +23,7 @@
 #include "record.h"
 #include "util.h"
 
-#define FS_SCHEMA_VERSION 1
+#define FS_SCHEMA_VERSION 2
 
 #define FS_OPEN_CREATE   0x01	/* create the file (0600, dir 0700) if missing */
 #define FS_OPEN_READONLY 0x02
@@ -63,8 +63,14 @@ int fs_store_delete_row(struct fs_store *s, const struct fs_table *t, const char
 int fs_store_write(struct fs_store *s, const struct fs_chg *c, const char *id, char id_out[33]);
 
 /* Merge a remote version in. *changed tells whether the local row changed.
- * `scope` is the authoritative scope sent by HQ (NULL: derive locally). */
-int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *scope, int *changed);
+ * `scope` is the authoritative scope sent by HQ (NULL: derive locally);
+ * `hqseq` (0: unknown) the HQ sequence number of the remote version. */
+int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *scope, int64_t hqseq,
+		   int *changed);
+/* Note that the local row reflects HQ's version `hqseq` (kept at the
+ * maximum) and, when given, the scope HQ holds it under. */
+int fs_store_set_hqseq(struct fs_store *s, const struct fs_table *t, const char *id, int64_t hqseq,
+		       const char *scope);
 /* Create the conflict records for the open clashes of `r` that are missing. */
 int fs_store_note_clashes(struct fs_store *s, const struct fs_rec *r);
 
@@ -74,8 +80,11 @@ const char *fs_rec_customer(const struct fs_rec *r);
 int fs_store_derive_scope(struct fs_store *s, struct fs_rec *r);
 
 /* Evictions: remove a record (a customer takes its dependants with it) if
- * its local scope is still `scope`; remove everything of a scope. */
-int fs_store_evict(struct fs_store *s, const struct fs_table *t, const char *id, const char *scope);
+ * its local scope is still `scope` and the local row predates the eviction
+ * (HQ sequence `eseq`): a row that already reflects a later version (the
+ * record came back) stays. Remove everything of a scope. */
+int fs_store_evict(struct fs_store *s, const struct fs_table *t, const char *id, const char *scope,
+		   int64_t eseq);
 int fs_store_evict_scope(struct fs_store *s, const char *scope);
 /* Number of unpushed changes touching what an eviction would remove. */
 int fs_store_pending_under(struct fs_store *s, const struct fs_table *t, const char *id,

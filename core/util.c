@@ -54,6 +54,7 @@ FIELDSYNC_API const char *fieldsync_strerror(int rc)
 	case FIELDSYNC_ELIMIT: return "limit exceeded";
 	case FIELDSYNC_ESERVER: return "server error";
 	case FIELDSYNC_ETIMEOUT: return "timed out";
+	case FIELDSYNC_ECANCELED: return "canceled";
 	}
 	return "unknown error";
 }

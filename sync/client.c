@@ -357,7 +357,8 @@ static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *re
 		sqlite3_bind_text(mx, 2, id, -1, SQLITE_TRANSIENT);
 		p[*n].upto = sqlite3_step(mx) == SQLITE_ROW ? sqlite3_column_int64(mx, 0) : 0;
 		sqlite3_reset(mx);
-		cJSON *j = fs_wire_rec_encode(&r, NULL);
+		/* with the local scope: HQ skips resending it only if it agrees */
+		cJSON *j = fs_wire_rec_encode(&r, r.scope[0] ? r.scope : NULL);
 		fs_rec_release(&r);
 		if (!j) {
 			rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
@@ -369,6 +370,54 @@ static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *re
 	sqlite3_finalize(st);
 	sqlite3_finalize(mx);
 	fs_store_rollback(s);	/* read only */
+	return rc;
+}
+
+/* HQ refused a write (it keeps it in quarantine, so does this device): the
+ * replica goes back to what HQ holds - its version when the rep may see
+ * it, nothing otherwise - unless newer local edits still wait to be pushed. */
+static int drop_refused(struct fs_store *s, const struct fs_table *t, const char *id, int64_t upto,
+			const cJSON *current)
+{
+	sqlite3_stmt *st;
+	int newer = 0;
+	if (!t)
+		return fs_err(FIELDSYNC_EPROTO, "HQ answered for an unknown table");
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM changelog WHERE tbl = ?1 AND id = ?2 AND seq > ?3",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fs_sqlite_err(s->db, sqlite3_errcode(s->db), "change log");
+	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, upto);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		newer = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (newer)
+		return 0;
+	if (!current)
+		return fs_store_delete_row(s, t, id);
+	struct fs_rec hq, local;
+	int64_t q = 0;
+	int rc = fs_wire_rec_decode(current, &hq);
+	if (rc)
+		return fs_err(FIELDSYNC_EPROTO, "HQ sent an invalid record: %s", fs_errmsg_get());
+	if (hq.t != t || strcmp(hq.id, id)) {
+		fs_rec_release(&hq);
+		return fs_err(FIELDSYNC_EPROTO, "HQ answered with another record");
+	}
+	/* never reuse a counter of this replica: keep the highest it issued */
+	if (fs_store_get(s, t, id, &local) == 0) {
+		int64_t mine = fs_vv_get(&local.vv, &s->self);
+		if (mine > fs_vv_get(&hq.vv, &s->self))
+			rc = fs_vv_set(&hq.vv, &s->self, mine);
+		fs_rec_release(&local);
+	}
+	fs_wire_int(current, "q", 1, FS_INT_MAX_EXACT, &q);
+	if (rc == 0)
+		rc = fs_store_put(s, &hq);
+	if (rc == 0 && q)
+		rc = fs_store_set_hqseq(s, t, id, q, NULL);
+	fs_rec_release(&hq);
 	return rc;
 }
 
@@ -396,6 +445,8 @@ static int record_answer(struct sync_state *x, const struct pending *p, int n, c
 			break;
 		}
 		int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "ok"));
+		if (!ok && rc == 0)
+			rc = drop_refused(s, fs_table_find(t), id, p[k].upto, cJSON_GetObjectItemCaseSensitive(res, "current"));
 		if (!ok) {
 			const char *why = fs_wire_str(res, "reason");
 			char *txt = cJSON_PrintUnformatted(rec);
@@ -410,7 +461,11 @@ static int record_answer(struct sync_state *x, const struct pending *p, int n, c
 			free(txt);
 			x->rejected++;
 		} else {
+			int64_t at = 0;
 			x->accepted++;
+			/* the version HQ now holds: later evictions are judged against it */
+			if (fs_wire_int(res, "q", 1, FS_INT_MAX_EXACT, &at) == 0)
+				rc = fs_store_set_hqseq(s, fs_table_find(t), id, at, fs_wire_str(res, "scope"));
 		}
 		sqlite3_bind_text(del, 1, t, -1, SQLITE_STATIC);
 		sqlite3_bind_text(del, 2, id, -1, SQLITE_STATIC);
@@ -456,8 +511,8 @@ static int push_all(struct sync_state *x)
 		cJSON_Delete(body);
 		if (rc == 0) {
 			x->pushed += n;
-			if (x->progress)
-				x->progress(x->pctx, x->pushed, x->pulled);
+			if (x->progress && x->progress(x->pctx, x->pushed, x->pulled))
+				rc = fs_err(FIELDSYNC_ECANCELED, "sync canceled");
 		}
 	}
 	free(p);
@@ -481,6 +536,35 @@ static int page_needs_push(struct sync_state *x, const cJSON *drop, const cJSON 
 	return 0;
 }
 
+/* Territories this replica holds rows of that are not the rep's any more
+ * (dropped by HQ, or rows HQ refused in a territory the rep lost). */
+static int stray_scopes(struct fs_store *s, const cJSON *terr, char (*out)[65], int max, int *n)
+{
+	struct fs_buf q;
+	sqlite3_stmt *st;
+	int rc = 0;
+	*n = 0;
+	fs_buf_init(&q, 0);
+	for (int i = 0; rc == 0 && i < fs_ntables; i++)
+		rc = fs_buf_printf(&q, "%sSELECT scope FROM %s WHERE scope IS NOT NULL", i ? " UNION " : "",
+				   fs_tables[i]->name);
+	if (rc == 0 && sqlite3_prepare_v2(s->db, q.p, -1, &st, NULL) != SQLITE_OK)
+		rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "scopes");
+	fs_buf_release(&q);
+	if (rc)
+		return rc;
+	while (sqlite3_step(st) == SQLITE_ROW && *n < max) {
+		const char *sc = (const char *)sqlite3_column_text(st, 0);
+		int mine = 0;
+		for (const cJSON *e = terr->child; e && !mine; e = e->next)
+			mine = cJSON_IsString(e) && !strcmp(e->valuestring, sc);
+		if (!mine)
+			snprintf(out[(*n)++], 65, "%s", sc);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 {
 	struct fs_store *s = x->s;
@@ -494,13 +578,26 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 	int rc = fs_store_begin(s);
 	if (rc)
 		return rc;
-	if (page_needs_push(x, drop, changes)) {
+	char stray[64][65];
+	int nstray = 0;
+	if (cJSON_IsArray(terr))
+		rc = stray_scopes(s, terr, stray, 64, &nstray);
+	for (int k = 0; rc == 0 && k < nstray; k++) {
+		int n;
+		if ((rc = fs_store_pending_under(s, NULL, NULL, stray[k], &n)) == 0 && n)
+			rc = NEED_PUSH;
+	}
+	if (rc == 0 && page_needs_push(x, drop, changes))
+		rc = NEED_PUSH;
+	if (rc) {
 		fs_store_rollback(s);
-		return NEED_PUSH;
+		return rc;
 	}
 	for (const cJSON *d = drop ? drop->child : NULL; rc == 0 && d; d = d->next)
 		if (cJSON_IsString(d))
 			rc = fs_store_evict_scope(s, d->valuestring);
+	for (int k = 0; rc == 0 && k < nstray; k++)
+		rc = fs_store_evict_scope(s, stray[k]);
 	/* evictions first: they only remove what is still under the old scope */
 	for (const cJSON *c = changes->child; rc == 0 && c; c = c->next) {
 		const char *ev = fs_wire_str(c, "evict"), *id = fs_wire_str(c, "id"), *scope = fs_wire_str(c, "scope");
@@ -509,8 +606,12 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 		const struct fs_table *t = fs_table_find(ev);
 		if (!t || !id || !scope)
 			rc = fs_err(FIELDSYNC_EPROTO, "malformed eviction from HQ");
-		else if ((rc = fs_store_evict(s, t, id, scope)) == 0)
-			x->evicted++;
+		else {
+			int64_t q = 0;
+			fs_wire_int(c, "q", 1, FS_INT_MAX_EXACT, &q);
+			if ((rc = fs_store_evict(s, t, id, scope, q ? q : FS_INT_MAX_EXACT)) == 0)
+				x->evicted++;
+		}
 	}
 	long n = 0;
 	for (const cJSON *c = changes->child; rc == 0 && c; c = c->next) {
@@ -522,7 +623,9 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 			rc = fs_err(FIELDSYNC_EPROTO, "HQ sent an invalid record: %s", fs_errmsg_get());
 			break;
 		}
-		rc = fs_store_apply(s, &r, r.scope[0] ? r.scope : NULL, &changed);
+		int64_t q = 0;
+		fs_wire_int(c, "q", 1, FS_INT_MAX_EXACT, &q);
+		rc = fs_store_apply(s, &r, r.scope[0] ? r.scope : NULL, q, &changed);
 		fs_rec_release(&r);
 		n++;
 	}
@@ -578,8 +681,8 @@ static int pull_all(struct sync_state *x, int *need_push)
 			rc = 0;
 			break;
 		}
-		if (rc == 0 && x->progress)
-			x->progress(x->pctx, x->pushed, x->pulled);
+		if (rc == 0 && x->progress && x->progress(x->pctx, x->pushed, x->pulled))
+			rc = fs_err(FIELDSYNC_ECANCELED, "sync canceled");
 	}
 	return rc;
 }

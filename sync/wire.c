@@ -328,7 +328,7 @@ int fs_wire_rec_decode(const cJSON *o, struct fs_rec *out)
 	for (const cJSON *k = o->child; k; k = k->next)
 		if (strcmp(k->string, "t") && strcmp(k->string, "id") && strcmp(k->string, "vv") &&
 		    strcmp(k->string, "h") && strcmp(k->string, "f") && strcmp(k->string, "d") &&
-		    strcmp(k->string, "s") && strcmp(k->string, "scope"))
+		    strcmp(k->string, "s") && strcmp(k->string, "scope") && strcmp(k->string, "q"))
 			return fs_err(FIELDSYNC_EINVAL, "record: unknown member \"%.32s\"", k->string);
 	strcpy(out->id, id);
 	int rc = fs_wire_vv_decode(cJSON_GetObjectItemCaseSensitive(o, "vv"), &out->vv);

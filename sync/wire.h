@@ -6,7 +6,8 @@
  *    "f": {field: value, ...},                 every field that has a dot
  *    "d": [[replica, counter, hlc, [field, ...]], ...],  the dots, grouped
  *    "s": [[field, replica, counter, hlc, value], ...]}  siblings (optional)
- * plus "scope" (territory) on records HQ sends. Integers are below 2^53 so
+ * plus "scope" (territory) and "q" (HQ change sequence of this version) on
+ * records HQ sends; a device sends its local "scope" with pushed records. Integers are below 2^53 so
  * that every JSON reader keeps them exact; money is in minor units.
  *
  * Everything read from the network goes through fs_wire_parse(), which

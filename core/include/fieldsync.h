@@ -60,6 +60,7 @@ FIELDSYNC_API const char *fieldsync_version(void);
 #define FIELDSYNC_ELIMIT   -11  /* a size or count limit was exceeded */
 #define FIELDSYNC_ESERVER  -12  /* server-side failure (5xx) */
 #define FIELDSYNC_ETIMEOUT -13  /* a time budget ran out */
+#define FIELDSYNC_ECANCELED -14 /* stopped by the caller (progress callback) */
 
 /* Static English text for an error code; never NULL. */
 FIELDSYNC_API const char *fieldsync_strerror(int rc);
@@ -194,8 +195,10 @@ FIELDSYNC_API int fieldsync_today(fieldsync_store *s, const char *date, fieldsyn
 FIELDSYNC_API int fieldsync_enroll(fieldsync_store *s, const char *server_url, const char *token,
 				   const char *device_name, int force);
 
-/* Progress of a sync: records sent and received so far. */
-typedef void (*fieldsync_progress_fn)(void *ctx, long pushed, long pulled);
+/* Progress of a sync: records sent and received so far. Called after each
+ * batch or page is committed; a non-zero return stops the sync there
+ * (fieldsync_sync returns FIELDSYNC_ECANCELED; a later sync resumes). */
+typedef int (*fieldsync_progress_fn)(void *ctx, long pushed, long pulled);
 
 /*
  * Push every pending change (in local change order, in batches), then pull

@@ -434,12 +434,14 @@ static int next_seq(struct hq *h, struct hq_db *db, int64_t *seq)
 	return rc;
 }
 
-static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const char *origin)
+static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const char *origin, int64_t *seq_out)
 {
 	struct fs_val row[FS_MAX_FIELDS + 8];
 	char *enc[3];
 	int64_t seq;
 	int rc = next_seq(h, db, &seq);
+	if (seq_out)
+		*seq_out = seq;
 	if (rc)
 		return rc;
 	if ((rc = fs_rec_to_row(r, row, enc)))
@@ -541,7 +543,8 @@ static int move_customer(struct hq *h, struct hq_db *db, const char *id, const c
 			if ((rc = rec_get(h, db, fs_tables[i], k.ids[j], 1, &r, &m)))
 				break;
 			snprintf(r.scope, sizeof r.scope, "%s", to);
-			rc = rec_put(h, db, &r, m.origin);
+			/* no origin: a device that had it may have evicted it meanwhile */
+			rc = rec_put(h, db, &r, NULL, NULL);
 			fs_rec_release(&r);
 		}
 		free(k.ids);
@@ -579,7 +582,7 @@ static int note_clash(void *vctx, const struct fs_rec *r, int field, const struc
 		rc = 0;
 	if (rc == 0) {
 		memcpy(nr.scope, r->scope, sizeof nr.scope);
-		rc = rec_put(x->h, x->db, &nr, NULL);
+		rc = rec_put(x->h, x->db, &nr, NULL, NULL);
 	}
 	fs_rec_release(&nr);
 	fs_chg_release(&c);
@@ -588,9 +591,9 @@ static int note_clash(void *vctx, const struct fs_rec *r, int field, const struc
 
 /* Store a new version: the row, the territory move if any, the conflicts. */
 static int store_version(struct hq *h, struct hq_db *db, const struct fs_rec *old, struct fs_rec *r,
-			 const char *origin)
+			 const char *origin, int64_t *seq)
 {
-	int rc = rec_put(h, db, r, origin);
+	int rc = rec_put(h, db, r, origin, seq);
 	if (rc == 0 && old && r->t == &fs_tbl_customer && old->scope[0] && strcmp(old->scope, r->scope))
 		rc = move_customer(h, db, r->id, old->scope, r->scope);
 	if (rc == 0) {
@@ -628,7 +631,7 @@ static int write_locked(struct hq *h, struct hq_db *db, const struct fs_chg *c, 
 	if (rc == 0 && (n > 0 || creating)) {
 		rc = scope_of(h, db, &r, r.scope);
 		if (rc == 0)
-			rc = store_version(h, db, creating ? NULL : &old, &r, NULL);
+			rc = store_version(h, db, creating ? NULL : &old, &r, NULL, NULL);
 	}
 	if (rc == 0 && id_out)
 		memcpy(id_out, r.id, 33);
@@ -799,7 +802,8 @@ static int quarantine(struct hq *h, struct hq_db *db, const struct hq_device *d,
  * in *vv_out), 0 with a reason (rejected), or a negative code (store failure:
  * the whole batch is rolled back). */
 static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, const struct fs_rec *in,
-		    const char **reason, struct fs_vv *vv_out)
+		    const char **reason, struct fs_vv *vv_out, int64_t *seq_out, char scope_out[65],
+		    cJSON **current)
 {
 	struct fs_rec old, m;
 	struct rec_ctx meta;
@@ -808,6 +812,7 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 	*reason = NULL;
 	if (rc && rc != FIELDSYNC_ENOTFOUND)
 		return rc;
+	*current = NULL;
 	if (have && !in_scope(d, old.scope)) {
 		fs_rec_release(&old);
 		*reason = "out of scope: the record belongs to another territory";
@@ -838,12 +843,22 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 	}
 	if (rc == 0 && !*reason) {
 		snprintf(m.scope, sizeof m.scope, "%s", scope);
+		*seq_out = have ? meta.seq : 0;
+		memcpy(scope_out, m.scope, 65);
 		if (!have || !fs_rec_same(&old, &m) || strcmp(old.scope, m.scope)) {
-			/* origin: the device already holds exactly this version */
-			rc = store_version(h, db, have ? &old : NULL, &m, fs_rec_same(&m, in) ? d->id : NULL);
+			/* origin: the device already holds exactly this version, under
+			 * the same scope (else an eviction there could remove it) */
+			int echo = fs_rec_same(&m, in) && strcmp(m.scope, in->scope) == 0;
+			rc = store_version(h, db, have ? &old : NULL, &m, echo ? d->id : NULL, seq_out);
 		}
 		if (rc == 0)
 			rc = fs_vv_copy(vv_out, &m.vv);
+	}
+	/* a refused write leaves the device: it gets the version it may hold */
+	if (rc == 0 && *reason && have && in_scope(d, old.scope)) {
+		*current = fs_wire_rec_encode(&old, old.scope);
+		if (*current)
+			cJSON_AddNumberToObject(*current, "q", (double)meta.seq);
 	}
 	if (have)
 		fs_rec_release(&old);
@@ -885,7 +900,10 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON
 	for (int k = 0; rc == 0 && k < n; k++) {
 		const char *reason;
 		struct fs_vv vv = { 0 };
-		rc = merge_in(h, db, d, &recs[k], &reason, &vv);
+		int64_t seq = 0;
+		char scope[65] = "";
+		cJSON *current = NULL;
+		rc = merge_in(h, db, d, &recs[k], &reason, &vv, &seq, scope, &current);
 		if (rc == 0 && reason)
 			rc = quarantine(h, db, d, &recs[k], reason);
 		if (rc == 0) {
@@ -893,16 +911,22 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON
 			cJSON_AddStringToObject(o, "t", recs[k].t->name);
 			cJSON_AddStringToObject(o, "id", recs[k].id);
 			cJSON_AddBoolToObject(o, "ok", !reason);
-			if (reason)
+			if (reason) {
 				cJSON_AddStringToObject(o, "reason", reason);
-			else
+				if (current)
+					cJSON_AddItemToObject(o, "current", current), current = NULL;
+			} else {
 				cJSON_AddItemToObject(o, "vv", fs_wire_vv_encode(&vv));
+				cJSON_AddNumberToObject(o, "q", (double)seq);
+				cJSON_AddStringToObject(o, "scope", scope);
+			}
 			cJSON_AddItemToArray(out, o);
 			if (reason)
 				(*rejected)++;
 			else
 				(*accepted)++;
 		}
+		cJSON_Delete(current);
 		fs_vv_release(&vv);
 	}
 	if (db) {
@@ -952,6 +976,7 @@ struct feed_ctx {
 	struct item *items;
 	int n, cap, rc;
 	int evict;
+	int echo_ok;	/* skipping the device's own versions is safe */
 };
 
 static int feed_row(void *vctx, int ncol, const struct fs_val *v)
@@ -968,6 +993,7 @@ static int feed_row(void *vctx, int ncol, const struct fs_val *v)
 		j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "evict", v[1].s);
 		cJSON_AddStringToObject(j, "id", v[2].s);
+		cJSON_AddNumberToObject(j, "q", (double)seq);
 	} else {
 		int n = FS_ROW_COLS(x->t);
 		struct fs_rec r;
@@ -975,12 +1001,14 @@ static int feed_row(void *vctx, int ncol, const struct fs_val *v)
 			return 0;
 		seq = v[n].i;
 		/* the device already holds exactly this version: skip, cursor still moves */
-		if (v[n + 1].t == FS_V_TEXT && strcmp(v[n + 1].s, x->d->id) == 0)
+		if (x->echo_ok && v[n + 1].t == FS_V_TEXT && strcmp(v[n + 1].s, x->d->id) == 0)
 			return 0;
 		if ((x->rc = fs_rec_from_row(x->t, v, &r)))
 			return x->rc;
 		j = fs_wire_rec_encode(&r, r.scope);
 		fs_rec_release(&r);
+		if (j)
+			cJSON_AddNumberToObject(j, "q", (double)seq);
 	}
 	if (!j)
 		return x->rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
@@ -996,9 +1024,11 @@ static int item_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* One territory's slice of a page: rows with cursor < seq <= cut, in order. */
+/* One territory's slice of a page: rows with cursor < seq <= cut, in order.
+ * During a backfill (a territory the device does not hold yet, or held and
+ * dropped) it may lack rows it once pushed itself: send everything. */
 static int pull_scope(struct hq *h, struct hq_db *db, const struct hq_device *d, const char *scope,
-		      int64_t from, int limit, cJSON *changes, int64_t *to, int *more, int *nrec)
+		      int64_t from, int backfill, int limit, cJSON *changes, int64_t *to, int *more, int *nrec)
 {
 	struct cut_ctx cut = { from, 0 };
 	struct fs_val p[3] = { vtext(scope), vint(from), vint(limit) };
@@ -1007,7 +1037,7 @@ static int pull_scope(struct hq *h, struct hq_db *db, const struct hq_device *d,
 	*more = cut.n >= limit;
 	if (rc || cut.n == 0)
 		return rc;
-	struct feed_ctx x = { NULL, d, calloc((size_t)cut.n + 1, sizeof(struct item)), 0, cut.n + 1, 0, 0 };
+	struct feed_ctx x = { NULL, d, calloc((size_t)cut.n + 1, sizeof(struct item)), 0, cut.n + 1, 0, 0, !backfill };
 	if (!x.items)
 		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	p[2] = vint(cut.last);
@@ -1051,7 +1081,7 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 		return fs_err(FIELDSYNC_EINVAL, "\"cursor\" is not an object");
 	/* territories the device still holds but may no longer see */
 	for (const cJSON *c = cursor ? cursor->child : NULL; c; c = c->next) {
-		if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble != (double)(int64_t)c->valuedouble)
+		if (!cJSON_IsNumber(c) || c->valuedouble != (double)(int64_t)c->valuedouble)
 			return fs_err(FIELDSYNC_EINVAL, "cursor values are sequence numbers");
 		if (!in_scope(d, c->string))
 			cJSON_AddItemToArray(drop, cJSON_CreateString(c->string));
@@ -1059,17 +1089,23 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 	if ((rc = h->be->begin(db, 0)))
 		return rc;
 	for (int i = 0; i < d->nterr && rc == 0; i++) {
+		/* cursor per territory: the last sequence number sent; negative while
+		 * a backfill of the territory is under way */
 		const cJSON *c = cursor ? cJSON_GetObjectItemCaseSensitive(cursor, d->terr[i]) : NULL;
-		int64_t from = c ? (int64_t)c->valuedouble : 0, to = from;
-		int m = 0, left = limit - cJSON_GetArraySize(changes);
+		int64_t from = c ? (int64_t)c->valuedouble : 0;
+		int backfill = !c || from < 0, m = 0, left = limit - cJSON_GetArraySize(changes);
+		from = from < 0 ? -from : from;
+		int64_t to = from;
 		cJSON_AddItemToArray(terr, cJSON_CreateString(d->terr[i]));
 		if (left > 0 && !more)
-			rc = pull_scope(h, db, d, d->terr[i], from, left, changes, &to, &m, nrec);
+			rc = pull_scope(h, db, d, d->terr[i], from, backfill, left, changes, &to, &m, nrec);
 		else
-			more = 1;
+			m = 1;
 		more |= m;
+		if (backfill && m && to == 0)
+			continue;	/* not started: stays absent, so still a backfill next time */
 		char num[32];
-		snprintf(num, sizeof num, "%lld", (long long)to);
+		snprintf(num, sizeof num, "%lld", (long long)(backfill && m ? -to : to));
 		cJSON_AddItemToObject(cur, d->terr[i], cJSON_CreateRaw(num));
 	}
 	h->be->rollback(db);	/* read-only */

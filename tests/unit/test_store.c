@@ -292,9 +292,9 @@ static void test_apply_and_conflicts(void **state)
 	assert_int_equal(fs_store_open(p2, FS_OPEN_CREATE, &b), 0);
 	new_customer(a, "Acme", "T1", id);
 	fs_store_get(a, &fs_tbl_customer, id, &ra);
-	assert_int_equal(fs_store_apply(b, &ra, "T1", &changed), 0);
+	assert_int_equal(fs_store_apply(b, &ra, "T1", 0, &changed), 0);
 	assert_true(changed);
-	assert_int_equal(fs_store_apply(b, &ra, "T1", &changed), 0);
+	assert_int_equal(fs_store_apply(b, &ra, "T1", 0, &changed), 0);
 	assert_false(changed);	/* idempotent */
 	fs_rec_release(&ra);
 	/* same field on both sides, different fields too */
@@ -311,8 +311,8 @@ static void test_apply_and_conflicts(void **state)
 	fs_chg_release(&c);
 	fs_store_get(a, &fs_tbl_customer, id, &ra);
 	fs_store_get(b, &fs_tbl_customer, id, &rb);
-	assert_int_equal(fs_store_apply(a, &rb, NULL, &changed), 0);
-	assert_int_equal(fs_store_apply(b, &ra, NULL, &changed), 0);
+	assert_int_equal(fs_store_apply(a, &rb, NULL, 0, &changed), 0);
+	assert_int_equal(fs_store_apply(b, &ra, NULL, 0, &changed), 0);
 	struct fs_rec ma, mb;
 	fs_store_get(a, &fs_tbl_customer, id, &ma);
 	fs_store_get(b, &fs_tbl_customer, id, &mb);
@@ -368,9 +368,13 @@ static void test_evict(void **state)
 	assert_int_equal(fs_store_pending_under(s, &fs_tbl_customer, c1, "T1", &n), 0);
 	assert_int_equal(n, 0);
 	/* an eviction for a scope the record no longer has is ignored */
-	assert_int_equal(fs_store_evict(s, &fs_tbl_customer, c1, "T9"), 0);
+	assert_int_equal(fs_store_evict(s, &fs_tbl_customer, c1, "T9", 100), 0);
 	assert_int_equal(count(s, "SELECT count(*) FROM customer"), 2);
-	assert_int_equal(fs_store_evict(s, &fs_tbl_customer, c1, "T1"), 0);
+	/* a row that reflects a later HQ version than the eviction stays */
+	assert_int_equal(fs_store_set_hqseq(s, &fs_tbl_customer, c1, 150, NULL), 0);
+	assert_int_equal(fs_store_evict(s, &fs_tbl_customer, c1, "T1", 100), 0);
+	assert_int_equal(count(s, "SELECT count(*) FROM customer"), 2);
+	assert_int_equal(fs_store_evict(s, &fs_tbl_customer, c1, "T1", 200), 0);
 	assert_int_equal(count(s, "SELECT count(*) FROM customer"), 1);
 	assert_int_equal(count(s, "SELECT count(*) FROM contact"), 0);
 	assert_int_equal(fs_store_evict_scope(s, "T2"), 0);
