@@ -110,8 +110,10 @@ unit: all
 e2e: all
 	@tests/run $(BUILD) e2e
 
+# The long versions of the randomised tests (minutes, not part of check).
 soak: deps all
-	@FIELDSYNC_SOAK=1 tests/run $(BUILD) e2e
+	@FIELDSYNC_CONVERGE_SEEDS=2000 FIELDSYNC_CRASH_TRIALS=300 FIELDSYNC_MERGE_CASES=50000 \
+		tests/run $(BUILD)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -212,7 +212,7 @@ static int with_db(struct hq *h, struct hq_db **db)
 int hq_rep_list(struct hq *h, struct fieldsync_rows **out)
 {
 	static const char *const names[] = { "rep", "territories", "devices", "last_sync", "revoked", "wipe", NULL };
-	static const int types[] = { FS_T_TEXT, FS_T_TEXT, FS_T_INT, FS_T_TEXT, FS_T_BOOL, FS_T_BOOL };
+	static const int types[] = { FS_T_TEXT, FS_T_TEXT, FS_T_INT, FS_T_DATETIME, FS_T_BOOL, FS_T_BOOL };
 	struct hq_db *db;
 	int rc = with_db(h, &db);
 	if (rc)
