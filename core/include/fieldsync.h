@@ -178,6 +178,99 @@ FIELDSYNC_API int fieldsync_list(fieldsync_store *s, const char *table, const ch
  * address, purpose, last visit outcome and outstanding amount. */
 FIELDSYNC_API int fieldsync_today(fieldsync_store *s, const char *date, fieldsync_rows **out);
 
+/* ---- route planning ----
+ * Orders a day's planned visits (or a territory's customers) into the
+ * shortest drive by great-circle distance (see docs/route.md). Positions are
+ * the customers' lat/lon; customers without both are listed after the route,
+ * unordered. The rep's start and end are given as "LAT,LON" (decimal degrees,
+ * "55.75,37.61") or as "home" / "office", two positions kept in the store's
+ * local settings (not synced) by fieldsync_route_place_set().
+ *
+ * Deterministic: the solver uses a fixed seed and an iteration cap that grows
+ * with the number of stops (100 per point, at least 1000, at most 100000), and
+ * its input is sorted by record id; with a budget that does not bind (the
+ * summary's budget_hit is 0) the same stops and positions give the same order
+ * on every machine. Up to 12 points the order is proven shortest.
+ */
+
+/* What fieldsync_route_plan() / fieldsync_route_show() work on. */
+#define FIELDSYNC_ROUTE_PLANS 0	/* the day's visits (plan: those still planned) */
+#define FIELDSYNC_ROUTE_DUE   1	/* customers due by their grade's visit interval */
+#define FIELDSYNC_ROUTE_ALL   2	/* every customer (the territory's standing order) */
+
+#define FIELDSYNC_ROUTE_BUDGET_MS 2000	/* default search time limit */
+
+typedef struct fieldsync_route_opts {
+	const char *date;	/* YYYY-MM-DD; NULL: today (local) */
+	const char *territory;	/* only customers of this territory; NULL: all */
+	const char *from;	/* start; NULL: "home" if set, else the best first stop */
+	const char *to;		/* fixed end; NULL: end at the last stop */
+	int ret;		/* 1: come back to the start (excludes `to`) */
+	int select;		/* FIELDSYNC_ROUTE_PLANS, _DUE or _ALL */
+	int save;		/* _DUE/_ALL: store the order as customer.route_seq */
+	int budget_ms;		/* search time limit; 0: the iteration cap alone */
+} fieldsync_route_opts;
+
+/* Defaults: today, every territory, start at home if set, open end, the
+ * day's plans, FIELDSYNC_ROUTE_BUDGET_MS. Call it before setting fields. */
+FIELDSYNC_API void fieldsync_route_opts_init(fieldsync_route_opts *o);
+
+/*
+ * Plan the route and return it as two tables (both owned by the caller):
+ *   stops    one row per point in driving order: kind ("start", "stop",
+ *            "end", or "unrouted" for stops without a position), stop
+ *            (1..n), name (customer, or the place: "home", "office",
+ *            "LAT,LON"), address, city, planned_time, grade, last_done
+ *            (date of the last done visit), lat, lon, leg_km, total_km
+ *            (text, 2 decimals), leg_m, total_m (whole metres), route_seq
+ *            (as stored), visit_id, customer_id;
+ *   summary  one row: select, date, territory, from, to, ret, stops,
+ *            unrouted, total_m, total_km, previous_m, previous_km
+ *            (the same stops in their stored order, same start and end),
+ *            saving_m, saving_km, saving_pct, written, exact, iterations,
+ *            budget_hit.
+ * FIELDSYNC_ROUTE_PLANS orders the day's visits with status planned and
+ * stores the order on them as visit.route_seq - ordinary versioned writes
+ * that sync - numbering after the day's done and missed visits (1..n on a
+ * fresh day); visits without a position get no route_seq. _DUE / _ALL write
+ * nothing unless `save`, which stores 1..n as customer.route_seq (unrouted
+ * customers: cleared; others untouched). A new order that is not shorter
+ * than the stored one keeps the stored one (saving 0, nothing written).
+ * Records whose number does not change are not written. All writes are one
+ * transaction. summary may be NULL.
+ * Errors: FIELDSYNC_EINVAL (date, place, options; nothing written),
+ * FIELDSYNC_EIO / EBUSY (store). Thread-safety: as the store handle.
+ */
+FIELDSYNC_API int fieldsync_route_plan(fieldsync_store *s, const fieldsync_route_opts *o,
+				       fieldsync_rows **stops, fieldsync_rows **summary);
+
+/* The stored order as the same two tables, without planning or writing:
+ * the day's visits as fieldsync_today() lists them (cancelled ones left
+ * out), or the customers in their standing order (_DUE, _ALL). The
+ * summary's previous and saving columns are empty. */
+FIELDSYNC_API int fieldsync_route_show(fieldsync_store *s, const fieldsync_route_opts *o,
+				       fieldsync_rows **stops, fieldsync_rows **summary);
+
+#define FIELDSYNC_ROUTE_GEOJSON 1	/* RFC 7946 FeatureCollection, [lon, lat] */
+#define FIELDSYNC_ROUTE_SVG     2	/* self-contained SVG 1.1 picture */
+/*
+ * Write a route (the stops table of fieldsync_route_plan/_show; summary may
+ * be NULL) to fp. GeoJSON: a Point per start, stop and end with its
+ * properties, and the route as one LineString (when it has 2 or more
+ * positions). SVG: equirectangular projection scaled by cos(mean latitude),
+ * numbered stops, start "S" and end "E", a scale bar in km. Unrouted stops
+ * have no position and are left out. Errors: FIELDSYNC_EINVAL (format,
+ * not a route table), FIELDSYNC_EIO (write). Reads nothing else.
+ */
+FIELDSYNC_API int fieldsync_route_export(const fieldsync_rows *stops, const fieldsync_rows *summary,
+					 FILE *fp, int format);
+
+/* Set the rep's "home" or "office" position from "LAT,LON" (NULL or "":
+ * forget it). Kept in the store's local settings; never synced. */
+FIELDSYNC_API int fieldsync_route_place_set(fieldsync_store *s, const char *place, const char *latlon);
+/* Two rows, home and office: place, lat, lon (NULL when not set). */
+FIELDSYNC_API int fieldsync_route_places(fieldsync_store *s, fieldsync_rows **out);
+
 /* ---- synchronisation with HQ ----
  * Network calls block; they retry transient failures (server unreachable,
  * 5xx, 429) with exponential backoff. Tunables come from the environment:
