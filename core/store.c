@@ -345,6 +345,7 @@ void fs_store_close(struct fs_store *s)
 		sqlite3_finalize(s->get[i]);
 		sqlite3_finalize(s->put[i]);
 		sqlite3_finalize(s->del[i]);
+		sqlite3_finalize(s->hqs[i]);
 	}
 	sqlite3_finalize(s->log_add);
 	sqlite3_finalize(s->meta_get);
@@ -831,18 +832,23 @@ int fs_store_set_hqseq(struct fs_store *s, const struct fs_table *t, const char 
 		       const char *scope)
 {
 	char sql[200];
-	sqlite3_stmt *st;
-	snprintf(sql, sizeof sql, "UPDATE %s SET hqseq = ?2, scope = coalesce(?3, scope)"
-		 " WHERE id = ?1 AND (hqseq IS NULL OR hqseq < ?2)", t->name);
-	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-	if (rc != SQLITE_OK)
-		return fs_sqlite_err(s->db, rc, "recording HQ version");
+	sqlite3_stmt *st = s->hqs[t->idx];
+	int rc;
+	if (!st) {
+		snprintf(sql, sizeof sql, "UPDATE %s SET hqseq = ?2, scope = coalesce(?3, scope)"
+			 " WHERE id = ?1 AND (hqseq IS NULL OR hqseq < ?2)", t->name);
+		rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		if (rc != SQLITE_OK)
+			return fs_sqlite_err(s->db, rc, "recording HQ version");
+		s->hqs[t->idx] = st;
+	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, hqseq);
 	if (scope)
 		sqlite3_bind_text(st, 3, scope, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE ? 0 : fs_sqlite_err(s->db, rc, "recording HQ version");
 }
 

@@ -36,7 +36,7 @@ struct fs_store {
 	int64_t hlc;		/* last HLC this replica issued or saw */
 	int depth;		/* transaction nesting */
 	int doomed;		/* an inner failure: outermost commit rolls back */
-	sqlite3_stmt *get[16], *put[16], *del[16];
+	sqlite3_stmt *get[16], *put[16], *del[16], *hqs[16];
 	sqlite3_stmt *log_add, *meta_get, *meta_set;
 	unsigned char key[32];	/* sealing key for sensitive fields */
 	int has_key;

@@ -253,9 +253,17 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 	struct fs_buf terr;
 	fs_buf_init(&terr, 65536);
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(doc, "territories");
+	/* The first pull starts every territory at 0 as a plain cursor, not as a
+	 * backfill: under this enrolment nothing was ever evicted, so what the
+	 * device pushes first need not come back. */
+	cJSON *cur0 = cJSON_CreateObject();
 	for (const cJSON *e = t ? t->child : NULL; e; e = e->next)
-		if (cJSON_IsString(e))
+		if (cJSON_IsString(e)) {
 			fs_buf_printf(&terr, "%s%s", terr.len ? "," : "", e->valuestring);
+			cJSON_AddItemToObject(cur0, e->valuestring, cJSON_CreateRaw("0"));
+		}
+	char *cursor = cJSON_PrintUnformatted(cur0);
+	cJSON_Delete(cur0);
 	char now[32], *prev = NULL;
 	fs_iso_utc(fs_wall_ms(), now);
 	rc = fs_store_begin(s);
@@ -272,7 +280,7 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 	free(prev);
 	const char *kv[][2] = { { "server_url", h.base }, { "device_token", tok }, { "replica_id", rid },
 		{ "rep", rep }, { "hq_id", hq }, { "territories", terr.p ? terr.p : "" },
-		{ "enrolled_at", now }, { "cursor", "{}" } };
+		{ "enrolled_at", now }, { "cursor", cursor ? cursor : "{}" } };
 	for (size_t k = 0; rc == 0 && k < sizeof kv / sizeof kv[0]; k++)
 		rc = fs_meta_set(s, kv[k][0], kv[k][1]);
 	if (rc == 0)
@@ -284,6 +292,7 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 		memcpy(s->self_hex, rid, 33);
 	}
 	fs_buf_release(&terr);
+	free(cursor);
 	cJSON_Delete(doc);
 	return rc;
 }
@@ -486,18 +495,20 @@ static int record_answer(struct sync_state *x, const struct pending *p, int n, c
 static int push_all(struct sync_state *x)
 {
 	struct pending *p = calloc((size_t)x->batch, sizeof *p);
+	int64_t left = 0;
 	int rc = p ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	/* counted once: a count per batch would make a first push quadratic */
+	if (rc == 0)
+		rc = count_pending(x->s, &left);
 	while (rc == 0) {
 		int n;
-		int64_t left = 0;
 		cJSON *body = new_body(), *records = cJSON_AddArrayToObject(body, "records"), *doc = NULL;
 		rc = read_batch(x, p, &n, records);
 		if (rc == 0 && n == 0) {
 			cJSON_Delete(body);
 			break;
 		}
-		if (rc == 0)
-			rc = count_pending(x->s, &left);
+		left = left > n ? left - n : 0;
 		cJSON_AddNumberToObject(body, "pending", (double)left);
 		cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
 		if (rc == 0)
@@ -656,11 +667,11 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 
 static int pull_all(struct sync_state *x, int *need_push)
 {
-	int rc = 0, more = 1;
+	int rc = 0, more = 1, first = 1;
+	int64_t left = 0;
 	*need_push = 0;
 	while (rc == 0 && more) {
 		char *cur = NULL;
-		int64_t left = 0;
 		if ((rc = fs_meta_get(x->s, "cursor", &cur)))
 			break;
 		cJSON *body = new_body(), *doc = NULL;
@@ -668,7 +679,9 @@ static int pull_all(struct sync_state *x, int *need_push)
 		free(cur);
 		cJSON_AddItemToObject(body, "cursor", c ? c : cJSON_CreateObject());
 		cJSON_AddNumberToObject(body, "limit", x->page);
-		count_pending(x->s, &left);
+		if (first)
+			count_pending(x->s, &left);	/* once: pulls do not change it */
+		first = 0;
 		cJSON_AddNumberToObject(body, "pending", (double)left);
 		cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
 		rc = http_post(&x->h, "/v1/pull", body, &doc);
