@@ -14,6 +14,7 @@ static const struct {
 	{ "plan", cmd_plan, "plan a visit" },
 	{ "visit", cmd_visit, "log, list, show, miss and cancel visits" },
 	{ "today", cmd_today, "the day's visits in route order" },
+	{ "route", cmd_route, "plan the day's route; show it as text, GeoJSON or SVG" },
 	{ "init", cmd_init, "enrol this store with HQ" },
 	{ "sync", cmd_sync, "push local changes to HQ and pull theirs" },
 	{ "status", cmd_status, "server, last sync, pending changes, conflicts" },

@@ -17,7 +17,8 @@ libcsv-dev
 libcmocka-dev
 clang libclang-rt-14-dev
 faketime
-perl jq"
+perl jq
+libxml2-utils"
 
 missing=""
 for p in $PKGS; do
