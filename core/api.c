@@ -143,8 +143,7 @@ FIELDSYNC_API void fieldsync_rec_free(fieldsync_rec *r)
 
 static int check_id(const char *id)
 {
-	unsigned char tmp[16];
-	if (!id || strlen(id) != FS_ID_LEN || fs_unhex(id, FS_ID_LEN, tmp))
+	if (!fs_is_id(id))
 		return fs_err(FIELDSYNC_ENOTFOUND, "'%.40s' is not a record id", id ? id : "");
 	return 0;
 }
@@ -373,28 +372,26 @@ static int resolve_locked(struct fs_store *s, const char *cid, const char *keep)
 {
 	const struct fs_table *ct = &fs_tbl_conflict;
 	struct fs_rec k, r;
+	struct fs_dot lose;
 	int rc = fs_store_get(s, ct, cid, &k);
 	if (rc)
 		return rc;
-#define KF(n) (k.f[fs_field_find(ct, n)].v)
-	const struct fs_table *t = KF("tbl").t == FS_V_TEXT ? fs_table_find(KF("tbl").s) : NULL;
-	struct fs_dot lose;
-	if (!t || KF("rec_id").t != FS_V_TEXT || KF("field").t != FS_V_TEXT || KF("lose_dot").t != FS_V_TEXT ||
-	    fs_dot_parse(KF("lose_dot").s, &lose)) {
+	const struct fs_val *tbl = &k.f[fs_field_find(ct, "tbl")].v, *rid = &k.f[fs_field_find(ct, "rec_id")].v;
+	const struct fs_val *ld = &k.f[fs_field_find(ct, "lose_dot")].v, *fname = &k.f[fs_field_find(ct, "field")].v;
+	const struct fs_table *t = tbl->t == FS_V_TEXT ? fs_table_find(tbl->s) : NULL;
+	if (!t || rid->t != FS_V_TEXT || fname->t != FS_V_TEXT || ld->t != FS_V_TEXT || fs_dot_parse(ld->s, &lose)) {
 		fs_rec_release(&k);
 		return fs_err(FIELDSYNC_EIO, "conflict %s is malformed", cid);
 	}
-	if ((rc = fs_store_get(s, t, KF("rec_id").s, &r))) {
+	if ((rc = fs_store_get(s, t, rid->s, &r))) {
 		fs_rec_release(&k);
 		return rc == FIELDSYNC_ENOTFOUND ? fs_err(rc, "the conflicting record is not on this device") : rc;
 	}
-	int fi = fs_field_find(t, KF("field").s), keep_loser = -1;
-	if (fi < 0 || !fs_conflict_open(&k, &r)) {
-		rc = fs_err(FIELDSYNC_ESTATE, "conflict %.8s is already resolved", cid);
-	} else if (!strcmp(keep, "winner") || !strcmp(keep, "loser")) {
+	int fi = fs_field_find(t, fname->s), keep_loser = 0;
+	if (!strcmp(keep, "winner") || !strcmp(keep, "loser")) {
 		keep_loser = !strcmp(keep, "loser");
 	} else if (!strcmp(keep, "mine") || !strcmp(keep, "theirs")) {
-		int loser_mine = dot_is_mine(s, &lose), winner_mine = dot_is_mine(s, &r.f[fi].dot);
+		int loser_mine = dot_is_mine(s, &lose), winner_mine = fi >= 0 && dot_is_mine(s, &r.f[fi].dot);
 		if (loser_mine == winner_mine)
 			rc = fs_err(FIELDSYNC_EINVAL, "%s values were written on this device; use --keep winner or loser",
 				    loser_mine ? "both" : "neither of the");
@@ -403,35 +400,16 @@ static int resolve_locked(struct fs_store *s, const char *cid, const char *keep)
 	} else {
 		rc = fs_err(FIELDSYNC_EINVAL, "--keep: '%.20s' is not mine, theirs, winner or loser", keep);
 	}
-	struct fs_chg c;
-	struct fs_val v = { 0 };
-	fs_chg_init(&c, t);
-	if (rc == 0 && keep_loser && KF("value").t == FS_V_TEXT)
-		rc = fs_field_parse(&t->fields[fi], KF("value").s, 0, &v);
-	else if (rc == 0 && !keep_loser)
-		rc = fs_val_copy(&v, &r.f[fi].v);
-	if (rc == 0)
-		rc = fs_chg_set(&c, fi, &v);
-	/* the new write covers every sibling of the field: the clash closes everywhere it syncs */
-	if (rc == 0)
-		rc = fs_store_write(s, &c, r.id, NULL);
-	fs_chg_release(&c);
-	fs_chg_init(&c, ct);
 	char note[160];
+	struct fs_chg field, res;
 	snprintf(note, sizeof note, "kept %s (%s) on %.8s", keep_loser ? "loser" : "winner", keep, s->self_hex);
-	if (rc == 0)
-		rc = fs_val_set_text(&v, note, strlen(note));
-	if (rc == 0)
-		rc = fs_chg_set(&c, fs_field_find(ct, "resolution"), &v);
-	if (rc == 0)
-		rc = fs_field_parse(&ct->fields[fs_field_find(ct, "resolved_at")], "now", FS_PARSE_USER, &v);
-	if (rc == 0)
-		rc = fs_chg_set(&c, fs_field_find(ct, "resolved_at"), &v);
-	if (rc == 0)
-		rc = fs_store_write(s, &c, cid, NULL);
-#undef KF
-	fs_val_release(&v);
-	fs_chg_release(&c);
+	if (rc == 0 && (rc = fs_conflict_plan(&k, &r, keep_loser, note, &field, &res)) == 0) {
+		rc = fs_store_write(s, &field, r.id, NULL);
+		if (rc == 0)
+			rc = fs_store_write(s, &res, cid, NULL);
+		fs_chg_release(&field);
+		fs_chg_release(&res);
+	}
 	fs_rec_release(&r);
 	fs_rec_release(&k);
 	return rc;

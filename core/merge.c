@@ -9,14 +9,17 @@
  *      if neither has seen the other's write it is a real conflict: the
  *      winner is the larger (hlc, replica id), the loser is kept.
  *
- * Why siblings. Keeping one dot per field and dropping the loser at once is
- * not associative. Three writes a, b, c of one field, where c's writer had
- * seen a but not b, and b > c > a by (hlc, replica):
- *     (A + B) + C:  b beats a; then c is compared with b: concurrent, b wins.
- *     (A + C) + B:  c covers a; then c vs b: b wins.        -> same, fine, but
- *     with c > b > a instead: (A + B) keeps b; + C: c vs b concurrent, c wins;
- *     yet if A+B had kept a (a > b), C would take over a by coverage and b
- *     would silently vanish. Replicas merging in different orders diverge.
+ * Why siblings. With a hybrid logical clock, keeping one dot per field and
+ * taking the later write picks the same VALUE in any merge order (a write
+ * whose author saw another is always later). It does not pick the same
+ * LOSERS. Three writes a, b, c of one field, where c's author had seen a but
+ * not b, and b > c > a by (hlc, replica):
+ *     (A + B) + C:  a loses to b (a clash), then c loses to b (a clash);
+ *     (A + C) + B:  c replaces a (its author saw it: no clash), c loses to b.
+ * Conflict records are themselves synced records, so replicas would report
+ * different clashes depending on the order they happened to merge in, and
+ * the first order reports "a lost" although c's author overwrote a on
+ * purpose.
  * So each field holds the SET of writes not yet superseded (an MV-register
  * "dot kernel"): a write survives the merge if the other side has it too or
  * has not seen it. That join is commutative, associative and idempotent; the

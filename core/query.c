@@ -327,3 +327,39 @@ int fs_query_conflicts(const struct fs_exec *x, fs_get_fn get, void *gctx, int a
 	*out = r;
 	return 0;
 }
+
+int fs_conflict_plan(const struct fs_rec *k, const struct fs_rec *target, int keep_loser, const char *note,
+		     struct fs_chg *field, struct fs_chg *resolution)
+{
+	const struct fs_table *ct = &fs_tbl_conflict, *t = target->t;
+	const struct fs_val *fname = &k->f[fs_field_find(ct, "field")].v;
+	const struct fs_val *value = &k->f[fs_field_find(ct, "value")].v;
+	struct fs_val v = { 0 };
+	int fi = fname->t == FS_V_TEXT ? fs_field_find(t, fname->s) : -1, rc = 0;
+	fs_chg_init(field, t);
+	fs_chg_init(resolution, ct);
+	if (fi < 0)
+		return fs_err(FIELDSYNC_EIO, "conflict %s names an unknown field", k->id);
+	if (!fs_conflict_open(k, target))
+		return fs_err(FIELDSYNC_ESTATE, "conflict %.8s is already resolved", k->id);
+	if (keep_loser && value->t == FS_V_TEXT)
+		rc = fs_field_parse(&t->fields[fi], value->s, 0, &v);
+	else if (!keep_loser)
+		rc = fs_val_copy(&v, &target->f[fi].v);
+	if (rc == 0)
+		rc = fs_chg_set(field, fi, &v);
+	if (rc == 0)
+		rc = fs_val_set_text(&v, note, strlen(note));
+	if (rc == 0)
+		rc = fs_chg_set(resolution, fs_field_find(ct, "resolution"), &v);
+	if (rc == 0)
+		rc = fs_field_parse(&ct->fields[fs_field_find(ct, "resolved_at")], "now", FS_PARSE_USER, &v);
+	if (rc == 0)
+		rc = fs_chg_set(resolution, fs_field_find(ct, "resolved_at"), &v);
+	fs_val_release(&v);
+	if (rc) {
+		fs_chg_release(field);
+		fs_chg_release(resolution);
+	}
+	return rc;
+}

@@ -40,6 +40,14 @@ typedef int (*fs_get_fn)(void *ctx, const struct fs_table *t, const char *id, st
 int fs_query_conflicts(const struct fs_exec *x, fs_get_fn get, void *gctx, int all,
 		       struct fieldsync_rows **out);
 
+/* The two writes that resolve conflict `k` on its record `target`: the kept
+ * value (keep_loser: the conflict's value, else the current one) for the
+ * field - a write that covers every sibling - and the resolution note on
+ * the conflict record. ESTATE if the clash is no longer open. Both change
+ * sets are initialised by the call (release them). */
+int fs_conflict_plan(const struct fs_rec *k, const struct fs_rec *target, int keep_loser, const char *note,
+		     struct fs_chg *field, struct fs_chg *resolution);
+
 /* Conflict records: whether the clash is still open in the target record
  * (its losing write is still a sibling there), and the value shown now. */
 int fs_conflict_open(const struct fs_rec *conflict, const struct fs_rec *target);

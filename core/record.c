@@ -13,7 +13,7 @@
 
 int fs_rid_parse(const char *hex, struct fs_rid *out)
 {
-	if (!hex || strlen(hex) != 32 || fs_unhex(hex, 32, out->b))
+	if (!fs_is_id(hex) || fs_unhex(hex, 32, out->b))
 		return FIELDSYNC_EINVAL;
 	return 0;
 }
@@ -204,7 +204,7 @@ int fs_field_parse(const struct fs_field *f, const char *text, int mode, struct 
 		return fs_val_set_text(out, w, strlen(w));
 	}
 	case FS_T_REF:
-		if (n != FS_ID_LEN || fs_unhex(text, n, (unsigned char[16]){ 0 }))
+		if (!fs_is_id(text))
 			return bad(f, text, "is not a record id");
 		return fs_val_set_text(out, text, n);
 	}

@@ -24,7 +24,7 @@ static const char *const v_method[] = { "cash", "transfer", "card", "cheque", "o
 
 static const struct fs_field customer_fields[] = {
 	TXT("name", 200, FS_F_REQUIRED, "customer name"),
-	TXT("code", 64, 0, "customer code (unique per organisation)"),
+	TXT("code", 64, 0, "customer code (meant to be unique; not enforced offline)"),
 	TXT("legal_form", 64, 0, "legal form (LLC, sole trader, ...)"),
 	TXT("address", 500, 0, "street address"),
 	TXT("city", 100, 0, "city"),
@@ -151,6 +151,7 @@ const struct fs_table *const fs_tables[] = {
 	&fs_tbl_payment, &fs_tbl_conflict,
 };
 const int fs_ntables = N(fs_tables);
+_Static_assert(N(fs_tables) <= FS_MAX_TABLES, "raise FS_MAX_TABLES");
 
 const struct fs_table *fs_table_find(const char *name)
 {

@@ -31,12 +31,13 @@ enum fs_type {
 
 #define FS_F_REQUIRED  0x01u	/* must be set when the record is created */
 #define FS_F_IMMUTABLE 0x02u	/* cannot change after creation */
-#define FS_F_SENSITIVE 0x04u	/* sealed at rest when the store has a key */
+#define FS_F_SENSITIVE 0x04u	/* personal or money data: left out of text search (not sealed yet) */
 #define FS_F_SCOPE     0x08u	/* this field is the record's territory */
 #define FS_F_PARENT    0x10u	/* the customer this record belongs to */
 #define FS_F_INTERNAL  0x20u	/* written by commands, not by --FIELD flags */
 
 #define FS_MAX_FIELDS 64
+#define FS_MAX_TABLES 16	/* per-table statement caches are this big */
 #define FS_ID_LEN 32
 
 struct fs_field {

@@ -115,11 +115,13 @@ static int migrate_step(sqlite3 *db, int v)
 	int rc = 0;
 	if (v == 1)
 		rc = fs_buf_adds(&b, v1_sql);
-	/* v2: each row remembers the HQ version it reflects (ordering evictions) */
+	/* v2: each row remembers the HQ version it reflects (ordering evictions);
+	 * tables that appear later are created with the column */
 	for (int i = 0; rc == 0 && v == 2 && i < fs_ntables; i++)
-		rc = fs_buf_printf(&b, "ALTER TABLE %s ADD COLUMN hqseq INTEGER;\n", fs_tables[i]->name);
+		if (fs_tables[i]->since < 2)
+			rc = fs_buf_printf(&b, "ALTER TABLE %s ADD COLUMN hqseq INTEGER;\n", fs_tables[i]->name);
 	for (int i = 0; rc == 0 && i < fs_ntables; i++)
-		rc = fs_sql_table_ddl(fs_tables[i], v, NULL, NULL, &b);
+		rc = fs_sql_table_ddl(fs_tables[i], v, v >= 2 ? "hqseq INTEGER" : NULL, NULL, &b);
 	if (rc == 0 && v == 1) {
 		char rid[33], now[32];
 		fs_random_id(rid);
@@ -341,7 +343,7 @@ void fs_store_close(struct fs_store *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < FS_MAX_TABLES; i++) {
 		sqlite3_finalize(s->get[i]);
 		sqlite3_finalize(s->put[i]);
 		sqlite3_finalize(s->del[i]);

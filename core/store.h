@@ -36,7 +36,7 @@ struct fs_store {
 	int64_t hlc;		/* last HLC this replica issued or saw */
 	int depth;		/* transaction nesting */
 	int doomed;		/* an inner failure: outermost commit rolls back */
-	sqlite3_stmt *get[16], *put[16], *del[16], *hqs[16];
+	sqlite3_stmt *get[FS_MAX_TABLES], *put[FS_MAX_TABLES], *del[FS_MAX_TABLES], *hqs[FS_MAX_TABLES];
 	sqlite3_stmt *log_add, *meta_get, *meta_set;
 	unsigned char key[32];	/* sealing key for sensitive fields */
 	int has_key;
@@ -71,7 +71,10 @@ int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *
  * maximum) and, when given, the scope HQ holds it under. */
 int fs_store_set_hqseq(struct fs_store *s, const struct fs_table *t, const char *id, int64_t hqseq,
 		       const char *scope);
-/* Create the conflict records for the open clashes of `r` that are missing. */
+/* Create the conflict records for the open clashes of `r` that are missing.
+ * In a deployment every write passes through HQ, which records each clash
+ * as it merges (sync/hq/hq.c); devices receive those records. This is for
+ * a store that merges remote versions on its own. */
 int fs_store_note_clashes(struct fs_store *s, const struct fs_rec *r);
 
 /* The record `r` belongs to for scoping: its own id for a customer. */

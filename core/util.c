@@ -27,6 +27,20 @@ int fs_err(int rc, const char *fmt, ...)
 	return rc;
 }
 
+int fs_err_wrap(int rc, const char *fmt, ...)
+{
+	char inner[FS_ERRMSG_MAX], prefix[FS_ERRMSG_MAX], both[2 * FS_ERRMSG_MAX + 4];
+	va_list ap;
+	/* the detail is copied first: formatting a buffer into itself is undefined */
+	memcpy(inner, errmsg, sizeof inner);
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	va_end(ap);
+	snprintf(both, sizeof both, "%s: %s", prefix, inner);
+	snprintf(errmsg, sizeof errmsg, "%.*s", (int)sizeof errmsg - 1, both);
+	return rc;
+}
+
 const char *fs_errmsg_get(void)
 {
 	return errmsg;
@@ -227,6 +241,15 @@ int fs_unhex(const char *in, size_t n, unsigned char *out)
 		out[i / 2] = (unsigned char)(a << 4 | b);
 	}
 	return 0;
+}
+
+int fs_is_id(const char *s)
+{
+	size_t i = 0;
+	for (; s && s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == 32;
 }
 
 void fs_random_id(char out[33])

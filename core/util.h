@@ -19,6 +19,8 @@
 
 int fs_err(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int fs_verr(int rc, const char *fmt, va_list ap);
+/* Put a prefix in front of the current detail: "records[3]: <detail>". */
+int fs_err_wrap(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *fs_errmsg_get(void);
 void fs_err_clear(void);
 
@@ -54,6 +56,8 @@ size_t fs_utf8_len(const char *s);
 void fs_hex(const unsigned char *in, size_t n, char *out /* 2n+1 */);
 int fs_unhex(const char *in, size_t n, unsigned char *out /* n/2 */);
 void fs_random_id(char out[33]);
+/* 1 if s is an id as fieldsync makes them: 32 lowercase hex digits. */
+int fs_is_id(const char *s);
 
 /* Wall clock in ms since the epoch (UTC). FIELDSYNC_NOW_MS overrides it for tests. */
 int64_t fs_wall_ms(void);

@@ -146,7 +146,7 @@ static int http_once(struct http *h, const char *path, const char *body, size_t 
 		if (!j) {
 			/* a cut or garbled reply: nothing was applied, trying again is safe */
 			*retry = 1;
-			rc = fs_err(FIELDSYNC_EPROTO, "malformed reply from HQ: %s", fs_errmsg_get());
+			rc = fs_err_wrap(FIELDSYNC_EPROTO, "malformed reply from HQ");
 		} else if ((rc = fs_wire_check_version(j))) {
 			cJSON_Delete(j);
 		} else {
@@ -170,6 +170,8 @@ static int http_once(struct http *h, const char *path, const char *body, size_t 
 				    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "wipe")) ? " (wipe requested)" : "");
 		else
 			rc = fs_err(FIELDSYNC_EAUTH, "HQ refused the token: %s", msg ? msg : "unauthorized");
+	} else if (status == 413) {
+		rc = fs_err(FIELDSYNC_ELIMIT, "HQ refused the request size: %s", msg ? msg : "too large");
 	} else if (err && !strcmp(err, "protocol_version")) {
 		rc = fs_err(FIELDSYNC_EPROTO, "protocol mismatch: %s", msg ? msg : "");
 	} else {
@@ -231,10 +233,30 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 	free(have);
 	if (!token || !*token)
 		return fs_err(FIELDSYNC_EINVAL, "an enrolment token is needed");
-	if ((rc = http_init(&h, url, NULL)))
+	/* A nonce kept in the store makes enrolment safe to repeat: if HQ's
+	 * answer was lost, the same token and nonce get the same device again
+	 * (with a fresh device token) instead of "token already used". */
+	char *nonce = NULL;
+	if ((rc = fs_meta_get(s, "enroll_nonce", &nonce)))
 		return rc;
+	if (!nonce) {
+		char fresh[33];
+		fs_random_id(fresh);
+		if ((rc = fs_store_begin(s)) == 0) {
+			rc = fs_meta_set(s, "enroll_nonce", fresh);
+			rc = rc ? (fs_store_rollback(s), rc) : fs_store_commit(s);
+		}
+		if (rc || !(nonce = strdup(fresh)))
+			return rc ? rc : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	}
+	if ((rc = http_init(&h, url, NULL))) {
+		free(nonce);
+		return rc;
+	}
 	cJSON *body = new_body(), *doc = NULL;
 	cJSON_AddStringToObject(body, "token", token);
+	cJSON_AddStringToObject(body, "nonce", nonce);
+	free(nonce);
 	if (name)
 		cJSON_AddStringToObject(body, "name", name);
 	cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
@@ -280,9 +302,9 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 	free(prev);
 	const char *kv[][2] = { { "server_url", h.base }, { "device_token", tok }, { "replica_id", rid },
 		{ "rep", rep }, { "hq_id", hq }, { "territories", terr.p ? terr.p : "" },
-		{ "enrolled_at", now }, { "cursor", cursor ? cursor : "{}" } };
+		{ "enrolled_at", now }, { "cursor", cursor ? cursor : "{}" }, { "enroll_nonce", NULL } };
 	for (size_t k = 0; rc == 0 && k < sizeof kv / sizeof kv[0]; k++)
-		rc = fs_meta_set(s, kv[k][0], kv[k][1]);
+		rc = fs_meta_set(s, kv[k][0], kv[k][1]);	/* NULL: forget it */
 	if (rc == 0)
 		rc = fs_store_commit(s);
 	else
@@ -332,7 +354,7 @@ static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *re
 {
 	struct fs_store *s = x->s;
 	sqlite3_stmt *st, *mx;
-	int rc = fs_store_begin(s);	/* one snapshot for records and positions */
+	int orphans = 0, rc = fs_store_begin(s);	/* one snapshot for records and positions */
 	*n = 0;
 	if (rc)
 		return rc;
@@ -354,8 +376,23 @@ static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *re
 			continue;
 		struct fs_rec r;
 		rc = fs_store_get(s, t, id, &r);
-		if (rc == FIELDSYNC_ENOTFOUND) {	/* evicted meanwhile: nothing left to send */
-			rc = 0;
+		if (rc == FIELDSYNC_ENOTFOUND) {
+			/* the row is gone (nothing any path leaves this way, but a
+			 * change-log entry must never stay pending forever) */
+			sqlite3_stmt *del;
+			rc = sqlite3_prepare_v2(s->db, "DELETE FROM changelog WHERE tbl = ?1 AND id = ?2", -1, &del, NULL);
+			if (rc == SQLITE_OK) {
+				sqlite3_bind_text(del, 1, tbl, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_text(del, 2, id, -1, SQLITE_TRANSIENT);
+				rc = sqlite3_step(del) == SQLITE_DONE ? 0 : FIELDSYNC_EIO;
+				sqlite3_finalize(del);
+			} else {
+				rc = FIELDSYNC_EIO;
+			}
+			if (rc)
+				rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "change log");
+			else
+				orphans++;
 			continue;
 		}
 		if (rc)
@@ -378,6 +415,8 @@ static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *re
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(mx);
+	if (rc == 0 && orphans)
+		return fs_store_commit(s);
 	fs_store_rollback(s);	/* read only */
 	return rc;
 }
@@ -409,7 +448,7 @@ static int drop_refused(struct fs_store *s, const struct fs_table *t, const char
 	int64_t q = 0;
 	int rc = fs_wire_rec_decode(current, &hq);
 	if (rc)
-		return fs_err(FIELDSYNC_EPROTO, "HQ sent an invalid record: %s", fs_errmsg_get());
+		return fs_err_wrap(FIELDSYNC_EPROTO, "HQ sent an invalid record");
 	if (hq.t != t || strcmp(hq.id, id)) {
 		fs_rec_release(&hq);
 		return fs_err(FIELDSYNC_EPROTO, "HQ answered with another record");
@@ -508,8 +547,8 @@ static int push_all(struct sync_state *x)
 			cJSON_Delete(body);
 			break;
 		}
-		left = left > n ? left - n : 0;
-		cJSON_AddNumberToObject(body, "pending", (double)left);
+		int64_t after = left > n ? left - n : 0;
+		cJSON_AddNumberToObject(body, "pending", (double)after);
 		cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
 		if (rc == 0)
 			rc = http_post(&x->h, "/v1/push", body, &doc);
@@ -520,7 +559,14 @@ static int push_all(struct sync_state *x)
 		}
 		cJSON_Delete(doc);
 		cJSON_Delete(body);
+		if (rc == FIELDSYNC_ELIMIT && x->batch > 1) {
+			/* HQ takes smaller batches than we send: halve and resend */
+			x->batch /= 2;
+			rc = 0;
+			continue;
+		}
 		if (rc == 0) {
+			left = after;
 			x->pushed += n;
 			if (x->progress && x->progress(x->pctx, x->pushed, x->pulled))
 				rc = fs_err(FIELDSYNC_ECANCELED, "sync canceled");
@@ -631,7 +677,7 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 		struct fs_rec r;
 		int changed;
 		if ((rc = fs_wire_rec_decode(c, &r))) {
-			rc = fs_err(FIELDSYNC_EPROTO, "HQ sent an invalid record: %s", fs_errmsg_get());
+			rc = fs_err_wrap(FIELDSYNC_EPROTO, "HQ sent an invalid record");
 			break;
 		}
 		int64_t q = 0;
@@ -769,7 +815,8 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 		sodium_memzero(tok, strlen(tok));
 	free(tok);
 	free(url);
-	for (int need = 1; rc == 0 && need && rounds < 20; rounds++) {
+	int need = 1;
+	for (; rc == 0 && need && rounds < 20; rounds++) {
 		int need_push;
 		int64_t left = 0;
 		rc = push_all(&x);
@@ -779,6 +826,8 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 			rc = count_pending(s, &left);
 		need = rc == 0 && (need_push || left > 0);
 	}
+	if (rc == 0 && need)
+		rc = fs_err(FIELDSYNC_EBUSY, "changes kept coming for %d rounds; run sync again", rounds);
 	if (rc == 0) {
 		char now[32];
 		fs_iso_utc(fs_wall_ms(), now);

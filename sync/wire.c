@@ -298,6 +298,13 @@ static int decode_val(const struct fs_field *f, const cJSON *j, struct fs_val *v
 	return fs_err(FIELDSYNC_EINVAL, "%s: wrong JSON type", f->name);
 }
 
+/* Field names on the wire are exact (no '-' for '_' as people may type). */
+static int exact_field(const struct fs_table *t, const char *name)
+{
+	int fi = fs_field_find(t, name);
+	return fi >= 0 && strcmp(t->fields[fi].name, name) == 0 ? fi : -1;
+}
+
 static int decode_dot(const cJSON *a, int first, struct fs_dot *d)
 {
 	const cJSON *r = cJSON_GetArrayItem(a, first), *c = cJSON_GetArrayItem(a, first + 1),
@@ -316,15 +323,14 @@ int fs_wire_rec_decode(const cJSON *o, struct fs_rec *out)
 {
 	const char *tn = fs_wire_str(o, "t"), *id = fs_wire_str(o, "id");
 	const struct fs_table *t = tn ? fs_table_find(tn) : NULL;
-	unsigned char tmp[16];
 	int64_t h;
 	fs_rec_init(out, t);
 	if (!cJSON_IsObject(o))
 		return bad("not an object");
 	if (!t)
 		return fs_err(FIELDSYNC_EINVAL, "unknown record type \"%.32s\"", tn ? tn : "");
-	if (!id || strlen(id) != FS_ID_LEN || fs_unhex(id, FS_ID_LEN, tmp))
-		return bad("\"id\" is not a 32-hex id");
+	if (!fs_is_id(id))
+		return bad("\"id\" is not an id (32 lowercase hex digits)");
 	for (const cJSON *k = o->child; k; k = k->next)
 		if (strcmp(k->string, "t") && strcmp(k->string, "id") && strcmp(k->string, "vv") &&
 		    strcmp(k->string, "h") && strcmp(k->string, "f") && strcmp(k->string, "d") &&
@@ -354,8 +360,8 @@ int fs_wire_rec_decode(const cJSON *o, struct fs_rec *out)
 	}
 	unsigned char has_val[FS_MAX_FIELDS] = { 0 };
 	for (const cJSON *k = f->child; k; k = k->next) {
-		int fi = fs_field_find(t, k->string);
-		if (fi < 0 || strcmp(t->fields[fi].name, k->string)) {
+		int fi = exact_field(t, k->string);
+		if (fi < 0) {
 			rc = fs_err(FIELDSYNC_EINVAL, "unknown field \"%.64s\" for %s", k->string, t->name);
 			goto fail;
 		}
@@ -377,7 +383,7 @@ int fs_wire_rec_decode(const cJSON *o, struct fs_rec *out)
 			goto fail;
 		}
 		for (const cJSON *n = names->child; n; n = n->next) {
-			int fi = cJSON_IsString(n) ? fs_field_find(t, n->valuestring) : -1;
+			int fi = cJSON_IsString(n) ? exact_field(t, n->valuestring) : -1;
 			if (fi < 0 || !has_val[fi] || out->f[fi].dot.c) {
 				rc = bad("a dot names an unknown, valueless or doubly dotted field");
 				goto fail;
@@ -397,7 +403,7 @@ int fs_wire_rec_decode(const cJSON *o, struct fs_rec *out)
 	}
 	for (const cJSON *e = s ? s->child : NULL; e; e = e->next) {
 		const cJSON *fn = cJSON_GetArrayItem(e, 0);
-		int fi = cJSON_IsString(fn) ? fs_field_find(t, fn->valuestring) : -1;
+		int fi = cJSON_IsString(fn) ? exact_field(t, fn->valuestring) : -1;
 		struct fs_dot dot;
 		if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 5 || fi < 0 || !out->f[fi].dot.c) {
 			rc = bad("a sibling is not [field, replica, counter, hlc, value] of a dotted field");

@@ -19,8 +19,10 @@
  *  - Threads: a fieldsync_store handle may be used by one thread at a time;
  *    separate handles (in threads or processes) may open the same file.
  *    Other objects are not shared between threads.
- *  - Text is UTF-8. Times on the wire and in JSON are UTC ISO-8601; money is
- *    an integer count of minor units (cents), never floating point.
+ *  - Text is UTF-8. Date-times on the wire and in JSON are UTC ISO-8601
+ *    ("2026-11-23T09:30:00Z"); dates and times of day (a plan's date and
+ *    hour) are calendar values without a zone. Money is an integer count of
+ *    minor units (cents), never floating point.
  */
 #ifndef FIELDSYNC_H
 #define FIELDSYNC_H
@@ -170,7 +172,8 @@ FIELDSYNC_API int fieldsync_get(fieldsync_store *s, const char *table, const cha
 /*
  * Live records of `table`. `filters` is a NULL-terminated list of
  * "field=value" (value in the fieldsync_rec_set form), `search` (may be NULL)
- * matches any text field as a case-insensitive substring.
+ * matches the non-sensitive text fields as a substring, ignoring the case of
+ * ASCII letters (SQLite's lower(); other scripts match case-sensitively).
  */
 FIELDSYNC_API int fieldsync_list(fieldsync_store *s, const char *table, const char *const *filters,
 				 const char *search, fieldsync_rows **out);
@@ -295,7 +298,8 @@ typedef int (*fieldsync_progress_fn)(void *ctx, long pushed, long pulled);
 
 /*
  * Push every pending change (in local change order, in batches), then pull
- * pages until drained, and repeat until nothing is left. Safe to interrupt
+ * pages until drained, and repeat until nothing is left (at most 20 rounds:
+ * if other writers keep adding changes meanwhile, FIELDSYNC_EBUSY). Safe to interrupt
  * at any point: a rerun resumes and converges. A second sync on the same
  * store at the same time gets FIELDSYNC_EBUSY. `summary` (may be NULL)
  * receives one row: pushed, accepted, rejected, pulled, evicted, requests,

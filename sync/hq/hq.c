@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "query.h"
 #include "store.h"
 #include "wire.h"
 
@@ -21,7 +22,8 @@ struct hq {
 	struct hq_db *pool[POOL];
 	int npool;
 	/* statement texts, built once so that backends can cache by pointer */
-	char *q_get[16], *q_lock[16], *q_put[16], *q_feed[16], *q_kids[16];
+	char *q_get[FS_MAX_TABLES], *q_lock[FS_MAX_TABLES], *q_put[FS_MAX_TABLES];
+	char *q_feed[FS_MAX_TABLES], *q_kids[FS_MAX_TABLES];
 	char *q_cut;
 };
 
@@ -142,7 +144,7 @@ static int schema(const struct hq_backend *be, struct fs_buf *b)
 		"CREATE TABLE rep_territories (rep TEXT NOT NULL REFERENCES reps(name), territory TEXT NOT NULL,"
 		" PRIMARY KEY (rep, territory));\n"
 		"CREATE TABLE enroll_tokens (hash TEXT PRIMARY KEY, rep TEXT NOT NULL REFERENCES reps(name),"
-		" created_at TEXT NOT NULL, expires_ms %s NOT NULL, used_at TEXT);\n"
+		" created_at TEXT NOT NULL, expires_ms %s NOT NULL, used_at TEXT, nonce TEXT, device TEXT);\n"
 		"CREATE TABLE devices (id TEXT PRIMARY KEY, rep TEXT NOT NULL REFERENCES reps(name), name TEXT,"
 		" token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, last_seen TEXT, last_sync TEXT,"
 		" app_version TEXT, pending %s, revoked INTEGER NOT NULL DEFAULT 0, wiped_at TEXT);\n"
@@ -369,7 +371,7 @@ void hq_close(struct hq *h)
 		return;
 	for (int i = 0; i < h->npool; i++)
 		h->be->close(h->pool[i]);
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < FS_MAX_TABLES; i++) {
 		free(h->q_get[i]);
 		free(h->q_lock[i]);
 		free(h->q_put[i]);
@@ -660,6 +662,7 @@ int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[3
 
 int hq_resolve(struct hq *h, const char *cid, int keep_loser)
 {
+	const struct fs_table *ct = &fs_tbl_conflict;
 	struct hq_db *db;
 	struct fs_rec k, r;
 	int rc = hq_acquire(h, &db);
@@ -669,49 +672,26 @@ int hq_resolve(struct hq *h, const char *cid, int keep_loser)
 		hq_release(h, db);
 		return rc;
 	}
-	rc = rec_get(h, db, &fs_tbl_conflict, cid, 1, &k, NULL);
-	const struct fs_table *ct = &fs_tbl_conflict;
-#define KF(name) (k.f[fs_field_find(ct, name)].v)
-	const struct fs_table *t = rc == 0 && KF("tbl").t == FS_V_TEXT ? fs_table_find(KF("tbl").s) : NULL;
-	if (rc == 0 && !t)
-		rc = fs_err(FIELDSYNC_EIO, "conflict %s names no known table", cid);
-	if (rc == 0)
-		rc = rec_get(h, db, t, KF("rec_id").s, 1, &r, NULL);
-	if (rc == 0) {
-		int fi = fs_field_find(t, KF("field").s);
-		struct fs_chg c;
-		struct fs_val v = { 0 };
-		fs_chg_init(&c, t);
-		if (fi < 0)
-			rc = fs_err(FIELDSYNC_EIO, "conflict %s names an unknown field", cid);
-		else if (keep_loser && KF("value").t == FS_V_TEXT)
-			rc = fs_field_parse(&t->fields[fi], KF("value").s, 0, &v);
-		else if (!keep_loser)
-			rc = fs_val_copy(&v, &r.f[fi].v);
-		if (rc == 0)
-			rc = fs_chg_set(&c, fi, &v);
-		if (rc == 0)
-			rc = write_locked(h, db, &c, r.id, NULL);
-		fs_chg_release(&c);
-		fs_chg_init(&c, ct);
-		char note[128];
-		snprintf(note, sizeof note, "kept %s at HQ", keep_loser ? "loser" : "winner");
-		fs_val_set_text(&v, note, strlen(note));
-		if (rc == 0)
-			rc = fs_chg_set(&c, fs_field_find(ct, "resolution"), &v);
-		if (rc == 0)
-			rc = fs_field_parse(&ct->fields[fs_field_find(ct, "resolved_at")], "now", FS_PARSE_USER, &v);
-		if (rc == 0)
-			rc = fs_chg_set(&c, fs_field_find(ct, "resolved_at"), &v);
-		if (rc == 0)
-			rc = write_locked(h, db, &c, cid, NULL);
-		fs_val_release(&v);
-		fs_chg_release(&c);
-		fs_rec_release(&r);
-	}
-#undef KF
-	if (rc == 0 || rc != FIELDSYNC_ENOTFOUND)
+	if ((rc = rec_get(h, db, ct, cid, 1, &k, NULL)) == 0) {
+		const struct fs_val *tbl = &k.f[fs_field_find(ct, "tbl")].v, *rid = &k.f[fs_field_find(ct, "rec_id")].v;
+		const struct fs_table *t = tbl->t == FS_V_TEXT ? fs_table_find(tbl->s) : NULL;
+		if (!t || rid->t != FS_V_TEXT)
+			rc = fs_err(FIELDSYNC_EIO, "conflict %s is malformed", cid);
+		else if ((rc = rec_get(h, db, t, rid->s, 1, &r, NULL)) == 0) {
+			struct fs_chg field, res;
+			char note[64];
+			snprintf(note, sizeof note, "kept %s at HQ", keep_loser ? "loser" : "winner");
+			if ((rc = fs_conflict_plan(&k, &r, keep_loser, note, &field, &res)) == 0) {
+				rc = write_locked(h, db, &field, r.id, NULL);
+				if (rc == 0)
+					rc = write_locked(h, db, &res, cid, NULL);
+				fs_chg_release(&field);
+				fs_chg_release(&res);
+			}
+			fs_rec_release(&r);
+		}
 		fs_rec_release(&k);
+	}
 	if (rc == 0)
 		rc = h->be->commit(db);
 	else
@@ -884,7 +864,7 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON
 	for (const cJSON *e = records->child; e && rc == 0; e = e->next, i++) {
 		rc = fs_wire_rec_decode(e, &recs[i]);
 		if (rc)
-			fs_err(rc, "records[%d]: %s", i, fs_errmsg_get());
+			fs_err_wrap(rc, "records[%d]", i);
 		else if (recs[i].hlc > max_hlc)
 			max_hlc = recs[i].hlc;
 	}
@@ -1117,7 +1097,7 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 /* ---- enrolment ---- */
 
 struct tok_ctx {
-	char rep[101];
+	char rep[101], nonce[33], device[33];
 	int64_t expires;
 	int used, found;
 };
@@ -1125,27 +1105,33 @@ struct tok_ctx {
 static int tok_row(void *vctx, int ncol, const struct fs_val *v)
 {
 	struct tok_ctx *x = vctx;
-	if (ncol < 3)
+	if (ncol < 5)
 		return 0;
 	x->found = 1;
 	snprintf(x->rep, sizeof x->rep, "%s", v[0].t == FS_V_TEXT ? v[0].s : "");
 	x->expires = v[1].t == FS_V_INT ? v[1].i : 0;
 	x->used = v[2].t != FS_V_NULL;
+	snprintf(x->nonce, sizeof x->nonce, "%s", v[3].t == FS_V_TEXT ? v[3].s : "");
+	snprintf(x->device, sizeof x->device, "%s", v[4].t == FS_V_TEXT ? v[4].s : "");
 	return 0;
 }
 
-int hq_enroll(struct hq *h, const char *token, const char *name, const char *app_version, cJSON *out)
+int hq_enroll(struct hq *h, const char *token, const char *name, const char *nonce, const char *app_version,
+	      cJSON *out)
 {
 	struct hq_db *db;
 	char hash[65], rid[33], devtok[65], dh[65], now[32];
 	unsigned char raw[32];
-	struct tok_ctx x = { "", 0, 0, 0 };
+	struct tok_ctx x;
+	memset(&x, 0, sizeof x);
 	if (!token || strlen(token) < 16 || strlen(token) > 256)
 		return fs_err(FIELDSYNC_EAUTH, "malformed enrolment token");
 	if (name && (strlen(name) > 100 || !fs_utf8_valid(name, strlen(name))))
 		return fs_err(FIELDSYNC_EINVAL, "device name must be at most 100 bytes of UTF-8");
 	if (app_version && strlen(app_version) > 40)
 		return fs_err(FIELDSYNC_EINVAL, "app_version too long");
+	if (nonce && !fs_is_id(nonce))
+		return fs_err(FIELDSYNC_EINVAL, "nonce must be 32 lowercase hex digits");
 	hq_token_hash(token, hash);
 	int rc = hq_acquire(h, &db);
 	if (rc)
@@ -1155,24 +1141,32 @@ int hq_enroll(struct hq *h, const char *token, const char *name, const char *app
 		return rc;
 	}
 	struct fs_val p = vtext(hash);
-	rc = h->be->exec(db, "SELECT t.rep, t.expires_ms, t.used_at FROM enroll_tokens t JOIN reps r ON"
-			 " r.name = t.rep WHERE t.hash = $1 AND r.revoked = 0" , 1, &p, tok_row, &x);
-	if (rc == 0 && (!x.found || x.used || x.expires < fs_wall_ms()))
+	rc = h->be->exec(db, "SELECT t.rep, t.expires_ms, t.used_at, t.nonce, t.device FROM enroll_tokens t"
+			 " JOIN reps r ON r.name = t.rep WHERE t.hash = $1 AND r.revoked = 0", 1, &p, tok_row, &x);
+	/* the same token and nonce again: the answer to the first try was lost */
+	int again = rc == 0 && x.found && x.used && nonce && !strcmp(x.nonce, nonce) && x.device[0];
+	if (rc == 0 && !again && (!x.found || x.used || x.expires < fs_wall_ms()))
 		rc = fs_err(FIELDSYNC_EAUTH, "enrolment token unknown, used or expired");
 	if (rc == 0) {
-		fs_random_id(rid);
 		randombytes_buf(raw, sizeof raw);
 		fs_hex(raw, sizeof raw, devtok);
 		hq_token_hash(devtok, dh);
 		fs_iso_utc(fs_wall_ms(), now);
+	}
+	if (rc == 0 && again) {
+		memcpy(rid, x.device, 33);
+		struct fs_val q[2] = { vtext(dh), vtext(rid) };
+		rc = h->be->exec(db, "UPDATE devices SET token_hash = $1 WHERE id = $2", 2, q, NULL, NULL);
+	} else if (rc == 0) {
+		fs_random_id(rid);
 		struct fs_val q[6] = { vtext(rid), vtext(x.rep), vtext(name), vtext(dh), vtext(now),
 			vtext(app_version) };
 		rc = h->be->exec(db, "INSERT INTO devices (id, rep, name, token_hash, created_at, app_version)"
 				 " VALUES ($1, $2, $3, $4, $5, $6)", 6, q, NULL, NULL);
-	}
-	if (rc == 0) {
-		struct fs_val q[2] = { vtext(now), vtext(hash) };
-		rc = h->be->exec(db, "UPDATE enroll_tokens SET used_at = $1 WHERE hash = $2", 2, q, NULL, NULL);
+		struct fs_val u[4] = { vtext(now), vtext(nonce), vtext(rid), vtext(hash) };
+		if (rc == 0)
+			rc = h->be->exec(db, "UPDATE enroll_tokens SET used_at = $1, nonce = $2, device = $3"
+					 " WHERE hash = $4", 4, u, NULL, NULL);
 	}
 	struct hq_device d;
 	memset(&d, 0, sizeof d);
@@ -1295,7 +1289,7 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 	}
 	body = fs_wire_parse(req->body, req->body_len, FS_WIRE_MAX_DEPTH, &code);
 	if (!body) {
-		hq_response_error(resp, !strcmp(code, "too_deep") ? 400 : 400, code, "%s", fs_errmsg_get());
+		hq_response_error(resp, 400, code, "%s", fs_errmsg_get());
 		return 0;
 	}
 	if ((rc = fs_wire_check_version(body))) {
@@ -1306,7 +1300,7 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 	out = cJSON_CreateObject();
 	cJSON_AddNumberToObject(out, "v", FS_PROTOCOL);
 	if (enroll) {
-		rc = hq_enroll(h, fs_wire_str(body, "token"), fs_wire_str(body, "name"),
+		rc = hq_enroll(h, fs_wire_str(body, "token"), fs_wire_str(body, "name"), fs_wire_str(body, "nonce"),
 			       fs_wire_str(body, "app_version"), out);
 		if (rc == FIELDSYNC_EAUTH)
 			hq_response_error(resp, 403, "bad_enroll_token", "%s", fs_errmsg_get());

@@ -40,11 +40,12 @@ struct hq_device {
 
 struct hq_limits {
 	int max_batch;		/* records per push (default 1000) */
-	int max_page;		/* records per pull page (default 2000) */
+	int max_page;		/* records per pull page at most (default 5000) */
 	int def_page;		/* default page size (default 1000) */
 };
 
-/* Create the HQ store's schema (idempotent: upgrades an older one). */
+/* Create the HQ store's schema if there is none; refuse a newer one.
+ * (Schema version 1 is the only one so far: there is nothing to upgrade.) */
 int hq_init(const char *conninfo);
 /* Open a store; fails with ENOTFOUND / ESCHEMA if missing or newer. */
 int hq_open(const char *conninfo, struct hq **out);
@@ -70,7 +71,11 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON
 	    int *accepted, int *rejected);
 int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, int limit,
 	    cJSON *out, int *nrecords);
-int hq_enroll(struct hq *h, const char *token, const char *name, const char *app_version, cJSON *out);
+/* Enrol a device with a one-time token. The same token with the same nonce
+ * again (the first answer was lost) gives the same device a fresh device
+ * token; anything else with a used token is refused. */
+int hq_enroll(struct hq *h, const char *token, const char *name, const char *nonce, const char *app_version,
+	      cJSON *out);
 
 /* The HTTP handler for hq_server_opts (ctx = struct hq *). */
 int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp);

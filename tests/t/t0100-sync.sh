@@ -26,6 +26,22 @@ test_expect_success 'a used or unknown enrolment token is refused' '
 	test_status 8 "$FS" --db y.db init --server "$HQ_URL" --token 0000000000000000000000000000000000 2>err
 '
 
+test_expect_success 'an enrolment whose answer was lost can be repeated with the same nonce only' '
+	tok=$("$FSD" --db "$HQ_DB" rep token anna 2>/dev/null) &&
+	printf "{\"v\":1,\"token\":\"%s\",\"nonce\":\"%s\"}" "$tok" 0123456789abcdef0123456789abcdef >e1.json &&
+	printf "{\"v\":1,\"token\":\"%s\",\"nonce\":\"%s\"}" "$tok" fedcba9876543210fedcba9876543210 >e2.json &&
+	curl -sf -X POST --data-binary @e1.json "$HQ_URL/v1/enroll" >r1 &&
+	curl -sf -X POST --data-binary @e1.json "$HQ_URL/v1/enroll" >r2 &&
+	test "$(jq -r .replica_id r1)" = "$(jq -r .replica_id r2)" &&
+	test "$(jq -r .device_token r1)" != "$(jq -r .device_token r2)" &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" -X POST --data-binary @e2.json "$HQ_URL/v1/enroll")" = 403 &&
+	printf "{\"v\":1}" >pull.json &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $(jq -r .device_token r1)" \
+		-X POST --data-binary @pull.json "$HQ_URL/v1/pull")" = 401 &&
+	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $(jq -r .device_token r2)" \
+		-X POST --data-binary @pull.json "$HQ_URL/v1/pull")" = 200
+'
+
 test_expect_success 'HQ customers reach the reps of their territory only' '
 	C=$("$FSD" --db "$HQ_DB" customer add --name "Acme" --territory MOW-1 --code AC-1 --grade B) &&
 	echo "$C" >cid &&
@@ -84,6 +100,12 @@ test_expect_success 'resolving keeps the chosen value everywhere and closes the 
 	"$FS" --db b.db --json conflicts --all | jq -e ".[0].status == \"resolved\" and (.[0].resolution | test(\"kept loser\"))" >/dev/null
 '
 
+test_expect_success 'a resolved conflict cannot be reopened from HQ' '
+	k=$("$FSD" --db "$HQ_DB" --json conflicts --all | jq -r ".[0].id") &&
+	test_status 11 "$FSD" --db "$HQ_DB" conflicts resolve "$k" --keep loser 2>err &&
+	grep -q "already resolved" err
+'
+
 test_expect_success 'a push outside the rep'"'"'s scope is rejected, quarantined on both sides, writes nothing' '
 	before=$(count "$HQ_DB" "select count(*) from customer") &&
 	"$FS" --db a.db customer add --name Intruder --territory SPB-1 >/dev/null &&
@@ -135,6 +157,14 @@ test_expect_success 'a rep moved to another territory loses the old one and gets
 	test "$(field b.db NV-1 name)" = Nevsky && test "$(field b.db AC-1 name)" = Acme &&
 	test "$(count b.db "select count(*) from customer where scope = '\''MOW-1'\''")" = 0 &&
 	"$FS" --db b.db --json status | jq -e ".territories == \"SPB-1\"" >/dev/null
+'
+
+test_expect_success 'a device sending bigger batches than HQ takes halves them and gets through' '
+	hq_stop && HQ_ARGS="--batch 4" hq_start "$HQ_DB" &&
+	for i in 1 2 3 4 5 6 7 8 9; do "$FS" --db v.db customer add --name "Batch $i" --territory SPB-1 >/dev/null; done &&
+	FIELDSYNC_BATCH=50 "$FS" --db v.db sync >/dev/null &&
+	test "$(sql "$HQ_DB" "select count(*) from customer where name like '\''Batch %'\''")" = 9 &&
+	hq_stop && hq_start "$HQ_DB"
 '
 
 test_expect_success 'a no-op sync is one request' '
