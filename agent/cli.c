@@ -143,3 +143,27 @@ void cli_print_fields(const char *table)
 		fieldsync_rows_free(r);
 	}
 }
+
+int cli_options(struct cli *c, int argc, char **argv, const char *help, const char *const *names,
+		const char **vals)
+{
+	struct args a;
+	int k;
+	args_init(&a, c, argc, argv);
+	while ((k = args_next(&a)) > 0) {
+		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
+			fputs(help, stdout);
+			return CLI_HELPED;
+		}
+		int i = -1;
+		for (int j = 0; k == 1 && names && names[j] && i < 0; j++)
+			if (args_is(&a, names[j]))
+				i = j;
+		if (i < 0)
+			return cli_usage(argv[0], k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
+					 k == 1 ? a.opt : a.word);
+		if (!(vals[i] = args_value(&a)))
+			return 2;
+	}
+	return a.bad ? 2 : 0;
+}

@@ -72,6 +72,13 @@ int cli_print(struct cli *c, fieldsync_rows *r, const char *cols);
 int cli_lookup(struct cli *c, const char *table, const char *key, char id[33]);
 /* Set "field" from an option on a record, or print why not. */
 int cli_set(fieldsync_rec *r, const char *field, const char *value);
+/* For commands made of named options only: the value of option names[i]
+ * goes to vals[i] (names NULL-terminated, may be NULL). --help prints `help`.
+ * Returns 0 to go on, CLI_HELPED after --help, or 2 after a usage error. */
+#define CLI_HELPED (-1)
+int cli_options(struct cli *c, int argc, char **argv, const char *help, const char *const *names,
+		const char **vals);
+
 /* Generic record subcommands (records.c). */
 int rec_fields(struct args *a, fieldsync_rec *r, const char **id);
 int rec_one_id(struct args *a, const char **key);

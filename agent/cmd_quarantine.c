@@ -3,23 +3,13 @@
 
 int cmd_quarantine(struct cli *c, int argc, char **argv)
 {
-	struct args a;
-	int k;
-	args_init(&a, c, argc, argv);
-	while ((k = args_next(&a)) > 0) {
-		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
-			printf("usage: fieldsync quarantine [--json]\n\n"
-			       "Records HQ refused at the last syncs, with the reason. HQ keeps a copy of\n"
-			       "each in its own quarantine for an administrator to decide on.\n");
-			return 0;
-		}
-		return cli_usage("quarantine", k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
-				 k == 1 ? a.opt : a.word);
-	}
-	if (a.bad)
-		return 2;
-	int rc = cli_open(c, 0);
+	int rc = cli_options(c, argc, argv,
+			     "usage: fieldsync quarantine [--json]\n\n"
+			     "Records HQ refused at the last syncs, with the reason. HQ keeps a copy of\n"
+			     "each in its own quarantine for an administrator to decide on.\n", NULL, NULL);
 	if (rc)
+		return rc == CLI_HELPED ? 0 : rc;
+	if ((rc = cli_open(c, 0)))
 		return rc;
 	fieldsync_rows *r;
 	int e = fieldsync_quarantine(c->s, &r);

@@ -13,26 +13,17 @@ static int progress(void *ctx, long pushed, long pulled)
 
 int cmd_sync(struct cli *c, int argc, char **argv)
 {
-	struct args a;
-	int k;
-	args_init(&a, c, argc, argv);
-	while ((k = args_next(&a)) > 0) {
-		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
-			printf("usage: fieldsync sync [--json]\n\n"
-			       "Pushes every pending change to HQ (in the order they were made), then pulls\n"
-			       "until nothing is left, and repeats until both are drained. Interrupting it\n"
-			       "loses nothing: run it again. Exit 0 when all went through, 1 when HQ\n"
-			       "rejected records (see `fieldsync quarantine`), 7 server unreachable,\n"
-			       "8 not authorised (revoked), 9 protocol mismatch, 10 another sync running.\n");
-			return 0;
-		}
-		return cli_usage("sync", k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
-				 k == 1 ? a.opt : a.word);
-	}
-	if (a.bad)
-		return 2;
-	int rc = cli_open(c, 0);
+	int rc = cli_options(c, argc, argv,
+			     "usage: fieldsync sync [--json]\n\n"
+			     "Pushes every pending change to HQ (in the order they were made), then pulls\n"
+			     "until nothing is left, and repeats until both are drained. Interrupting it\n"
+			     "loses nothing: run it again. Exit 0 when all went through, 1 when HQ\n"
+			     "rejected records (see `fieldsync quarantine`), 7 server unreachable,\n"
+			     "8 not authorised (revoked), 9 protocol mismatch, 10 another sync running.\n",
+			     NULL, NULL);
 	if (rc)
+		return rc == CLI_HELPED ? 0 : rc;
+	if ((rc = cli_open(c, 0)))
 		return rc;
 	int tty = isatty(2) && !c->json;
 	fieldsync_rows *sum = NULL;

@@ -51,13 +51,6 @@ int fs_exec_rows(const struct fs_exec *x, const char *sql, int n, const struct f
 	return 0;
 }
 
-static struct fs_val text(const char *s)
-{
-	struct fs_val v = { 0 };
-	v.t = FS_V_TEXT;
-	v.s = (char *)s;
-	return v;
-}
 
 struct found {
 	int n;
@@ -86,13 +79,13 @@ int fs_query_lookup(const struct fs_exec *x, const struct fs_table *t, const cha
 	if (hex) {
 		/* ids are lowercase hex: every id with this prefix sorts in [key, key + "g") */
 		snprintf(hi, sizeof hi, "%sg", key);
-		struct fs_val p[2] = { text(key), text(hi) };
+		struct fs_val p[2] = { fs_vref(key), fs_vref(hi) };
 		snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE id >= $1 AND id < $2 AND deleted IS NOT 1"
 			 " ORDER BY id LIMIT 2", t->name);
 		rc = x->fn(x->ctx, sql, 2, p, found_row, &f);
 	}
 	if (rc == 0 && f.n == 0 && t == &fs_tbl_customer) {
-		struct fs_val p = text(key);
+		struct fs_val p = fs_vref(key);
 		rc = x->fn(x->ctx, "SELECT id FROM customer WHERE code = $1 AND deleted IS NOT 1 ORDER BY id LIMIT 2",
 			   1, &p, found_row, &f);
 	}
@@ -171,7 +164,7 @@ int fs_query_list(const struct fs_exec *x, const struct fs_table *t, const char 
 			rc = fs_buf_addc(&pat, '%');
 		if (rc == 0) {
 			owned[np] = fs_buf_detach(&pat);
-			p[np] = text(owned[np]);
+			p[np] = fs_vref(owned[np]);
 			np++;
 			rc = fs_buf_adds(&b, " AND (1 = 0");
 			for (int i = 0; rc == 0 && i < t->nfields; i++)

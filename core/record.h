@@ -46,6 +46,18 @@ int fs_val_set_text(struct fs_val *v, const char *s, size_t n);
 void fs_val_set_int(struct fs_val *v, int64_t i);
 void fs_val_set_real(struct fs_val *v, double r);
 void fs_val_set_null(struct fs_val *v);
+/* Values that borrow (for statement parameters): never fs_val_release them. */
+static inline struct fs_val fs_vref(const char *s)
+{
+	struct fs_val v = { 0, 0, 0, (char *)s };
+	v.t = s ? FS_V_TEXT : FS_V_NULL;
+	return v;
+}
+static inline struct fs_val fs_vint(int64_t i)
+{
+	struct fs_val v = { FS_V_INT, i, 0, NULL };
+	return v;
+}
 
 /* Parse `text` as a value of field `f`. FS_PARSE_USER accepts the CLI forms
  * (money "12.50", enum any case / dashes, local date-times); canonical form

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "out.h"
 #include "rows.h"
 #include "util.h"
 
@@ -254,6 +255,11 @@ static int print_json(const struct fieldsync_rows *r, FILE *fp, int object)
 			cJSON_AddItemToArray(doc, o);
 		}
 	}
+	return fs_json_write(doc, fp);
+}
+
+int fs_json_write(cJSON *doc, FILE *fp)
+{
 	char *txt = doc ? cJSON_Print(doc) : NULL;
 	cJSON_Delete(doc);
 	if (!txt)

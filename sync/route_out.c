@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fieldsync.h"
+#include "out.h"
 #include "util.h"
 
 #define KM_PER_DEG 111.19508372	/* 2 pi R / 360, R = 6371.0088 km */
@@ -183,14 +184,11 @@ static int write_geojson(const struct pt *p, int n, const fieldsync_rows *summar
 		if (!ok)
 			cJSON_Delete(f);
 	}
-	char *txt = ok ? cJSON_Print(doc) : NULL;
-	cJSON_Delete(doc);
-	if (!txt)
-		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
-	fputs(txt, fp);
-	fputc('\n', fp);
-	free(txt);
-	return 0;
+	if (!ok) {
+		cJSON_Delete(doc);
+		doc = NULL;
+	}
+	return fs_json_write(doc, fp);
 }
 
 /* ---- SVG ---- */

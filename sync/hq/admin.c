@@ -12,23 +12,6 @@
 
 #define ENROLL_TTL_MS (7LL * 24 * 3600 * 1000)
 
-static struct fs_val vtext(const char *s)
-{
-	struct fs_val v = { 0 };
-	if (s) {
-		v.t = FS_V_TEXT;
-		v.s = (char *)s;
-	}
-	return v;
-}
-
-static struct fs_val vint(int64_t i)
-{
-	struct fs_val v = { 0 };
-	v.t = FS_V_INT;
-	v.i = i;
-	return v;
-}
 
 struct bexec {
 	struct hq *h;
@@ -97,9 +80,15 @@ static int count_row(void *ctx, int ncol, const struct fs_val *v)
 
 static int rep_exists(struct hq *h, struct hq_db *db, const char *name, int *n)
 {
-	struct fs_val p = vtext(name);
+	struct fs_val p = fs_vref(name);
 	*n = 0;
 	return hq_be(h)->exec(db, "SELECT name FROM reps WHERE name = $1", 1, &p, count_row, n);
+}
+
+static int need_rep(struct hq *h, struct hq_db *db, const char *name)
+{
+	int n, rc = rep_exists(h, db, name, &n);
+	return rc ? rc : n ? 0 : fs_err(FIELDSYNC_ENOTFOUND, "no rep '%s'", name);
 }
 
 static int new_token(struct hq *h, struct hq_db *db, const char *rep, char *token)
@@ -110,17 +99,17 @@ static int new_token(struct hq *h, struct hq_db *db, const char *rep, char *toke
 	fs_hex(raw, sizeof raw, token);
 	hq_token_hash(token, hash);
 	fs_iso_utc(fs_wall_ms(), now);
-	struct fs_val p[4] = { vtext(hash), vtext(rep), vtext(now), vint(fs_wall_ms() + ENROLL_TTL_MS) };
+	struct fs_val p[4] = { fs_vref(hash), fs_vref(rep), fs_vref(now), fs_vint(fs_wall_ms() + ENROLL_TTL_MS) };
 	return hq_be(h)->exec(db, "INSERT INTO enroll_tokens (hash, rep, created_at, expires_ms)"
 			      " VALUES ($1, $2, $3, $4)", 4, p, NULL, NULL);
 }
 
 static int set_territories(struct hq *h, struct hq_db *db, struct rep_ctx *x)
 {
-	struct fs_val p = vtext(x->name);
+	struct fs_val p = fs_vref(x->name);
 	int rc = hq_be(h)->exec(db, "DELETE FROM rep_territories WHERE rep = $1", 1, &p, NULL, NULL);
 	for (int i = 0; rc == 0 && i < x->nterr; i++) {
-		struct fs_val q[2] = { vtext(x->name), vtext(x->terr[i]) };
+		struct fs_val q[2] = { fs_vref(x->name), fs_vref(x->terr[i]) };
 		rc = hq_be(h)->exec(db, "INSERT INTO rep_territories (rep, territory) VALUES ($1, $2)"
 				    " ON CONFLICT (rep, territory) DO NOTHING", 2, q, NULL, NULL);
 	}
@@ -135,7 +124,7 @@ static int rep_add_tx(struct hq *h, struct hq_db *db, void *ctx)
 	if (rc == 0 && n)
 		rc = fs_err(FIELDSYNC_EINVAL, "rep '%s' already exists (use 'rep token' for another device)", x->name);
 	fs_iso_utc(fs_wall_ms(), now);
-	struct fs_val p[2] = { vtext(x->name), vtext(now) };
+	struct fs_val p[2] = { fs_vref(x->name), fs_vref(now) };
 	if (rc == 0)
 		rc = hq_be(h)->exec(db, "INSERT INTO reps (name, created_at) VALUES ($1, $2)", 2, p, NULL, NULL);
 	if (rc == 0)
@@ -157,9 +146,7 @@ int hq_rep_add(struct hq *h, const char *name, const char *territories, char tok
 static int rep_token_tx(struct hq *h, struct hq_db *db, void *ctx)
 {
 	struct rep_ctx *x = ctx;
-	int n, rc = rep_exists(h, db, x->name, &n);
-	if (rc == 0 && !n)
-		rc = fs_err(FIELDSYNC_ENOTFOUND, "no rep '%s'", x->name);
+	int rc = need_rep(h, db, x->name);
 	return rc ? rc : new_token(h, db, x->name, x->token);
 }
 
@@ -172,9 +159,7 @@ int hq_rep_token(struct hq *h, const char *name, char token[65])
 static int rep_move_tx(struct hq *h, struct hq_db *db, void *ctx)
 {
 	struct rep_ctx *x = ctx;
-	int n, rc = rep_exists(h, db, x->name, &n);
-	if (rc == 0 && !n)
-		rc = fs_err(FIELDSYNC_ENOTFOUND, "no rep '%s'", x->name);
+	int rc = need_rep(h, db, x->name);
 	return rc ? rc : set_territories(h, db, x);
 }
 
@@ -188,10 +173,8 @@ int hq_rep_move(struct hq *h, const char *name, const char *territories)
 static int rep_revoke_tx(struct hq *h, struct hq_db *db, void *ctx)
 {
 	struct rep_ctx *x = ctx;
-	int n, rc = rep_exists(h, db, x->name, &n);
-	if (rc == 0 && !n)
-		rc = fs_err(FIELDSYNC_ENOTFOUND, "no rep '%s'", x->name);
-	struct fs_val p[2] = { vint(x->wipe), vtext(x->name) };
+	int rc = need_rep(h, db, x->name);
+	struct fs_val p[2] = { fs_vint(x->wipe), fs_vref(x->name) };
 	if (rc == 0)
 		rc = hq_be(h)->exec(db, "UPDATE reps SET revoked = 1, wipe = $1 WHERE name = $2", 2, p, NULL, NULL);
 	return rc;
@@ -224,7 +207,7 @@ int hq_rep_list(struct hq *h, struct fieldsync_rows **out)
 	for (int i = 0; rc == 0 && i < (*out)->nrow; i++) {
 		struct fieldsync_rows *t;
 		static const char *const tn[] = { "territory", NULL };
-		struct fs_val p = vtext((*out)->cells[(size_t)i * (size_t)(*out)->ncol]);
+		struct fs_val p = fs_vref((*out)->cells[(size_t)i * (size_t)(*out)->ncol]);
 		rc = hq_query_rows(h, db, "SELECT territory FROM rep_territories WHERE rep = $1 ORDER BY territory",
 				   1, &p, tn, NULL, &t);
 		if (rc)

@@ -36,23 +36,6 @@ static const char *const q_evict_feed =
 
 /* ---- small helpers ---- */
 
-static struct fs_val vtext(const char *s)
-{
-	struct fs_val v = { 0 };
-	if (s) {
-		v.t = FS_V_TEXT;
-		v.s = (char *)s;
-	}
-	return v;
-}
-
-static struct fs_val vint(int64_t i)
-{
-	struct fs_val v = { 0 };
-	v.t = FS_V_INT;
-	v.i = i;
-	return v;
-}
 
 static int one_int(void *ctx, int ncol, const struct fs_val *v)
 {
@@ -411,7 +394,7 @@ static int rec_get(struct hq *h, struct hq_db *db, const struct fs_table *t, con
 		   struct fs_rec *out, struct rec_ctx *meta)
 {
 	struct rec_ctx x = { t, out, 0, 0, 0, "" };
-	struct fs_val p = vtext(id);
+	struct fs_val p = fs_vref(id);
 	int rc = h->be->exec(db, lock ? h->q_lock[t->idx] : h->q_get[t->idx], 1, &p, rec_row, &x);
 	if (rc == 0 && x.rc)
 		rc = x.rc;
@@ -449,8 +432,8 @@ static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const
 	if ((rc = fs_rec_to_row(r, row, enc)))
 		return rc;
 	int n = FS_ROW_COLS(r->t);
-	row[n] = vint(seq);
-	row[n + 1] = vtext(origin && *origin ? origin : NULL);
+	row[n] = fs_vint(seq);
+	row[n + 1] = fs_vref(origin && *origin ? origin : NULL);
 	rc = h->be->exec(db, h->q_put[r->t->idx], n + 2, row, NULL, NULL);
 	for (int k = 0; k < 3; k++)
 		free(enc[k]);
@@ -464,13 +447,13 @@ static int next_hlc(struct hq *h, struct hq_db *db, int64_t *hlc)
 	if (rc)
 		return rc;
 	*hlc = fs_hlc_next(last);
-	struct fs_val p = vint(*hlc);
+	struct fs_val p = fs_vint(*hlc);
 	return h->be->exec(db, q_clock_set, 1, &p, NULL, NULL);
 }
 
 static int observe_hlc(struct hq *h, struct hq_db *db, int64_t hlc)
 {
-	struct fs_val p = vint(hlc);
+	struct fs_val p = fs_vint(hlc);
 	return h->be->exec(db, q_clock_set, 1, &p, NULL, NULL);
 }
 
@@ -530,14 +513,14 @@ static int move_customer(struct hq *h, struct hq_db *db, const char *id, const c
 	int rc = next_seq(h, db, &seq);
 	if (rc)
 		return rc;
-	struct fs_val p[4] = { vint(seq), vtext(from), vtext("customer"), vtext(id) };
+	struct fs_val p[4] = { fs_vint(seq), fs_vref(from), fs_vref("customer"), fs_vref(id) };
 	if ((rc = h->be->exec(db, q_evict, 4, p, NULL, NULL)))
 		return rc;
 	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
 		if (!h->q_kids[i])
 			continue;
 		struct kids k = { 0 };
-		struct fs_val pid = vtext(id);
+		struct fs_val pid = fs_vref(id);
 		rc = h->be->exec(db, h->q_kids[i], 1, &pid, kid_row, &k);
 		for (int j = 0; rc == 0 && j < k.n; j++) {
 			struct fs_rec r;
@@ -738,14 +721,14 @@ int hq_auth(struct hq *h, struct hq_db *db, const char *token, struct hq_device 
 		return fs_err(FIELDSYNC_EAUTH, "missing or malformed device token");
 	hq_token_hash(token, hash);
 	struct dev_ctx x = { out, 0 };
-	struct fs_val p = vtext(hash);
+	struct fs_val p = fs_vref(hash);
 	int rc = h->be->exec(db, "SELECT d.id, d.rep, d.name, d.revoked, r.revoked, r.wipe FROM devices d"
 			     " JOIN reps r ON r.name = d.rep WHERE d.token_hash = $1", 1, &p, dev_row, &x);
 	if (rc)
 		return rc;
 	if (!x.found)
 		return fs_err(FIELDSYNC_EAUTH, "unknown device token");
-	struct fs_val r = vtext(out->rep);
+	struct fs_val r = fs_vref(out->rep);
 	rc = h->be->exec(db, "SELECT territory FROM rep_territories WHERE rep = $1 ORDER BY territory", 1, &r,
 			 terr_row, out);
 	if (rc == 0 && out->revoked)
@@ -765,8 +748,8 @@ static int quarantine(struct hq *h, struct hq_db *db, const struct hq_device *d,
 	int rc = fs_vv_encode(&r->vv, &vv);
 	fs_iso_utc(fs_wall_ms(), now);
 	if (rc == 0 && txt) {
-		struct fs_val p[7] = { vtext(d->id), vtext(r->t->name), vtext(r->id), vtext(vv), vtext(reason),
-			vtext(txt), vtext(now) };
+		struct fs_val p[7] = { fs_vref(d->id), fs_vref(r->t->name), fs_vref(r->id), fs_vref(vv), fs_vref(reason),
+			fs_vref(txt), fs_vref(now) };
 		rc = h->be->exec(db, "INSERT INTO quarantine (device, tbl, rec_id, vv, reason, record, at)"
 				 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
 				 " ON CONFLICT (device, tbl, rec_id, vv) DO NOTHING", 7, p, NULL, NULL);
@@ -1011,7 +994,7 @@ static int pull_scope(struct hq *h, struct hq_db *db, const struct hq_device *d,
 		      int64_t from, int backfill, int limit, cJSON *changes, int64_t *to, int *more, int *nrec)
 {
 	struct cut_ctx cut = { from, 0 };
-	struct fs_val p[3] = { vtext(scope), vint(from), vint(limit) };
+	struct fs_val p[3] = { fs_vref(scope), fs_vint(from), fs_vint(limit) };
 	int rc = h->be->exec(db, h->q_cut, 3, p, cut_row, &cut);
 	*to = from;
 	*more = cut.n >= limit;
@@ -1020,7 +1003,7 @@ static int pull_scope(struct hq *h, struct hq_db *db, const struct hq_device *d,
 	struct feed_ctx x = { NULL, d, calloc((size_t)cut.n + 1, sizeof(struct item)), 0, cut.n + 1, 0, 0, !backfill };
 	if (!x.items)
 		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
-	p[2] = vint(cut.last);
+	p[2] = fs_vint(cut.last);
 	for (int i = 0; rc == 0 && i <= fs_ntables; i++) {
 		x.t = i < fs_ntables ? fs_tables[i] : NULL;
 		x.evict = i == fs_ntables;
@@ -1140,7 +1123,7 @@ int hq_enroll(struct hq *h, const char *token, const char *name, const char *non
 		hq_release(h, db);
 		return rc;
 	}
-	struct fs_val p = vtext(hash);
+	struct fs_val p = fs_vref(hash);
 	rc = h->be->exec(db, "SELECT t.rep, t.expires_ms, t.used_at, t.nonce, t.device FROM enroll_tokens t"
 			 " JOIN reps r ON r.name = t.rep WHERE t.hash = $1 AND r.revoked = 0", 1, &p, tok_row, &x);
 	/* the same token and nonce again: the answer to the first try was lost */
@@ -1155,22 +1138,22 @@ int hq_enroll(struct hq *h, const char *token, const char *name, const char *non
 	}
 	if (rc == 0 && again) {
 		memcpy(rid, x.device, 33);
-		struct fs_val q[2] = { vtext(dh), vtext(rid) };
+		struct fs_val q[2] = { fs_vref(dh), fs_vref(rid) };
 		rc = h->be->exec(db, "UPDATE devices SET token_hash = $1 WHERE id = $2", 2, q, NULL, NULL);
 	} else if (rc == 0) {
 		fs_random_id(rid);
-		struct fs_val q[6] = { vtext(rid), vtext(x.rep), vtext(name), vtext(dh), vtext(now),
-			vtext(app_version) };
+		struct fs_val q[6] = { fs_vref(rid), fs_vref(x.rep), fs_vref(name), fs_vref(dh), fs_vref(now),
+			fs_vref(app_version) };
 		rc = h->be->exec(db, "INSERT INTO devices (id, rep, name, token_hash, created_at, app_version)"
 				 " VALUES ($1, $2, $3, $4, $5, $6)", 6, q, NULL, NULL);
-		struct fs_val u[4] = { vtext(now), vtext(nonce), vtext(rid), vtext(hash) };
+		struct fs_val u[4] = { fs_vref(now), fs_vref(nonce), fs_vref(rid), fs_vref(hash) };
 		if (rc == 0)
 			rc = h->be->exec(db, "UPDATE enroll_tokens SET used_at = $1, nonce = $2, device = $3"
 					 " WHERE hash = $4", 4, u, NULL, NULL);
 	}
 	struct hq_device d;
 	memset(&d, 0, sizeof d);
-	struct fs_val r = vtext(x.rep);
+	struct fs_val r = fs_vref(x.rep);
 	if (rc == 0)
 		rc = h->be->exec(db, "SELECT territory FROM rep_territories WHERE rep = $1 ORDER BY territory", 1,
 				 &r, terr_row, &d);
@@ -1240,10 +1223,10 @@ static void touch_device(struct hq *h, struct hq_db *db, const struct hq_device 
 	fs_iso_utc(fs_wall_ms(), now);
 	fs_wire_int(body, "pending", 0, FS_INT_MAX_EXACT, &pending);
 	const char *ver = fs_wire_str(body, "app_version");
-	struct fs_val p[5] = { vtext(now), vtext(synced ? now : NULL), vint(pending), vtext(ver && strlen(ver) <= 40 ? ver : NULL),
-		vtext(d->id) };
+	struct fs_val p[5] = { fs_vref(now), fs_vref(synced ? now : NULL), fs_vint(pending), fs_vref(ver && strlen(ver) <= 40 ? ver : NULL),
+		fs_vref(d->id) };
 	if (pending < 0)
-		p[2] = vtext(NULL);
+		p[2] = fs_vref(NULL);
 	if (h->be->begin(db, 1) == 0) {
 		if (h->be->exec(db, "UPDATE devices SET last_seen = $1, last_sync = coalesce($2, last_sync),"
 				" pending = coalesce($3, pending), app_version = coalesce($4, app_version)"

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "prng.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,17 +36,9 @@ static pid_t server;
 static struct hq *H;
 static uint64_t rng;
 
-static uint64_t rnd64(void)
-{
-	uint64_t z = (rng += 0x9E3779B97F4A7C15ULL);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
 static int rnd(int n)
 {
-	return (int)(rnd64() % (uint64_t)n);
+	return (int)(prng_next(&rng) % (uint64_t)n);
 }
 
 struct dev {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "prng.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +24,9 @@
 #include "util.h"
 
 static uint64_t rng;
-static uint64_t next_rand(void)
-{
-	/* splitmix64: small, seedable, good enough for test schedules */
-	uint64_t z = (rng += 0x9E3779B97F4A7C15ULL);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
 static int rnd(int n)
 {
-	return (int)(next_rand() % (uint64_t)n);
+	return (int)(prng_next(&rng) % (uint64_t)n);
 }
 
 static const struct fs_table *T;
