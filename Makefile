@@ -43,7 +43,10 @@ TESTLIB_SRC = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ   = $(call obj,$(CORE_SRC) $(SYNC_SRC))
-HQ_OBJ    = $(call obj,$(HQ_SRC))
+HQ_OBJ    = $(call obj,$(HQ_SRC)) $(WEB_OBJ)
+# the dashboard's files (sync/hq/web/) are compiled into fieldsyncd as C arrays
+WEB_FILES = $(sort $(wildcard sync/hq/web/*.html sync/hq/web/*.css sync/hq/web/*.js sync/hq/web/*.svg))
+WEB_OBJ   = $(BUILD)/gen/web_assets.o
 AGENT_OBJ = $(call obj,$(AGENT_SRC))
 
 LIBA   = $(BUILD)/libfieldsync.a
@@ -53,10 +56,11 @@ AGENT  = $(BUILD)/fieldsync
 DAEMON = $(if $(wildcard sync/hq/main.c),$(BUILD)/fieldsyncd)
 TOOLS  = $(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 UNITS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+EXAMPLES = $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/examples/*.c))
 
 .SECONDARY:
 .PHONY: all check demo bench bench-route clean deps unit e2e soak fuzz check-pg
-all: $(LIBA) $(LIBSO) $(AGENT) $(DAEMON) $(TOOLS) $(UNITS)
+all: $(LIBA) $(LIBSO) $(AGENT) $(DAEMON) $(TOOLS) $(UNITS) $(EXAMPLES)
 
 $(BUILD)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h sync/*.h sync/hq/*.h agent/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
@@ -67,18 +71,40 @@ $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# Every symbol resolved at link time (the plain build): libcsv is the library's too.
 $(LIBSO): $(LIB_OBJ)
-	$(Q)$(CC) -shared -Wl,-soname,libfieldsync.so.0 $(LDSAN) -o $@ $^ $(LIBS_LIB)
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) $(if $(SAN),,-Wl,--no-undefined) $(LDSAN) -o $@ $^ $(LIBS_LIB) -lcsv
 
 $(HQA): $(HQ_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The dashboard's assets: a tiny generator (host build, no sanitizer) writes
+# them as arrays into a C file under $(BUILD)/gen (see sync/hq/web.h).
+$(BUILD)/gen/embed: sync/hq/web/embed.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -O2 -o $@ $<
+
+$(BUILD)/gen/web_assets.c: $(BUILD)/gen/embed $(WEB_FILES)
+	@$(if $(Q),echo "  EMBED   sync/hq/web/")
+	$(Q)$(BUILD)/gen/embed $(WEB_FILES) >$@.tmp && mv $@.tmp $@
+
+$(WEB_OBJ): $(BUILD)/gen/web_assets.c sync/hq/web.h
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # The agent sees only the public header: it is compiled without -Icore etc.
 $(BUILD)/obj/agent/%.o: agent/%.c core/include/fieldsync.h $(wildcard agent/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(filter -fsanitize% -fno-%,$(CFLAGS_BASE)) -Icore/include -Iagent $(CFLAGS) -c $< -o $@
+
+# The embedding example (docs/examples/), built like an app: the public
+# header only, linked with the static library.
+$(BUILD)/examples/%: docs/examples/%.c core/include/fieldsync.h $(LIBA) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(filter -fsanitize% -fno-%,$(CFLAGS_BASE)) -Icore/include $(CFLAGS) \
+		$(LDSAN) -o $@ $< $(LIBA) $(LIBS_LIB) -lcsv
 
 $(AGENT): $(AGENT_OBJ) $(LIBA)
 	$(Q)$(CC) $(LDSAN) -o $@ $(AGENT_OBJ) $(LIBA) $(LIBS_LIB) $(LIBS_AGENT)
@@ -126,6 +152,72 @@ bench: deps
 bench-route: deps
 	@$(MAKE) --no-print-directory all
 	@tools/bench-route.sh $(BUILD)
+
+# Screenshots of the dashboard from the end-to-end test against a real
+# fieldsyncd and headless Chromium; docs/dashboard.png is the README's.
+.PHONY: screenshots
+screenshots: deps
+	@$(MAKE) --no-print-directory all
+	@rm -rf $(BUILD)/screenshots
+	@FIELDSYNC_BUILD=$(abspath $(BUILD)) FIELDSYNC_SCREENSHOTS=$(abspath $(BUILD)/screenshots) \
+		sh tests/t/t0300-dashboard.sh
+	@cp $(BUILD)/screenshots/overview.png docs/dashboard.png
+	@echo "screenshots in $(BUILD)/screenshots; docs/dashboard.png updated"
+
+# ---- installation ----
+#   make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage]; make uninstall (same variables)
+# Binaries, libfieldsync.a and libfieldsync.so.$(VERSION) (soname $(SONAME),
+# dev link libfieldsync.so), fieldsync.h, fieldsync.pc, the man pages, the
+# systemd unit and sysusers file, an example configuration, the embedding
+# example. The dashboard's assets are compiled into fieldsyncd.
+VERSION := $(shell sed -n 's/^\#define FIELDSYNC_VERSION "\(.*\)"/\1/p' core/include/fieldsync.h)
+SOMAJOR  = $(firstword $(subst ., ,$(VERSION)))
+SONAME   = libfieldsync.so.$(SOMAJOR)
+SOFILE   = libfieldsync.so.$(VERSION)
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/fieldsync
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL ?= install
+# paths under $(PREFIX) are written relative to ${prefix} in fieldsync.pc
+pcrel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+
+.PHONY: install uninstall
+install: $(LIBA) $(LIBSO) $(AGENT) $(DAEMON)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	$(INSTALL) -m 755 $(AGENT) $(DAEMON) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/libfieldsync.a
+	$(INSTALL) -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)/$(SOFILE)
+	ln -sf $(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libfieldsync.so
+	$(INSTALL) -m 644 core/include/fieldsync.h $(DESTDIR)$(INCLUDEDIR)/fieldsync.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pcrel,$(LIBDIR))|' \
+		-e 's|@INCLUDEDIR@|$(call pcrel,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
+		tools/fieldsync.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/fieldsync.pc
+	$(INSTALL) -m 644 docs/man/fieldsync.1 $(DESTDIR)$(MANDIR)/man1/fieldsync.1
+	$(INSTALL) -m 644 docs/man/fieldsyncd.8 $(DESTDIR)$(MANDIR)/man8/fieldsyncd.8
+	sed -e 's|@BINDIR@|$(BINDIR)|g' tools/systemd/fieldsyncd.service.in \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/fieldsyncd.service
+	$(INSTALL) -m 644 tools/systemd/fieldsync.sysusers $(DESTDIR)$(SYSUSERSDIR)/fieldsync.conf
+	$(INSTALL) -m 644 docs/operations.md README.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 tools/systemd/fieldsyncd.conf docs/examples/embed.c $(DESTDIR)$(DOCDIR)/examples/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/fieldsync $(DESTDIR)$(BINDIR)/fieldsyncd \
+		$(DESTDIR)$(LIBDIR)/libfieldsync.a $(DESTDIR)$(LIBDIR)/$(SOFILE) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/libfieldsync.so $(DESTDIR)$(INCLUDEDIR)/fieldsync.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/fieldsync.pc $(DESTDIR)$(MANDIR)/man1/fieldsync.1 \
+		$(DESTDIR)$(MANDIR)/man8/fieldsyncd.8 $(DESTDIR)$(SYSTEMDUNITDIR)/fieldsyncd.service \
+		$(DESTDIR)$(SYSUSERSDIR)/fieldsync.conf $(DESTDIR)$(DOCDIR)/operations.md $(DESTDIR)$(DOCDIR)/README.md \
+		$(DESTDIR)$(DOCDIR)/examples/fieldsyncd.conf $(DESTDIR)$(DOCDIR)/examples/embed.c
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build bench/results.json

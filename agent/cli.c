@@ -47,6 +47,9 @@ int cli_open(struct cli *c, int create)
 			path);
 		return cli_exit_code(rc);
 	}
+	/* --cacert: the CA for HQ's certificate, kept in the store for later syncs */
+	if (rc == 0 && c->cacert)
+		rc = fieldsync_set_cacert(c->s, c->cacert);
 	return rc ? cli_fail(rc) : 0;
 }
 
@@ -84,13 +87,13 @@ int args_next(struct args *a)
 			a->cli->csv = 1;
 			return args_next(a);
 		}
-		if (strcmp(name, "db") == 0) {
+		if (strcmp(name, "db") == 0 || strcmp(name, "cacert") == 0) {
 			const char *v = args_value(a);
 			if (!v) {
 				a->bad = 1;
 				return 0;
 			}
-			a->cli->db = v;
+			*(name[0] == 'd' ? &a->cli->db : &a->cli->cacert) = v;
 			return args_next(a);
 		}
 		return 1;

@@ -17,6 +17,7 @@
 
 struct cli {
 	const char *db;		/* --db or NULL for the default */
+	const char *cacert;	/* --cacert FILE ("": forget it), saved in the store; NULL: not given */
 	int json;		/* --json */
 	int csv;		/* --csv */
 	int quiet;
@@ -59,7 +60,7 @@ struct args {
 	struct cli *cli;
 	int bad;	/* a global option lacked its value */
 };
-/* Global options (--json, --csv, --db) are accepted anywhere and consumed here. */
+/* Global options (--json, --csv, --db, --cacert) are accepted anywhere and consumed here. */
 void args_init(struct args *a, struct cli *c, int argc, char **argv);
 int args_next(struct args *a);
 /* The option's value; NULL (after printing a usage error) if missing. */

@@ -10,10 +10,13 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	args_init(&a, c, argc, argv);
 	while ((k = args_next(&a)) > 0) {
 		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
-			printf("usage: fieldsync init --server URL --token TOKEN [--name DEVICE] [--force]\n\n"
+			printf("usage: fieldsync init --server URL --token TOKEN [--name DEVICE] [--force]\n"
+			       "                      [--cacert FILE]\n\n"
 			       "Enrols this store with HQ using a one-time token from `fieldsyncd rep add`.\n"
 			       "The store gets its replica id and device token (kept in the store file,\n"
-			       "mode 0600, never printed). An enrolled store is refused unless --force.\n");
+			       "mode 0600, never printed). An enrolled store is refused unless --force.\n"
+			       "--cacert FILE trusts the CA certificate(s) in FILE for an https:// HQ with a\n"
+			       "private CA or a self-signed certificate; the store keeps it for every sync.\n");
 			return 0;
 		}
 		if (k == 1 && args_is(&a, "force") && !a.inl) {

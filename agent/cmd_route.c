@@ -39,8 +39,13 @@ static int usage(int rc)
 
 enum { OUT_TEXT, OUT_GEOJSON, OUT_SVG };
 
+/* What the command line asked for; handed to the library's opaque option
+ * set (fieldsync_route_opts) by make_opts(). */
 struct ropts {
-	fieldsync_route_opts o;
+	struct {
+		const char *date, *territory, *from, *to;
+		int ret, select, save, budget_ms;
+	} o;
 	int out;
 };
 
@@ -48,7 +53,8 @@ struct ropts {
 static int parse_opts(struct args *a, struct ropts *r, int planning)
 {
 	int k, due = 0, all = 0;
-	fieldsync_route_opts_init(&r->o);
+	memset(&r->o, 0, sizeof r->o);
+	r->o.budget_ms = FIELDSYNC_ROUTE_BUDGET_MS;
 	r->out = OUT_TEXT;
 	while ((k = args_next(a)) > 0) {
 		const char *v;
@@ -151,15 +157,47 @@ static void print_summary(const struct ropts *r, fieldsync_rows *s, int planning
 		printf("nothing stored: --save stores this as the standing route order.\n");
 }
 
+/* The library's option set for r; NULL after printing why not. */
+static fieldsync_route_opts *make_opts(const struct ropts *r)
+{
+	fieldsync_route_opts *o;
+	int e = fieldsync_route_opts_new(&o);
+	if (e == 0)
+		e = fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_DATE, r->o.date);
+	if (e == 0)
+		e = fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_TERRITORY, r->o.territory);
+	if (e == 0)
+		e = fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_FROM, r->o.from);
+	if (e == 0)
+		e = fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_TO, r->o.to);
+	if (e == 0)
+		e = fieldsync_route_opts_set_int(o, FIELDSYNC_ROUTE_OPT_RETURN, r->o.ret);
+	if (e == 0)
+		e = fieldsync_route_opts_set_int(o, FIELDSYNC_ROUTE_OPT_SELECT, r->o.select);
+	if (e == 0)
+		e = fieldsync_route_opts_set_int(o, FIELDSYNC_ROUTE_OPT_SAVE, r->o.save);
+	if (e == 0)
+		e = fieldsync_route_opts_set_int(o, FIELDSYNC_ROUTE_OPT_BUDGET_MS, r->o.budget_ms);
+	if (e) {
+		fieldsync_route_opts_free(o);
+		cli_fail(e);
+		return NULL;
+	}
+	return o;
+}
+
 static int route_run(struct cli *c, struct args *a, int planning)
 {
 	struct ropts r;
 	int rc = parse_opts(a, &r, planning);
 	if (rc || (rc = cli_open(c, 0)))
 		return rc;
+	fieldsync_route_opts *o = make_opts(&r);
+	if (!o)
+		return cli_exit_code(FIELDSYNC_ENOMEM);
 	fieldsync_rows *stops = NULL, *sum = NULL;
-	int e = planning ? fieldsync_route_plan(c->s, &r.o, &stops, &sum) :
-			   fieldsync_route_show(c->s, &r.o, &stops, &sum);
+	int e = planning ? fieldsync_route_plan(c->s, o, &stops, &sum) : fieldsync_route_show(c->s, o, &stops, &sum);
+	fieldsync_route_opts_free(o);
 	if (e)
 		return cli_fail(e);
 	if (r.out != OUT_TEXT) {

@@ -32,11 +32,15 @@ static void usage(FILE *fp)
 	fprintf(fp, "\nGlobal options:\n"
 		"  --db PATH   store file (default: $FIELDSYNC_DB or $XDG_DATA_HOME/fieldsync/fieldsync.db)\n"
 		"  --json      print one JSON document instead of a table\n"
+		"  --cacert FILE  trust the CA certificate(s) in this PEM file for HQ's HTTPS\n"
+		"              certificate (private CA, self-signed); kept in the store for later\n"
+		"              syncs, \"\" forgets it; $FIELDSYNC_CACERT overrides it\n"
 		"  --help      this text; `fieldsync COMMAND --help` for a command\n"
 		"  --version   print the version\n\n"
 		"Exit codes: 0 ok, 1 done with problems, 2 invalid input, 3 not found,\n"
 		"4 out of memory, 5 store I/O, 6 store from a newer version, 7 server unreachable,\n"
-		"8 not authorised, 9 protocol error, 10 busy, 11 wrong state, 12 limit, 13 server error.\n");
+		"8 not authorised, 9 protocol error, 10 busy, 11 wrong state, 12 limit, 13 server error,\n"
+		"14 timeout.\n");
 }
 
 int main(int argc, char **argv)
@@ -51,6 +55,12 @@ int main(int argc, char **argv)
 			c.db = argv[i];
 		} else if (strncmp(a, "--db=", 5) == 0) {
 			c.db = a + 5;
+		} else if (strcmp(a, "--cacert") == 0) {
+			if (++i >= argc)
+				return cli_usage(NULL, "--cacert needs a file");
+			c.cacert = argv[i];
+		} else if (strncmp(a, "--cacert=", 9) == 0) {
+			c.cacert = a + 9;
 		} else if (strcmp(a, "--json") == 0) {
 			c.json = 1;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {

@@ -29,6 +29,18 @@
 
 #define RP_SEQ_MAX 1000000000	/* route_seq's registry range */
 
+/* The options behind the opaque public handle. */
+struct fieldsync_route_opts {
+	char *date;		/* YYYY-MM-DD; NULL: today (local) */
+	char *territory;	/* only customers of this territory; NULL: all */
+	char *from;		/* start; NULL: "home" if set, else the best first stop */
+	char *to;		/* fixed end; NULL: end at the last stop */
+	int ret;		/* 1: come back to the start (excludes `to`) */
+	int select;		/* FIELDSYNC_ROUTE_PLANS, _DUE or _ALL */
+	int save;		/* _DUE/_ALL: store the order as customer.route_seq */
+	int budget_ms;		/* search time limit; 0: the iteration cap alone */
+};
+
 struct rp_stop {
 	char *visit_id, *customer_id, *name, *address, *city, *ptime, *grade, *last_done;
 	double lat, lon;
@@ -842,11 +854,52 @@ static int store_order(struct rp *p)
 
 /* ---- the calls ---- */
 
-FIELDSYNC_API void fieldsync_route_opts_init(fieldsync_route_opts *o)
+FIELDSYNC_API int fieldsync_route_opts_new(fieldsync_route_opts **out)
 {
-	memset(o, 0, sizeof *o);
+	fieldsync_route_opts *o = calloc(1, sizeof *o);
+	*out = o;
+	if (!o)
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	o->select = FIELDSYNC_ROUTE_PLANS;
 	o->budget_ms = FIELDSYNC_ROUTE_BUDGET_MS;
+	return 0;
+}
+
+FIELDSYNC_API void fieldsync_route_opts_free(fieldsync_route_opts *o)
+{
+	if (!o)
+		return;
+	free(o->date);
+	free(o->territory);
+	free(o->from);
+	free(o->to);
+	free(o);
+}
+
+FIELDSYNC_API int fieldsync_route_opts_set_text(fieldsync_route_opts *o, int option, const char *value)
+{
+	char **slot = !o ? NULL : option == FIELDSYNC_ROUTE_OPT_DATE ? &o->date :
+		      option == FIELDSYNC_ROUTE_OPT_TERRITORY ? &o->territory :
+		      option == FIELDSYNC_ROUTE_OPT_FROM ? &o->from : option == FIELDSYNC_ROUTE_OPT_TO ? &o->to : NULL;
+	if (!slot)
+		return fs_err(FIELDSYNC_EINVAL, "route: option %d is not a text option", option);
+	char *v = NULL;
+	if (value && !(v = strdup(value)))
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	free(*slot);
+	*slot = v;
+	return 0;
+}
+
+FIELDSYNC_API int fieldsync_route_opts_set_int(fieldsync_route_opts *o, int option, int value)
+{
+	int *slot = !o ? NULL : option == FIELDSYNC_ROUTE_OPT_RETURN ? &o->ret :
+		    option == FIELDSYNC_ROUTE_OPT_SELECT ? &o->select : option == FIELDSYNC_ROUTE_OPT_SAVE ? &o->save :
+		    option == FIELDSYNC_ROUTE_OPT_BUDGET_MS ? &o->budget_ms : NULL;
+	if (!slot)
+		return fs_err(FIELDSYNC_EINVAL, "route: option %d is not an integer option", option);
+	*slot = value;
+	return 0;
 }
 
 static int check_opts(struct rp *p, const fieldsync_route_opts *o)

@@ -18,7 +18,8 @@ libcmocka-dev
 clang libclang-rt-14-dev
 faketime
 perl jq
-libxml2-utils"
+libxml2-utils
+chromium python3 fonts-dejavu-core fonts-wqy-microhei curl openssl"
 
 missing=""
 for p in $PKGS; do

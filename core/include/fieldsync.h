@@ -16,9 +16,22 @@
  *    caller, who releases them with the matching _free() or _close() call. Strings
  *    returned as `const char *` belong to the object they came from and live
  *    as long as it does.
+ *  - Errors: every call that can fail returns a code; none prints anything
+ *    or exits. A call given a NULL where an object is required is a caller
+ *    bug (undefined behaviour), except the _free() / _close() calls, which
+ *    accept NULL.
  *  - Threads: a fieldsync_store handle may be used by one thread at a time;
- *    separate handles (in threads or processes) may open the same file.
- *    Other objects are not shared between threads.
+ *    separate handles (in threads or processes) may open the same file, and
+ *    SQLite serialises their writes (a write that waits too long for
+ *    another fails with FIELDSYNC_EBUSY). Other objects (records, result
+ *    tables, route options) are not shared between threads without the
+ *    caller's own locking; calls that take no object are thread-safe. The
+ *    first network call of the process initialises libcurl
+ *    (curl_global_init), which is not thread-safe: make it before other
+ *    threads run, or initialise libcurl yourself first.
+ *  - ABI: every type is opaque (no struct layout is part of the interface)
+ *    and every symbol starts with fieldsync_; the shared library's soname is
+ *    libfieldsync.so.0. Build flags: `pkg-config --cflags --libs fieldsync`.
  *  - Text is UTF-8. Date-times on the wire and in JSON are UTC ISO-8601
  *    ("2026-11-23T09:30:00Z"); dates and times of day (a plan's date and
  *    hour) are calendar values without a zone. Money is an integer count of
@@ -41,10 +54,14 @@ extern "C" {
 #define FIELDSYNC_API
 #endif
 
+/* The version of this header: compare with fieldsync_version() to detect a
+ * program running against another library than it was built with. */
 #define FIELDSYNC_VERSION "0.1.0"
 #define FIELDSYNC_VERSION_NUMBER 1000	/* major * 1000000 + minor * 1000 + patch */
 
-/* The library's version string, which may differ from the header's. */
+/* The version of the library actually running ("0.1.0"), which may differ
+ * from the header's FIELDSYNC_VERSION. A static string; never fails;
+ * thread-safe. */
 FIELDSYNC_API const char *fieldsync_version(void);
 
 /* ---- errors ---- */
@@ -64,10 +81,13 @@ FIELDSYNC_API const char *fieldsync_version(void);
 #define FIELDSYNC_ETIMEOUT -13  /* a time budget ran out */
 #define FIELDSYNC_ECANCELED -14 /* stopped by the caller (progress callback) */
 
-/* Static English text for an error code; never NULL. */
+/* Static English text for a FIELDSYNC_E* code ("unknown error" for any
+ * other number); never NULL, never freed; thread-safe. */
 FIELDSYNC_API const char *fieldsync_strerror(int rc);
-/* Detail of the last failure on this thread; "" if none. Valid until the
- * next fieldsync call on the same thread. */
+/* The detail of the last failure on the calling thread ("grade: 'D' is not
+ * one of A, B, C, VIP"), or "" if none. The string belongs to the library
+ * and is valid until the next fieldsync call on the same thread. Thread-
+ * safe: each thread has its own. */
 FIELDSYNC_API const char *fieldsync_errmsg(void);
 
 /* ---- the store ---- */
@@ -77,21 +97,43 @@ typedef struct fieldsync_store fieldsync_store;
 #define FIELDSYNC_OPEN_READONLY 0x02	/* never write (listing commands) */
 
 /*
- * Open (and if needed create or upgrade) the store at `path`.
- * A store from a newer version of fieldsync is refused with FIELDSYNC_ESCHEMA;
- * a missing file without FIELDSYNC_OPEN_CREATE gives FIELDSYNC_ENOTFOUND.
+ * Open (and if needed create or upgrade) the store at `path` (an SQLite file
+ * in WAL mode) and give the new handle in *out (NULL on failure). The caller
+ * closes it with fieldsync_close().
+ * Errors: FIELDSYNC_ENOTFOUND (missing file without FIELDSYNC_OPEN_CREATE),
+ * FIELDSYNC_ESCHEMA (a store from a newer version of fieldsync),
+ * FIELDSYNC_EIO (not a store, unreadable, cannot create), FIELDSYNC_EBUSY
+ * (locked by another writer past the busy timeout), FIELDSYNC_ENOMEM.
+ * Thread-safety: any thread; the handle is then used by one at a time.
  */
 FIELDSYNC_API int fieldsync_open(const char *path, unsigned flags, fieldsync_store **out);
-/* Close a store; NULL is a no-op. Uncommitted work is rolled back. */
+/* Close a store and free the handle; NULL is a no-op. An open transaction
+ * (fieldsync_begin without commit) is rolled back. Never fails. */
 FIELDSYNC_API void fieldsync_close(fieldsync_store *s);
-/* The default store path into buf: $FIELDSYNC_DB, else
- * $XDG_DATA_HOME/fieldsync/fieldsync.db, else ~/.local/share/fieldsync/fieldsync.db. */
+/* The default store path into buf (n bytes): $FIELDSYNC_DB, else
+ * $XDG_DATA_HOME/fieldsync/fieldsync.db, else
+ * ~/.local/share/fieldsync/fieldsync.db. Creates nothing.
+ * Errors: FIELDSYNC_EINVAL (no variable to build it from, or longer than n).
+ * Thread-safe (reads the environment). */
 FIELDSYNC_API int fieldsync_default_path(char *buf, size_t n);
-/* This replica's id (32 hex characters); owned by the store. */
+/* This replica's id (32 lower-case hex characters): the store's own until
+ * enrolment, then the one HQ gave. Owned by the store; valid until the next
+ * fieldsync_enroll() or fieldsync_close() on it. Never fails. */
 FIELDSYNC_API const char *fieldsync_replica_id(fieldsync_store *s);
 
-/* Group several writes into one transaction (nestable). Any failure inside
- * must be followed by fieldsync_rollback(). */
+/*
+ * Group several writes into one transaction: fieldsync_begin() starts it
+ * (nestable: inner begin/commit pairs only count), fieldsync_commit() makes
+ * everything since the outermost begin durable at once, and
+ * fieldsync_rollback() abandons it (an inner rollback dooms the whole
+ * transaction: the outer commit then fails with FIELDSYNC_ESTATE and rolls
+ * back). Any failure inside must be followed by fieldsync_rollback().
+ * Writes take the store's write lock at begin: another writer waits (busy
+ * timeout), then FIELDSYNC_EBUSY.
+ * Errors: begin FIELDSYNC_EBUSY / EIO; commit FIELDSYNC_ESTATE (no
+ * transaction, or doomed), FIELDSYNC_EIO. rollback never fails.
+ * Thread-safety: as the store handle.
+ */
 FIELDSYNC_API int fieldsync_begin(fieldsync_store *s);
 FIELDSYNC_API int fieldsync_commit(fieldsync_store *s);
 FIELDSYNC_API void fieldsync_rollback(fieldsync_store *s);
@@ -108,34 +150,61 @@ FIELDSYNC_API void fieldsync_rollback(fieldsync_store *s);
  */
 typedef struct fieldsync_rec fieldsync_rec;
 
+/* A new, empty set of assignments for a record of `table` into *out (NULL
+ * on failure); the caller frees it with fieldsync_rec_free(). It belongs to
+ * no store and may be written with several times.
+ * Errors: FIELDSYNC_EINVAL (unknown table), FIELDSYNC_ENOMEM. Thread-safe. */
 FIELDSYNC_API int fieldsync_rec_new(const char *table, fieldsync_rec **out);
-/* Set a field; NULL or "" clears it. FIELDSYNC_EINVAL names field and value. */
+/* Assign `value` (copied) to `field`; NULL or "" clears the field. The value
+ * is parsed and checked against the field's type and rules at once.
+ * Errors: FIELDSYNC_EINVAL (unknown field, a field set by its own call such
+ * as `deleted`, or a bad value; the message names field and value), with
+ * r unchanged; FIELDSYNC_ENOMEM. Thread-safety: one thread per r. */
 FIELDSYNC_API int fieldsync_rec_set(fieldsync_rec *r, const char *field, const char *value);
-/* Number of fields set. */
+/* The number of fields assigned in r (cleared ones included). Never fails. */
 FIELDSYNC_API int fieldsync_rec_count(const fieldsync_rec *r);
+/* Free a record set; NULL is a no-op. */
 FIELDSYNC_API void fieldsync_rec_free(fieldsync_rec *r);
 
-/* Create a record; its new id (32 hex) is written to id_out. */
+/*
+ * Create a record from r (which stays the caller's) as one versioned write
+ * that syncs; its new id (32 hex and a NUL) is written to id_out.
+ * Errors: FIELDSYNC_EINVAL (a required field missing, a reference to no
+ * record, a record-level rule), FIELDSYNC_EBUSY / EIO (store),
+ * FIELDSYNC_ENOMEM; nothing is written then. Thread-safety: as the store.
+ */
 FIELDSYNC_API int fieldsync_insert(fieldsync_store *s, const fieldsync_rec *r, char id_out[33]);
-/* Change fields of an existing record (only those set in r). */
+/* Change the fields set in r of the record `id` (a full id, see
+ * fieldsync_lookup()); a field whose value does not change is not written.
+ * Errors: FIELDSYNC_ENOTFOUND (no such or a deleted record),
+ * FIELDSYNC_EINVAL (an immutable field changed, a rule, `deleted` set),
+ * FIELDSYNC_EBUSY / EIO. Thread-safety: as the store. */
 FIELDSYNC_API int fieldsync_update(fieldsync_store *s, const char *id, const fieldsync_rec *r);
-/* Delete (a tombstone that syncs like any write). */
+/* Delete the record `id` of `table`: a tombstone that syncs like any write.
+ * Errors: FIELDSYNC_EINVAL (unknown table), FIELDSYNC_ENOTFOUND (no such
+ * record, or already deleted), FIELDSYNC_EBUSY / EIO. Thread-safety: as
+ * the store. */
 FIELDSYNC_API int fieldsync_delete(fieldsync_store *s, const char *table, const char *id);
 /*
  * Find a record id from what a person types: the full id, a unique prefix of
- * at least 4 characters, or (customers) the customer code. FIELDSYNC_ENOTFOUND
- * if nothing matches, FIELDSYNC_EINVAL if a prefix is ambiguous.
+ * at least 4 characters, or (customers) the customer code; the id (32 hex and
+ * a NUL) goes to id_out. Errors: FIELDSYNC_ENOTFOUND if nothing matches,
+ * FIELDSYNC_EINVAL if a prefix or code is ambiguous or the table unknown,
+ * FIELDSYNC_EIO. Reads only. Thread-safety: as the store.
  */
 FIELDSYNC_API int fieldsync_lookup(fieldsync_store *s, const char *table, const char *key, char id_out[33]);
 
-/* Money as people type it ("1250", "1250.5", "1250.50") into minor units;
- * FIELDSYNC_EINVAL for junk or negatives, FIELDSYNC_ELIMIT beyond 2^53 - 1. */
+/* Money as people type it ("1250", "1250.5", "1250.50") into minor units
+ * in *minor. Errors: FIELDSYNC_EINVAL for junk or negatives, FIELDSYNC_ELIMIT
+ * beyond 2^53 - 1. Thread-safe. */
 FIELDSYNC_API int fieldsync_money_parse(const char *text, int64_t *minor);
-/* Minor units as "1250.50" into buf (at least 32 bytes). */
+/* Minor units as "1250.50" into buf of n bytes (32 always suffice;
+ * truncated, still NUL-terminated, if n is smaller). Thread-safe. */
 FIELDSYNC_API void fieldsync_money_format(int64_t minor, char *buf, size_t n);
 
-/* Today's local date as YYYY-MM-DD (the clock can be pinned for tests with
- * the environment variable FIELDSYNC_NOW_MS, milliseconds since 1970 UTC). */
+/* Today's local date as YYYY-MM-DD and a NUL into buf (the clock can be
+ * pinned for tests with the environment variable FIELDSYNC_NOW_MS,
+ * milliseconds since 1970 UTC). Never fails; thread-safe. */
 FIELDSYNC_API void fieldsync_local_date(char buf[11]);
 
 /* ---- result tables ----
@@ -145,12 +214,23 @@ FIELDSYNC_API void fieldsync_local_date(char buf[11]);
  */
 typedef struct fieldsync_rows fieldsync_rows;
 
+/* Accessors. A result table is immutable: these never fail and may be
+ * called from several threads at once on the same table. Strings belong to
+ * the table and live until fieldsync_rows_free(). A NULL table has 0 rows
+ * and 0 columns. */
+/* The number of rows. */
 FIELDSYNC_API int fieldsync_rows_count(const fieldsync_rows *r);
+/* The number of columns. */
 FIELDSYNC_API int fieldsync_rows_columns(const fieldsync_rows *r);
+/* The name of column `col` (0-based), or NULL if out of range. */
 FIELDSYNC_API const char *fieldsync_rows_name(const fieldsync_rows *r, int col);
-/* Column index by name, or -1. */
+/* The index of the column named `name`, or -1. */
 FIELDSYNC_API int fieldsync_rows_find(const fieldsync_rows *r, const char *name);
+/* The cell at (row, col), 0-based, as canonical text; NULL for an empty
+ * cell or a row or column out of range (so fieldsync_rows_find()'s -1 is
+ * safe to pass). */
 FIELDSYNC_API const char *fieldsync_rows_value(const fieldsync_rows *r, int row, int col);
+/* Free a result table; NULL is a no-op. */
 FIELDSYNC_API void fieldsync_rows_free(fieldsync_rows *r);
 
 #define FIELDSYNC_FMT_TABLE  0	/* aligned columns, local times, money 12.50 */
@@ -159,26 +239,42 @@ FIELDSYNC_API void fieldsync_rows_free(fieldsync_rows *r);
 #define FIELDSYNC_FMT_RECORD 3	/* one "name: value" line per column (first row) */
 #define FIELDSYNC_FMT_OBJECT 4	/* the first row as one JSON object */
 #define FIELDSYNC_FMT_BOM    0x100	/* CSV: start with a UTF-8 byte order mark */
-/* Print `r`; `columns` ("name,grade,...") limits and orders the columns of
- * FMT_TABLE / FMT_CSV (NULL: all). */
+/* Print `r` to fp in format `fmt` and flush fp; `columns` ("name,grade,...")
+ * limits and orders the columns of FMT_TABLE / FMT_CSV (NULL: all).
+ * Errors: FIELDSYNC_EINVAL (unknown format), FIELDSYNC_EIO (a write or the
+ * flush failed: output may be partial). Thread-safety: as fp. */
 FIELDSYNC_API int fieldsync_rows_print(const fieldsync_rows *r, FILE *fp, int fmt, const char *columns);
 
-/* The fields of a record type (flag name, type, rules, meaning): for help. */
+/* The fields of a record type, for help texts: one row per field the caller
+ * may set, with field (as an option name, '-' for '_'), type, rules,
+ * meaning; into *out (the caller's). Errors: FIELDSYNC_EINVAL (unknown
+ * table), FIELDSYNC_ENOMEM. Thread-safe. */
 FIELDSYNC_API int fieldsync_fields(const char *table, fieldsync_rows **out);
 
-/* ---- queries ---- */
-/* One record with every field and its sync state (vv, hlc, open conflicts). */
+/* ---- queries ----
+ * Every query reads one consistent snapshot of the store, returns a new
+ * result table in *out (the caller's; NULL on failure), and is used from
+ * one thread at a time with its store handle. Common errors: FIELDSYNC_EIO
+ * (store), FIELDSYNC_ENOMEM.
+ */
+/* One record, deleted or not, with every field and its sync state (vv,
+ * hlc, open conflicts) in one row. Errors: FIELDSYNC_EINVAL (unknown
+ * table), FIELDSYNC_ENOTFOUND (no such id: give a full id, see
+ * fieldsync_lookup()). */
 FIELDSYNC_API int fieldsync_get(fieldsync_store *s, const char *table, const char *id, fieldsync_rows **out);
 /*
  * Live records of `table`. `filters` is a NULL-terminated list of
  * "field=value" (value in the fieldsync_rec_set form), `search` (may be NULL)
  * matches the non-sensitive text fields as a substring, ignoring the case of
  * ASCII letters (SQLite's lower(); other scripts match case-sensitively).
+ * `filters` may be NULL. Errors: FIELDSYNC_EINVAL (unknown table, field or
+ * a bad filter value).
  */
 FIELDSYNC_API int fieldsync_list(fieldsync_store *s, const char *table, const char *const *filters,
 				 const char *search, fieldsync_rows **out);
-/* The day's visits (date NULL: today, local) in route order, with customer,
- * address, purpose, last visit outcome and outstanding amount. */
+/* The day's visits (date "YYYY-MM-DD", NULL: today, local) in route order,
+ * with customer, address, purpose, last visit outcome and outstanding
+ * amount. Errors: FIELDSYNC_EINVAL (not a date). */
 FIELDSYNC_API int fieldsync_today(fieldsync_store *s, const char *date, fieldsync_rows **out);
 
 /* ---- route planning ----
@@ -203,20 +299,45 @@ FIELDSYNC_API int fieldsync_today(fieldsync_store *s, const char *date, fieldsyn
 
 #define FIELDSYNC_ROUTE_BUDGET_MS 2000	/* default search time limit */
 
-typedef struct fieldsync_route_opts {
-	const char *date;	/* YYYY-MM-DD; NULL: today (local) */
-	const char *territory;	/* only customers of this territory; NULL: all */
-	const char *from;	/* start; NULL: "home" if set, else the best first stop */
-	const char *to;		/* fixed end; NULL: end at the last stop */
-	int ret;		/* 1: come back to the start (excludes `to`) */
-	int select;		/* FIELDSYNC_ROUTE_PLANS, _DUE or _ALL */
-	int save;		/* _DUE/_ALL: store the order as customer.route_seq */
-	int budget_ms;		/* search time limit; 0: the iteration cap alone */
-} fieldsync_route_opts;
+/*
+ * Route options: an opaque set of parameters for fieldsync_route_plan() and
+ * fieldsync_route_show(), created with defaults - today (local), every
+ * territory, start at "home" if set (else the best first stop), open end,
+ * FIELDSYNC_ROUTE_PLANS, FIELDSYNC_ROUTE_BUDGET_MS - and changed by the two
+ * setters below. The layout is private to the library, so options can be
+ * added without breaking the ABI.
+ * Ownership: the caller frees the set with fieldsync_route_opts_free();
+ * text values are copied. Thread-safety: one thread at a time per set.
+ */
+typedef struct fieldsync_route_opts fieldsync_route_opts;
 
-/* Defaults: today, every territory, start at home if set, open end, the
- * day's plans, FIELDSYNC_ROUTE_BUDGET_MS. Call it before setting fields. */
-FIELDSYNC_API void fieldsync_route_opts_init(fieldsync_route_opts *o);
+/* Text options (fieldsync_route_opts_set_text; NULL restores the default;
+ * "" is the default too, except for DATE, where it is not a date) */
+#define FIELDSYNC_ROUTE_OPT_DATE      1	/* YYYY-MM-DD; default today (local) */
+#define FIELDSYNC_ROUTE_OPT_TERRITORY 2	/* only customers of this territory; default all */
+#define FIELDSYNC_ROUTE_OPT_FROM      3	/* start PLACE; default "home" if set, else the best first stop */
+#define FIELDSYNC_ROUTE_OPT_TO        4	/* fixed end PLACE; default: end at the last stop */
+/* Integer options (fieldsync_route_opts_set_int) */
+#define FIELDSYNC_ROUTE_OPT_RETURN    5	/* 1: come back to the start (excludes TO); default 0 */
+#define FIELDSYNC_ROUTE_OPT_SELECT    6	/* FIELDSYNC_ROUTE_PLANS (default), _DUE or _ALL */
+#define FIELDSYNC_ROUTE_OPT_SAVE      7	/* _DUE/_ALL: 1 stores the order as customer.route_seq */
+#define FIELDSYNC_ROUTE_OPT_BUDGET_MS 8	/* search time limit, 0..600000; 0: the iteration cap alone */
+
+/* A new option set with the defaults into *out.
+ * Errors: FIELDSYNC_ENOMEM (*out is NULL). */
+FIELDSYNC_API int fieldsync_route_opts_new(fieldsync_route_opts **out);
+/* Free an option set; NULL is a no-op. */
+FIELDSYNC_API void fieldsync_route_opts_free(fieldsync_route_opts *o);
+/* Set a text option (value copied; NULL restores its default). The
+ * value itself is checked by the plan/show call, which fails with
+ * FIELDSYNC_EINVAL naming it. Errors: FIELDSYNC_EINVAL (not a text option,
+ * o NULL), FIELDSYNC_ENOMEM; on error the set is unchanged. */
+FIELDSYNC_API int fieldsync_route_opts_set_text(fieldsync_route_opts *o, int option, const char *value);
+/* Set an integer option. Ranges and combinations (SAVE with _PLANS, RETURN
+ * with TO, BUDGET_MS beyond 600000) are checked by the plan/show call.
+ * Errors: FIELDSYNC_EINVAL (not an integer option, o NULL); the set is
+ * unchanged. */
+FIELDSYNC_API int fieldsync_route_opts_set_int(fieldsync_route_opts *o, int option, int value);
 
 /*
  * Plan the route and return it as two tables (both owned by the caller):
@@ -269,27 +390,60 @@ FIELDSYNC_API int fieldsync_route_export(const fieldsync_rows *stops, const fiel
 					 FILE *fp, int format);
 
 /* Set the rep's "home" or "office" position from "LAT,LON" (NULL or "":
- * forget it). Kept in the store's local settings; never synced. */
+ * forget it). Kept in the store's local settings; never synced.
+ * Errors: FIELDSYNC_EINVAL (another place name, not LAT,LON or out of
+ * range), FIELDSYNC_EBUSY / EIO. Thread-safety: as the store handle. */
 FIELDSYNC_API int fieldsync_route_place_set(fieldsync_store *s, const char *place, const char *latlon);
-/* Two rows, home and office: place, lat, lon (NULL when not set). */
+/* Two rows, home and office: place, lat, lon (NULL when not set), into *out
+ * (the caller's). Errors: FIELDSYNC_EIO, FIELDSYNC_ENOMEM. Thread-safety: as
+ * the store handle. */
 FIELDSYNC_API int fieldsync_route_places(fieldsync_store *s, fieldsync_rows **out);
 
 /* ---- synchronisation with HQ ----
- * Network calls block; they retry transient failures (server unreachable,
- * 5xx, 429) with exponential backoff. Tunables come from the environment:
+ * Network calls block the calling thread (use the handle from one thread;
+ * see the note on libcurl at the top); they retry transient failures
+ * (server unreachable, 5xx, 429) with exponential backoff. A failure that is
+ * not transient is not retried: FIELDSYNC_ENET (TLS certificate not
+ * verified), FIELDSYNC_EAUTH (token refused, device revoked),
+ * FIELDSYNC_EPROTO (protocol mismatch, HQ refused the request),
+ * FIELDSYNC_ELIMIT (reply too large). After the retries: FIELDSYNC_ENET,
+ * FIELDSYNC_ETIMEOUT, FIELDSYNC_ESERVER, FIELDSYNC_EBUSY (429). Tunables come from the environment:
  * FIELDSYNC_TIMEOUT_MS (per request, default 60000), FIELDSYNC_RETRIES
  * (default 5), FIELDSYNC_RETRY_MS (first backoff, default 500),
- * FIELDSYNC_BATCH (records per push, default 500), FIELDSYNC_PAGE (records
+ * FIELDSYNC_BATCH (records per push, default 1000), FIELDSYNC_PAGE (records
  * per pull page, default 1000), FIELDSYNC_CACERT (a CA bundle for a private
  * HQ certificate).
  */
 
-/* Enrol this store with HQ at `server_url` ("http://host:port") using a
- * one-time token from `fieldsyncd rep add`. The store gets a replica id and
- * a device token from HQ (kept in the store, never printed). An enrolled
- * store is refused with FIELDSYNC_ESTATE unless `force`. */
+/* Enrol this store with HQ at `server_url` ("http://host:port" or
+ * "https://...") using a one-time token from `fieldsyncd rep add`. The store
+ * gets a replica id and a device token from HQ (kept in the store, never
+ * printed), in one local transaction; device_name (may be NULL) is shown at
+ * HQ. Repeating a call whose answer was lost works (a nonce kept in the
+ * store). Enrolling again with an HQ of another replica id (a restored HQ)
+ * queues everything the store holds for the next push.
+ * Errors: FIELDSYNC_ESTATE (already enrolled, without `force`),
+ * FIELDSYNC_EINVAL (URL or token malformed), FIELDSYNC_EAUTH (token unknown,
+ * used, expired), the network errors above, FIELDSYNC_EIO (store). On
+ * failure the store's enrolment is unchanged. */
 FIELDSYNC_API int fieldsync_enroll(fieldsync_store *s, const char *server_url, const char *token,
 				   const char *device_name, int force);
+
+/*
+ * Trust the CA certificate(s) in the PEM file `path` for HQ's HTTPS
+ * certificate instead of the system's CAs: for an HQ with a private CA or a
+ * self-signed certificate (the certificate must still name the host of the
+ * server URL). The absolute path is kept in the store's local settings
+ * (never synced), so every later fieldsync_enroll() and fieldsync_sync() on
+ * this store uses it; NULL or "" forgets it. FIELDSYNC_CACERT, when set,
+ * overrides the stored path. Without either, a certificate the system does
+ * not trust fails the call with FIELDSYNC_ENET ("HQ's TLS certificate could
+ * not be verified"), not retried, nothing applied.
+ * Errors: FIELDSYNC_ENOTFOUND (no such file), FIELDSYNC_EINVAL (unreadable,
+ * or no PEM certificate in it), FIELDSYNC_EIO / EBUSY (store); the setting is
+ * then unchanged. Thread-safety: as the store handle.
+ */
+FIELDSYNC_API int fieldsync_set_cacert(fieldsync_store *s, const char *path);
 
 /* Progress of a sync: records sent and received so far. Called after each
  * batch or page is committed; a non-zero return stops the sync there
@@ -297,29 +451,48 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *s, const char *server_url, c
 typedef int (*fieldsync_progress_fn)(void *ctx, long pushed, long pulled);
 
 /*
- * Push every pending change (in local change order, in batches), then pull
+ * Synchronise with HQ. Push every pending change (in local change order,
+ * in batches), then pull
  * pages until drained, and repeat until nothing is left (at most 20 rounds:
  * if other writers keep adding changes meanwhile, FIELDSYNC_EBUSY). Safe to interrupt
  * at any point: a rerun resumes and converges. A second sync on the same
  * store at the same time gets FIELDSYNC_EBUSY. `summary` (may be NULL)
  * receives one row: pushed, accepted, rejected, pulled, evicted, requests,
- * rounds, ms. Records HQ rejects are kept in the local quarantine list and
+ * rounds, ms, max_rss_kb (the process's peak resident memory so far). Records HQ rejects are kept in the local quarantine list and
  * make the call return 1 (finished, with problems).
+ * If HQ's replica id changed since the last sync (it was restored from a
+ * backup: docs/operations.md), the sync starts over: everything the store
+ * holds is pushed again and every territory is pulled from the start, so
+ * that nothing HQ lost stays lost and nothing HQ wrote since is skipped.
+ * Errors: FIELDSYNC_ESTATE (not enrolled), FIELDSYNC_EBUSY (another sync of
+ * this store), FIELDSYNC_ECANCELED (progress returned non-zero), the
+ * network errors above, FIELDSYNC_EPROTO (a malformed reply), FIELDSYNC_EIO.
+ * What was committed before a failure stays; the next sync resumes.
+ * Thread-safety: as the store handle; progress runs on the calling thread.
  */
 FIELDSYNC_API int fieldsync_sync(fieldsync_store *s, fieldsync_progress_fn progress, void *ctx,
 				 fieldsync_rows **summary);
 
-/* One row: server, replica_id, rep, territories, last_sync, pending,
- * quarantined, open_conflicts. */
+/* One row: server, rep, territories, last_sync, enrolled_at, replica_id,
+ * pending, quarantined, open_conflicts (server empty: not enrolled), into
+ * *out (the caller's). Works offline. Errors: FIELDSYNC_EIO,
+ * FIELDSYNC_ENOMEM. Thread-safety: as the store handle. */
 FIELDSYNC_API int fieldsync_status(fieldsync_store *s, fieldsync_rows **out);
 /* Conflict records (all: resolved ones too): id, table, record, field,
- * current, other, status, resolution. */
+ * current, other, status, resolution, into *out (the caller's). Errors:
+ * FIELDSYNC_EIO, FIELDSYNC_ENOMEM. Thread-safety: as the store handle. */
 FIELDSYNC_API int fieldsync_conflicts(fieldsync_store *s, int all, fieldsync_rows **out);
 /* Resolve a conflict by writing the kept value as a new versioned write
  * (it syncs like any edit). keep: "mine" or "theirs" (relative to this
- * device's writes), or "winner" / "loser". */
+ * device's writes), or "winner" / "loser"; conflict_id as for
+ * fieldsync_lookup(). Errors: FIELDSYNC_ENOTFOUND (no such conflict),
+ * FIELDSYNC_EINVAL (another keep, or mine/theirs when both or neither value
+ * came from this device), FIELDSYNC_ESTATE (already resolved),
+ * FIELDSYNC_EBUSY / EIO. Thread-safety: as the store handle. */
 FIELDSYNC_API int fieldsync_resolve(fieldsync_store *s, const char *conflict_id, const char *keep);
-/* Writes HQ refused: table, id, reason, at, record (JSON). */
+/* Writes HQ refused: table, id, reason, at, record (JSON), into *out (the
+ * caller's). Errors: FIELDSYNC_EIO, FIELDSYNC_ENOMEM. Thread-safety: as the
+ * store handle. */
 FIELDSYNC_API int fieldsync_quarantine(fieldsync_store *s, fieldsync_rows **out);
 
 #ifdef __cplusplus

@@ -37,8 +37,15 @@ struct hq_backend {
 	int (*begin)(struct hq_db *db, int write);
 	int (*commit)(struct hq_db *db);
 	void (*rollback)(struct hq_db *db);
-	/* A consistent online copy of the store into `path` (SQLite backup API). */
+	/* A consistent online copy of the store into `path` (SQLite backup API):
+	 * the state of one commit, taken while others keep writing; checked and
+	 * renamed into place only when complete. */
 	int (*backup)(struct hq_db *db, const char *path);
+	/* Replace the store at `conninfo` (created if missing) by the copy in
+	 * `from`, which is checked first and never written. `fix` (may be NULL)
+	 * runs on a private copy before it goes in; the store changes in one
+	 * transaction. The caller makes sure no server uses the store. */
+	int (*restore)(const char *conninfo, const char *from, int (*fix)(struct hq_db *db, void *ctx), void *ctx);
 };
 
 extern const struct hq_backend hq_backend_sqlite;

@@ -53,7 +53,9 @@ static int sq_open(const char *path, int create, struct hq_db **out)
 	sqlite3_busy_timeout(d->db, 15000);
 	sqlite3_extended_result_codes(d->db, 1);
 	char *msg = NULL;
-	if (sqlite3_exec(d->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+	/* 64 MiB of page cache per connection: HQ's store is large and hot */
+	if (sqlite3_exec(d->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+			 " PRAGMA cache_size=-65536;",
 			 NULL, NULL, &msg) != SQLITE_OK) {
 		rc = fs_err(FIELDSYNC_EIO, "%s: %s", path, msg ? msg : "cannot configure");
 		sqlite3_free(msg);
@@ -161,28 +163,142 @@ static void sq_rollback(struct hq_db *d)
 	d->in_txn = 0;
 }
 
-static int sq_backup(struct hq_db *d, const char *path)
+/* "ok", or why not, from PRAGMA integrity_check on `db`. */
+static int check_integrity(sqlite3 *db, const char *what)
 {
-	sqlite3 *dst;
-	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlite_err(db, rc, what);
+	rc = sqlite3_step(st);
+	const char *r = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	int out = r && !strcmp(r, "ok") ? 0
+		  : rc == SQLITE_ROW ? fs_err(FIELDSYNC_EIO, "%s: integrity check failed: %s", what, r ? r : "?")
+		  : fs_sqlite_err(db, rc, what);
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* Copy the whole database `src` into `dst` (both open) in one step: the
+ * backup API holds one read transaction on src for the whole copy, so the
+ * result is the state of one commit even while other connections write,
+ * and dst changes in one write transaction of its own. */
+static int copy_db(sqlite3 *dst, sqlite3 *src, const char *what)
+{
+	sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+	if (!b)
+		return fs_sqlite_err(dst, sqlite3_errcode(dst), what);
+	int rc = sqlite3_backup_step(b, -1);
+	sqlite3_backup_finish(b);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return fs_sqlite_err(NULL, rc, what);
+}
+
+static void unlink_db(const char *path)
+{
+	char side[4200];
+	unlink(path);
+	snprintf(side, sizeof side, "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", path);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-journal", path);
+	unlink(side);
+}
+
+/* A fresh SQLite file (mode 0600) at `path`, replacing any. */
+static int create_db(const char *path, sqlite3 **out)
+{
+	*out = NULL;
+	unlink_db(path);
+	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return fs_err(FIELDSYNC_EIO, "cannot create %s: %s", path, strerror(errno));
 	close(fd);
-	int rc = sqlite3_open(path, &dst);
-	if (rc == SQLITE_OK) {
-		sqlite3_backup *b = sqlite3_backup_init(dst, "main", d->db, "main");
-		if (b) {
-			/* whole copy in one step: a consistent snapshot even with writers */
-			rc = sqlite3_backup_step(b, -1);
-			sqlite3_backup_finish(b);
-			rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-		} else {
-			rc = sqlite3_errcode(dst);
-		}
+	int rc = sqlite3_open_v2(path, out, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlite_err(*out, rc, path);
+		sqlite3_close(*out);
+		*out = NULL;
+		unlink_db(path);
+		return rc;
 	}
-	int out = rc == SQLITE_OK ? 0 : fs_sqlite_err(dst, rc, "backup");
-	sqlite3_close(dst);
-	return out;
+	return 0;
+}
+
+/* The copy goes to "<path>.tmp", is checked, and is renamed over `path` only
+ * when complete: `path` never holds half a backup. */
+static int sq_backup(struct hq_db *d, const char *path)
+{
+	char tmp[4200];
+	sqlite3 *dst;
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+		return fs_err(FIELDSYNC_EINVAL, "backup path too long");
+	int rc = create_db(tmp, &dst);
+	if (rc)
+		return rc;
+	rc = copy_db(dst, d->db, "backup");
+	if (rc == 0)
+		rc = check_integrity(dst, "backup copy");
+	/* a standalone file: fold any WAL content into it before it is renamed */
+	if (rc == 0 && sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
+		rc = fs_sqlite_err(dst, sqlite3_errcode(dst), "backup copy");
+	if (sqlite3_close(dst) != SQLITE_OK && rc == 0)
+		rc = fs_err(FIELDSYNC_EIO, "backup: closing %s failed", tmp);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = fs_err(FIELDSYNC_EIO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+	if (rc)
+		unlink_db(tmp);
+	return rc;
+}
+
+/* Restore: check `from`, copy it to "<store>.restore" (where `fix` adapts
+ * it), then copy that into the store in one write transaction of the store
+ * (so other connections see the old or the new content, never a mix) and
+ * remove the temporary copy. `from` is only read. */
+static int sq_restore(const char *conninfo, const char *from, int (*fix)(struct hq_db *db, void *ctx), void *ctx)
+{
+	char tmp[4200];
+	sqlite3 *src = NULL, *t = NULL;
+	struct hq_db *fixdb = NULL, *dst = NULL;
+	if (snprintf(tmp, sizeof tmp, "%s.restore", conninfo) >= (int)sizeof tmp)
+		return fs_err(FIELDSYNC_EINVAL, "store path too long");
+	if (access(from, R_OK) != 0)
+		return fs_err(errno == ENOENT ? FIELDSYNC_ENOTFOUND : FIELDSYNC_EIO, "cannot read %s: %s", from,
+			      strerror(errno));
+	int rc = sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlite_err(src, rc, from);
+		sqlite3_close(src);
+		return rc;
+	}
+	sqlite3_busy_timeout(src, 15000);
+	rc = check_integrity(src, from);
+	if (rc == FIELDSYNC_EIO && strstr(fs_errmsg_get(), "not a database"))
+		rc = fs_err(FIELDSYNC_EINVAL, "%s is not an SQLite file", from);
+	if (rc == 0)
+		rc = create_db(tmp, &t);
+	if (rc == 0)
+		rc = copy_db(t, src, "restore copy");
+	sqlite3_close(src);
+	if (t && sqlite3_close(t) != SQLITE_OK && rc == 0)
+		rc = fs_err(FIELDSYNC_EIO, "restore: closing %s failed", tmp);
+	if (rc == 0)
+		rc = sq_open(tmp, 0, &fixdb);
+	if (rc == 0 && fix)
+		rc = fix(fixdb, ctx);
+	if (rc == 0)
+		rc = sq_open(conninfo, 1, &dst);
+	if (rc == 0) {
+		rc = copy_db(dst->db, fixdb->db, "restore");
+		if (rc == 0)
+			rc = check_integrity(dst->db, conninfo);
+	}
+	sq_close(dst);
+	sq_close(fixdb);
+	unlink_db(tmp);
+	return rc;
 }
 
 const struct hq_backend hq_backend_sqlite = {
@@ -199,4 +315,5 @@ const struct hq_backend hq_backend_sqlite = {
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.backup = sq_backup,
+	.restore = sq_restore,
 };

@@ -10,14 +10,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <sodium.h>
 #include "fieldsync.h"
 #include "hq.h"
+#include "ops.h"
 #include "server.h"
 #include "util.h"
+#include "web.h"
 
 static const char *db_path;
 static int json;
+static struct hq_conf conf;	/* the configuration file (ops.h) */
+static int log_json;		/* serve --log-format json: messages as JSON lines too */
 
 static int exit_code(int rc)
 {
@@ -27,7 +33,7 @@ static int exit_code(int rc)
 static int fail(int rc)
 {
 	const char *m = fs_errmsg_get();
-	fprintf(stderr, "fieldsyncd: %s\n", m && *m ? m : fieldsync_strerror(rc));
+	hq_log(log_json, "error", "%s", m && *m ? m : fieldsync_strerror(rc));
 	return exit_code(rc);
 }
 
@@ -56,6 +62,9 @@ static void usage(FILE *fp)
 		"        [--port-file FILE] [--batch N] [--page N] [--max-body BYTES]\n"
 		"        [--tls-cert PEM --tls-key PEM]\n"
 		"                             run the sync server until SIGTERM/SIGINT\n"
+		"  backup FILE                a consistent copy of the store, taken online\n"
+		"  restore FILE [--no-keep]   replace the store by a backup (server stopped; the\n"
+		"                             replaced one is kept as STORE.pre-restore-TIME)\n"
 		"  rep add NAME --territory T1[,T2...]   create a rep; prints a one-time enrolment token\n"
 		"  rep token NAME             another enrolment token (a new device for the rep)\n"
 		"  rep move NAME --territory T1[,T2...]  change a rep's territories\n"
@@ -65,11 +74,18 @@ static void usage(FILE *fp)
 		"  customer add|edit|show|list|delete    as in fieldsync, as HQ's own writes\n"
 		"  conflicts [--all]          open conflicts (--all: resolved ones too)\n"
 		"  conflicts resolve ID --keep winner|loser\n"
-		"  quarantine                 writes HQ refused, with the reason\n\n"
+		"  quarantine                 writes HQ refused, with the reason\n"
+		"  admin add NAME             a dashboard administrator (/admin/); prints a password once\n"
+		"  admin reset NAME           a new password (ends the admin's sessions)\n"
+		"  admin remove NAME | admin list | admin log (decisions taken in the dashboard)\n\n"
 		"Global options:\n"
-		"  --db STORE   SQLite file (default: $FIELDSYNCD_DB or ./fieldsync-hq.db)\n"
+		"  --db STORE   SQLite file (default: $FIELDSYNCD_DB, the configuration's db,\n"
+		"               or ./fieldsync-hq.db)\n"
+		"  --config FILE  key = value settings (default: $FIELDSYNCD_CONFIG, or\n"
+		"               " HQ_CONF_DEFAULT " if it exists); options override it\n"
 		"  --json       JSON output for listings\n\n"
-		"Exit codes: 0 ok, 2 invalid input, 3 not found, 5 store I/O, 6 store from a newer version.\n");
+		"Exit codes: 0 ok, 2 invalid input, 3 not found, 5 store I/O, 6 store from a newer version,\n"
+		"10 busy (restore while a server runs on the store).\n");
 }
 
 /* ---- tiny option scanner: --name value / --name=value / words ---- */
@@ -137,6 +153,18 @@ static int cmd_serve(struct opts *o)
 	const char *port_file = NULL, *v;
 	int k;
 	so.listen = "127.0.0.1:8080";
+	/* the configuration file first; options given here override it */
+	if (conf.listen)
+		so.listen = conf.listen;
+	so.threads = conf.threads;
+	so.log_json = conf.log_json == 1;
+	so.max_body = (size_t)conf.max_body;
+	so.tls_cert = conf.tls_cert;
+	so.tls_key = conf.tls_key;
+	if (conf.batch)
+		lim.max_batch = conf.batch;
+	if (conf.page)
+		lim.def_page = conf.page;
 	while ((k = next(o)) > 0) {
 		if (k == 2)
 			return usage_err("serve: unexpected argument '%s'", o->word);
@@ -146,6 +174,8 @@ static int cmd_serve(struct opts *o)
 			so.listen = v;
 		else if (!strcmp(o->name, "threads"))
 			so.threads = atoi(v);
+		else if (!strcmp(o->name, "log-format") && strcmp(v, "json") && strcmp(v, "text"))
+			return usage_err("serve: --log-format is text or json, not '%s'", v);
 		else if (!strcmp(o->name, "log-format"))
 			so.log_json = !strcmp(v, "json");
 		else if (!strcmp(o->name, "port-file"))
@@ -166,10 +196,15 @@ static int cmd_serve(struct opts *o)
 	if (so.threads < 0 || so.threads > 256 || lim.max_batch < 1 || lim.def_page < 1 ||
 	    lim.def_page > lim.max_page)
 		return usage_err("serve: --threads 1-256, --batch >= 1, --page 1-%d", lim.max_page);
+	log_json = so.log_json;
 	struct hq *h;
-	int rc = open_hq(&h);
+	int lockfd, rc = hq_store_lock(db_path, 0, &lockfd);
 	if (rc)
+		return fail(rc);
+	if ((rc = open_hq(&h))) {
+		close(lockfd);
 		return rc;
+	}
 	hq_set_limits(h, &lim);
 	/* only hq_server_wait_signal() sees SIGTERM/SIGINT: block them before threads start */
 	sigset_t set;
@@ -183,23 +218,28 @@ static int cmd_serve(struct opts *o)
 	struct hq_server *srv;
 	if ((rc = hq_server_start(&so, &srv))) {
 		hq_close(h);
+		close(lockfd);
 		return fail(rc);
 	}
 	int port = hq_server_port(srv);
-	fprintf(stderr, "fieldsyncd: listening on %s (port %d), HQ replica %s, %s store %s\n", so.listen, port,
-		hq_replica_id(h), hq_be(h)->name, db_path);
+	hq_log(log_json, "info", "listening on %s (port %d%s), HQ replica %s, %s store %s%s%s", so.listen, port,
+	       so.tls_cert ? ", HTTPS" : "", hq_replica_id(h), hq_be(h)->name, db_path, conf.path[0] ? ", config " : "",
+	       conf.path);
+	if (conf.retention_years)
+		hq_log(log_json, "info", "retention_years = %d is accepted but not enforced yet", conf.retention_years);
 	if (port_file) {
 		char tmp[4096];
 		snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
 		FILE *f = fopen(tmp, "w");
 		if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, port_file) != 0)
-			fprintf(stderr, "fieldsyncd: cannot write %s: %s\n", port_file, strerror(errno));
+			hq_log(log_json, "error", "cannot write %s: %s", port_file, strerror(errno));
 	}
 	int sig = hq_server_wait_signal();
-	fprintf(stderr, "fieldsyncd: signal %d, finishing requests in flight\n", sig);
+	hq_log(log_json, "info", "signal %d, finishing requests in flight", sig);
 	hq_server_stop(srv);
 	hq_close(h);
-	fprintf(stderr, "fieldsyncd: stopped\n");
+	close(lockfd);
+	hq_log(log_json, "info", "stopped");
 	return 0;
 }
 
@@ -450,18 +490,179 @@ static int cmd_quarantine(struct opts *o)
 	return rc ? fail(rc) : print_rows(r, "at,rep,device,tbl,rec_id,reason,decision");
 }
 
+/* ---- dashboard administrators (web.h) ---- */
+
+static int cmd_admin(struct opts *o)
+{
+	const char *sub = o->i < o->argc ? o->argv[o->i++] : NULL, *name = NULL;
+	char pw[HQ_ADMIN_PW_LEN];
+	struct fieldsync_rows *r;
+	struct hq *h;
+	int k, rc;
+	if (!sub)
+		return usage_err("admin: add, reset, remove, list or log?");
+	while ((k = next(o)) > 0) {
+		if (k != 2 || name)
+			return usage_err("admin %s: unexpected argument", sub);
+		name = o->word;
+	}
+	int named = !strcmp(sub, "add") || !strcmp(sub, "reset") || !strcmp(sub, "remove");
+	if (!named && strcmp(sub, "list") && strcmp(sub, "log"))
+		return usage_err("admin: unknown subcommand '%s'", sub);
+	if (named != (name != NULL))
+		return usage_err(named ? "admin %s: which admin?" : "admin %s takes no name", sub);
+	if ((rc = open_hq(&h)))
+		return rc;
+	if (!strcmp(sub, "add") || !strcmp(sub, "reset")) {
+		rc = !strcmp(sub, "add") ? hq_admin_add(h, name, pw) : hq_admin_reset(h, name, pw);
+		if (rc == 0) {
+			if (json)
+				printf("{\"admin\": \"%s\", \"password\": \"%s\"}\n", name, pw);
+			else
+				printf("%s\n", pw);
+			sodium_memzero(pw, sizeof pw);
+			fprintf(stderr, "fieldsyncd: password for %s (shown once; HQ keeps only its hash); sign in at\n"
+				"  http(s)://HOST:PORT/admin/\n", name);
+		}
+	} else if (!strcmp(sub, "remove")) {
+		rc = hq_admin_remove(h, name);
+	} else {
+		rc = !strcmp(sub, "list") ? hq_admin_list(h, &r) : hq_decision_list(h, &r);
+		if (rc == 0) {
+			hq_close(h);
+			return print_rows(r, NULL);
+		}
+	}
+	hq_close(h);
+	return rc ? fail(rc) : 0;
+}
+
+/* ---- backup and restore (docs/operations.md) ---- */
+
+static int one_file(struct opts *o, const char *cmd, const char **file, int *no_keep)
+{
+	int k;
+	*file = NULL;
+	while ((k = next(o)) > 0) {
+		if (k == 2 && !*file)
+			*file = o->word;
+		else if (k == 1 && no_keep && !strcmp(o->name, "no-keep") && !o->inl)
+			*no_keep = 1;
+		else
+			return usage_err(k == 2 ? "%s: unexpected argument '%s'" : "%s: unknown option --%s", cmd,
+					 k == 2 ? o->word : o->name);
+	}
+	return *file ? 0 : usage_err("%s needs a FILE", cmd);
+}
+
+static int same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+static void print_done(const char *what, const char *file, const char *extra_key, const char *extra)
+{
+	struct stat st;
+	long long bytes = stat(file, &st) == 0 ? (long long)st.st_size : -1;
+	if (json) {
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, what, file);
+		cJSON_AddStringToObject(j, "store", db_path);
+		cJSON_AddNumberToObject(j, "bytes", (double)bytes);
+		if (extra_key)
+			cJSON_AddStringToObject(j, extra_key, extra ? extra : "");
+		char *t = cJSON_PrintUnformatted(j);
+		if (t)
+			printf("%s\n", t);
+		cJSON_free(t);
+		cJSON_Delete(j);
+	}
+}
+
+static int cmd_backup(struct opts *o)
+{
+	const char *file;
+	int rc = one_file(o, "backup", &file, NULL);
+	if (rc)
+		return rc;
+	if (same_file(file, db_path))
+		return usage_err("backup: %s is the store itself", file);
+	struct hq *h;
+	if ((rc = open_hq(&h)))
+		return rc;
+	rc = hq_backup(h, file);
+	hq_close(h);
+	if (rc)
+		return fail(rc);
+	print_done("backup", file, NULL, NULL);
+	if (!json)
+		printf("backup of %s written to %s\n", db_path, file);
+	return 0;
+}
+
+static int cmd_restore(struct opts *o)
+{
+	const char *file;
+	int no_keep = 0, lockfd, rc = one_file(o, "restore", &file, &no_keep);
+	char keep[4200] = "", old[33] = "", now[32], id[33];
+	if (rc)
+		return rc;
+	if (same_file(file, db_path))
+		return usage_err("restore: %s is the store itself", file);
+	/* no server on the store while its content is replaced under it */
+	if ((rc = hq_store_lock(db_path, 1, &lockfd)))
+		return fail(rc);
+	if (!no_keep && access(db_path, F_OK) == 0) {
+		/* what is replaced stays at hand: STORE.pre-restore-<time> */
+		struct hq *h;
+		fs_iso_utc(fs_wall_ms(), now);
+		for (char *p = now; *p; p++)
+			if (*p == ':' || *p == '-')
+				memmove(p, p + 1, strlen(p));
+		snprintf(keep, sizeof keep, "%s.pre-restore-%s", db_path, now);
+		rc = hq_open(db_path, &h);
+		if (rc == 0) {
+			snprintf(old, sizeof old, "%s", hq_replica_id(h));
+			rc = hq_backup(h, keep);
+			hq_close(h);
+		}
+		if (rc) {
+			fs_err_wrap(rc, "cannot keep a copy of the current store (--no-keep replaces it without one)");
+			close(lockfd);
+			return fail(rc);
+		}
+	}
+	rc = hq_restore(db_path, file, id);
+	close(lockfd);
+	if (rc)
+		return fail(rc);
+	print_done("restored", file, "replica_id", id);
+	if (!json)
+		printf("restored %s from %s; HQ replica id %s%s%s (devices send what they hold again and pull"
+		       " everything anew on their next sync)\n", db_path, file, id, old[0] ? ", was " : "", old);
+	if (keep[0])
+		fprintf(stderr, "fieldsyncd: the replaced store is kept as %s\n", keep);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { argc, 1, argv, "", NULL, NULL };
+	const char *db_flag = NULL, *config = NULL;
 	db_path = getenv("FIELDSYNCD_DB");
 	if (!db_path || !*db_path)
-		db_path = "fieldsync-hq.db";
+		db_path = NULL;
 	for (; o.i < argc; o.i++) {
 		const char *a = argv[o.i];
 		if (!strcmp(a, "--db") && o.i + 1 < argc)
-			db_path = argv[++o.i];
+			db_flag = argv[++o.i];
 		else if (!strncmp(a, "--db=", 5))
-			db_path = a + 5;
+			db_flag = a + 5;
+		else if (!strcmp(a, "--config") && o.i + 1 < argc)
+			config = argv[++o.i];
+		else if (!strncmp(a, "--config=", 9))
+			config = a + 9;
 		else if (!strcmp(a, "--json"))
 			json = 1;
 		else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -485,6 +686,11 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
+	/* the store: --db, else $FIELDSYNCD_DB, else the configuration's db */
+	int crc = hq_conf_load(config, &conf);
+	if (crc)
+		return fail(crc);
+	db_path = db_flag ? db_flag : db_path ? db_path : conf.db ? conf.db : "fieldsync-hq.db";
 	if (!strcmp(cmd, "init") || !strcmp(cmd, "migrate")) {
 		int rc = hq_init(db_path);
 		if (rc)
@@ -509,5 +715,11 @@ int main(int argc, char **argv)
 		return cmd_conflicts(&o);
 	if (!strcmp(cmd, "quarantine"))
 		return cmd_quarantine(&o);
+	if (!strcmp(cmd, "admin"))
+		return cmd_admin(&o);
+	if (!strcmp(cmd, "backup"))
+		return cmd_backup(&o);
+	if (!strcmp(cmd, "restore"))
+		return cmd_restore(&o);
 	return usage_err("unknown command '%s'", cmd);
 }

@@ -35,6 +35,7 @@ struct hq_request {
 	const char *body;	/* decoded body, NUL-terminated (body[body_len] == 0) */
 	size_t body_len;	/* may contain NUL bytes before body_len */
 	const char *csrf;	/* X-CSRF-Token header, or NULL */
+	int tls;		/* 1 when served over HTTPS (cookies get Secure) */
 };
 
 struct hq_response {

@@ -133,12 +133,12 @@ static void test_free_start_circle(void **state)
 		snprintf(name, sizeof name, "P%02d", (i * 7) % N);
 		add_stop(f->s, name, 50 + 0.05 * sin(t), 10 + 0.05 * cos(t) / cos(50 * M_PI / 180), vid[i]);
 	}
-	fieldsync_route_opts o;
+	fieldsync_route_opts *o;
 	fieldsync_rows *st, *sum;
-	fieldsync_route_opts_init(&o);
-	o.date = "2026-11-23";
-	o.budget_ms = 0;
-	assert_int_equal(fieldsync_route_plan(f->s, &o, &st, &sum), 0);
+	assert_int_equal(fieldsync_route_opts_new(&o), 0);
+	assert_int_equal(fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_DATE, "2026-11-23"), 0);
+	assert_int_equal(fieldsync_route_opts_set_int(o, FIELDSYNC_ROUTE_OPT_BUDGET_MS, 0), 0);
+	assert_int_equal(fieldsync_route_plan(f->s, o, &st, &sum), 0);
 	assert_int_equal(fieldsync_rows_count(st), N);
 	assert_int_equal(cell_int(sum, 0, "stops"), N);
 	assert_int_equal(cell_int(sum, 0, "exact"), 0);
@@ -160,11 +160,12 @@ static void test_free_start_circle(void **state)
 
 	/* the same again: deterministic, and nothing left to write */
 	fieldsync_rows *st2, *sum2;
-	assert_int_equal(fieldsync_route_plan(f->s, &o, &st2, &sum2), 0);
+	assert_int_equal(fieldsync_route_plan(f->s, o, &st2, &sum2), 0);
 	assert_int_equal(cell_int(sum2, 0, "written"), 0);
 	assert_int_equal(cell_int(sum2, 0, "total_m"), total);
 	fieldsync_rows_free(st2);
 	fieldsync_rows_free(sum2);
+	fieldsync_route_opts_free(o);
 }
 
 /* A fixed end with a free start: the route finishes there. */
@@ -176,13 +177,13 @@ static void test_fixed_end(void **state)
 	add_stop(f->s, "D", 50, 10.4, vid[1]);
 	add_stop(f->s, "A", 50, 10.1, vid[2]);
 	add_stop(f->s, "NOPOS", NAN, 0, vid[3]);
-	fieldsync_route_opts o;
+	fieldsync_route_opts *o;
 	fieldsync_rows *st, *sum;
-	fieldsync_route_opts_init(&o);
-	o.date = "2026-11-23";
-	o.to = "50,10";
-	o.budget_ms = 0;
-	assert_int_equal(fieldsync_route_plan(f->s, &o, &st, &sum), 0);
+	assert_int_equal(fieldsync_route_opts_new(&o), 0);
+	assert_int_equal(fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_DATE, "2026-11-23"), 0);
+	assert_int_equal(fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_TO, "50,10"), 0);
+	assert_int_equal(fieldsync_route_opts_set_int(o, FIELDSYNC_ROUTE_OPT_BUDGET_MS, 0), 0);
+	assert_int_equal(fieldsync_route_plan(f->s, o, &st, &sum), 0);
 	assert_int_equal(fieldsync_rows_count(st), 5);
 	assert_string_equal(cell(st, 0, "name"), "D");
 	assert_string_equal(cell(st, 1, "name"), "B");
@@ -194,6 +195,7 @@ static void test_fixed_end(void **state)
 	assert_int_equal(cell_int(sum, 0, "unrouted"), 1);
 	fieldsync_rows_free(st);
 	fieldsync_rows_free(sum);
+	fieldsync_route_opts_free(o);
 }
 
 /* A bad place fails before anything is written. */
@@ -203,21 +205,22 @@ static void test_bad_place_writes_nothing(void **state)
 	char vid[33];
 	add_stop(f->s, "X", 50, 10, vid);
 	add_stop(f->s, "Y", 50, 10.1, vid);
-	fieldsync_route_opts o;
+	fieldsync_route_opts *o;
 	fieldsync_rows *st = (fieldsync_rows *)1, *sum = (fieldsync_rows *)1;
-	fieldsync_route_opts_init(&o);
-	o.date = "2026-11-23";
-	o.from = "office";
-	assert_int_equal(fieldsync_route_plan(f->s, &o, &st, &sum), FIELDSYNC_EINVAL);
+	assert_int_equal(fieldsync_route_opts_new(&o), 0);
+	assert_int_equal(fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_DATE, "2026-11-23"), 0);
+	assert_int_equal(fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_FROM, "office"), 0);
+	assert_int_equal(fieldsync_route_plan(f->s, o, &st, &sum), FIELDSYNC_EINVAL);
 	assert_null(st);
 	assert_null(sum);
 	assert_non_null(strstr(fieldsync_errmsg(), "office"));
-	o.from = "91,0";
-	assert_int_equal(fieldsync_route_plan(f->s, &o, &st, &sum), FIELDSYNC_EINVAL);
-	o.from = NULL;
-	o.select = FIELDSYNC_ROUTE_PLANS;
-	o.save = 1;
-	assert_int_equal(fieldsync_route_plan(f->s, &o, &st, &sum), FIELDSYNC_EINVAL);
+	assert_int_equal(fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_FROM, "91,0"), 0);
+	assert_int_equal(fieldsync_route_plan(f->s, o, &st, &sum), FIELDSYNC_EINVAL);
+	assert_int_equal(fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_FROM, NULL), 0);
+	assert_int_equal(fieldsync_route_opts_set_int(o, FIELDSYNC_ROUTE_OPT_SELECT, FIELDSYNC_ROUTE_PLANS), 0);
+	assert_int_equal(fieldsync_route_opts_set_int(o, FIELDSYNC_ROUTE_OPT_SAVE, 1), 0);
+	assert_int_equal(fieldsync_route_plan(f->s, o, &st, &sum), FIELDSYNC_EINVAL);
+	fieldsync_route_opts_free(o);
 	fieldsync_rows *v;
 	assert_int_equal(fieldsync_get(f->s, "visit", vid, &v), 0);
 	assert_null(cell(v, 0, "route_seq"));
@@ -234,6 +237,23 @@ static void test_bad_place_writes_nothing(void **state)
 	assert_int_equal(fieldsync_route_places(f->s, &v), 0);
 	assert_null(cell(v, 1, "lat"));
 	fieldsync_rows_free(v);
+}
+
+/* The opaque option set: setters refuse the wrong kind, keep the value. */
+static void test_opts_setters(void **state)
+{
+	fieldsync_route_opts *o;
+	(void)state;
+	assert_int_equal(fieldsync_route_opts_new(&o), 0);
+	assert_int_equal(fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_SAVE, "1"), FIELDSYNC_EINVAL);
+	assert_int_equal(fieldsync_route_opts_set_int(o, FIELDSYNC_ROUTE_OPT_DATE, 1), FIELDSYNC_EINVAL);
+	assert_int_equal(fieldsync_route_opts_set_int(o, 99, 1), FIELDSYNC_EINVAL);
+	assert_int_equal(fieldsync_route_opts_set_int(NULL, FIELDSYNC_ROUTE_OPT_SAVE, 1), FIELDSYNC_EINVAL);
+	assert_int_equal(fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_TERRITORY, "MOW-1"), 0);
+	assert_int_equal(fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_TERRITORY, "SPB-1"), 0);
+	assert_int_equal(fieldsync_route_opts_set_text(o, FIELDSYNC_ROUTE_OPT_TERRITORY, NULL), 0);
+	fieldsync_route_opts_free(o);
+	fieldsync_route_opts_free(NULL);
 }
 
 static void test_export_errors(void **state)
@@ -257,6 +277,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_free_start_circle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fixed_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_place_writes_nothing, setup, teardown),
+		cmocka_unit_test(test_opts_setters),
 		cmocka_unit_test(test_export_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
