@@ -210,8 +210,8 @@ static int prepare_record_stmts(struct fs_store *s)
 			rc = prepare(s, sql.p, &s->get[i]);
 		fs_buf_reset(&sql);
 		if (rc == 0) {
-			rc = fs_buf_printf(&sql, "INSERT INTO %s (%s) VALUES (?1", t->name, cols.p);
-			for (int k = 2; rc == 0 && k <= t->nfields + 6; k++)
+			rc = fs_buf_printf(&sql, "INSERT INTO %s (%s, hqseq) VALUES (?1", t->name, cols.p);
+			for (int k = 2; rc == 0 && k <= t->nfields + 7; k++)
 				rc = fs_buf_printf(&sql, ", ?%d", k);
 			if (rc == 0)
 				rc = fs_buf_adds(&sql, ") ON CONFLICT(id) DO UPDATE SET ");
@@ -220,7 +220,8 @@ static int prepare_record_stmts(struct fs_store *s)
 						   t->fields[k].name);
 			if (rc == 0)
 				rc = fs_buf_adds(&sql, "scope = excluded.scope, vv = excluded.vv, "
-						 "dots = excluded.dots, sib = excluded.sib, hlc = excluded.hlc");
+						 "dots = excluded.dots, sib = excluded.sib, hlc = excluded.hlc, "
+						 "hqseq = max(coalesce(excluded.hqseq, 0), coalesce(hqseq, 0))");
 			if (rc == 0)
 				rc = prepare(s, sql.p, &s->put[i]);
 		}
@@ -282,7 +283,10 @@ int fs_store_open(const char *path, unsigned flags, struct fs_store **out)
 	if (!(flags & FS_OPEN_READONLY) &&
 	    (rc = exec(s->db, "PRAGMA journal_mode = WAL")))
 		goto fail;
-	if ((rc = exec(s->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")))
+	/* 8 MiB of page cache: big stores sync much faster, and the agent
+	 * stays well under its memory budget */
+	if ((rc = exec(s->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+		       " PRAGMA cache_size = -8192;")))
 		goto fail;
 	int ver;
 	if ((rc = fs_store_version(s->db, &ver)))
@@ -359,6 +363,8 @@ void fs_store_close(struct fs_store *s)
 	free(s);
 }
 
+static int persist_hlc(struct fs_store *s);
+
 /* ---- transactions ---- */
 
 int fs_store_begin(struct fs_store *s)
@@ -392,7 +398,13 @@ int fs_store_commit(struct fs_store *s)
 		exec(s->db, "ROLLBACK");
 		return fs_err(FIELDSYNC_ESTATE, "transaction was rolled back");
 	}
-	int rc = exec(s->db, "COMMIT");
+	/* the clock goes to disk in the same transaction as what used it */
+	int rc = s->hlc_dirty ? persist_hlc(s) : 0;
+	if (rc) {
+		exec(s->db, "ROLLBACK");
+		return rc;
+	}
+	rc = exec(s->db, "COMMIT");
 	if (rc)
 		exec(s->db, "ROLLBACK");
 	return rc;
@@ -452,7 +464,10 @@ static int persist_hlc(struct fs_store *s)
 {
 	char buf[32];
 	snprintf(buf, sizeof buf, "%" PRId64, s->hlc);
-	return fs_meta_set(s, "hlc", buf);
+	int rc = fs_meta_set(s, "hlc", buf);
+	if (rc == 0)
+		s->hlc_dirty = 0;
+	return rc;
 }
 
 int fs_store_next_hlc(struct fs_store *s, int64_t *hlc)
@@ -460,9 +475,12 @@ int fs_store_next_hlc(struct fs_store *s, int64_t *hlc)
 	int64_t n = fs_hlc_next(s->hlc);
 	if (n > FS_HLC_MAX)
 		return fs_err(FIELDSYNC_ESTATE, "clock beyond year 2248: check the system time");
+	if (s->depth <= 0)
+		return fs_err(FIELDSYNC_ESTATE, "a clock tick outside a write transaction");
 	s->hlc = n;
+	s->hlc_dirty = 1;	/* written with the transaction that uses it */
 	*hlc = n;
-	return persist_hlc(s);
+	return 0;
 }
 
 int fs_store_observe_hlc(struct fs_store *s, int64_t hlc)
@@ -470,7 +488,8 @@ int fs_store_observe_hlc(struct fs_store *s, int64_t hlc)
 	if (hlc <= s->hlc)
 		return 0;
 	s->hlc = hlc;
-	return persist_hlc(s);
+	s->hlc_dirty = 1;
+	return s->depth > 0 ? 0 : persist_hlc(s);
 }
 
 /* ---- record rows ---- */
@@ -622,6 +641,11 @@ int fs_store_get(struct fs_store *s, const struct fs_table *t, const char *id, s
 
 int fs_store_put(struct fs_store *s, const struct fs_rec *r)
 {
+	return fs_store_put_hq(s, r, 0);
+}
+
+int fs_store_put_hq(struct fs_store *s, const struct fs_rec *r, int64_t hqseq)
+{
 	sqlite3_stmt *st = s->put[r->t->idx];
 	struct fs_val row[FS_MAX_FIELDS + 6];
 	char *enc[3];
@@ -630,6 +654,10 @@ int fs_store_put(struct fs_store *s, const struct fs_rec *r)
 		return rc;
 	for (int c = 0; c < FS_ROW_COLS(r->t); c++)
 		bind_val(st, c + 1, &row[c]);
+	if (hqseq > 0)
+		sqlite3_bind_int64(st, FS_ROW_COLS(r->t) + 1, hqseq);
+	else
+		sqlite3_bind_null(st, FS_ROW_COLS(r->t) + 1);
 	int src = sqlite3_step(st);
 	if (src != SQLITE_DONE)
 		rc = fs_sqlite_err(s->db, src, "writing record");
@@ -825,7 +853,14 @@ static int note_clash(void *vctx, const struct fs_rec *r, int field, const struc
 int fs_store_note_clashes(struct fs_store *s, const struct fs_rec *r)
 {
 	struct clash_ctx x = { s, 0 };
-	return fs_rec_clashes(r, note_clash, &x);
+	/* its own (nested) transaction: conflict records take clock ticks */
+	int rc = fs_store_begin(s);
+	if (rc == 0)
+		rc = fs_rec_clashes(r, note_clash, &x);
+	if (rc == 0)
+		return fs_store_commit(s);
+	fs_store_rollback(s);
+	return rc;
 }
 
 /* ---- remote versions ---- */
@@ -885,11 +920,9 @@ int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *
 	else
 		rc = fs_store_derive_scope(s, &merged);
 	if (rc == 0 || rc == FIELDSYNC_ENOTFOUND)
-		rc = fs_store_put(s, &merged);
+		rc = fs_store_put_hq(s, &merged, hqseq);
 	if (rc == 0)
 		rc = fs_store_observe_hlc(s, merged.hlc);
-	if (rc == 0 && hqseq > 0)
-		rc = fs_store_set_hqseq(s, merged.t, merged.id, hqseq, NULL);
 	if (rc == 0)
 		*changed = 1;
 	fs_rec_release(&merged);

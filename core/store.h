@@ -34,6 +34,7 @@ struct fs_store {
 	struct fs_rid self;
 	char self_hex[33];
 	int64_t hlc;		/* last HLC this replica issued or saw */
+	int hlc_dirty;		/* hlc changed in this transaction: persisted at commit */
 	int depth;		/* transaction nesting */
 	int doomed;		/* an inner failure: outermost commit rolls back */
 	sqlite3_stmt *get[FS_MAX_TABLES], *put[FS_MAX_TABLES], *del[FS_MAX_TABLES], *hqs[FS_MAX_TABLES];
@@ -55,6 +56,8 @@ void fs_store_rollback(struct fs_store *s);
 /* Record access. fs_store_get initialises `out`; ENOTFOUND if absent. */
 int fs_store_get(struct fs_store *s, const struct fs_table *t, const char *id, struct fs_rec *out);
 int fs_store_put(struct fs_store *s, const struct fs_rec *r);
+/* The same, also noting HQ's version of it (0: keep what the row had). */
+int fs_store_put_hq(struct fs_store *s, const struct fs_rec *r, int64_t hqseq);
 int fs_store_delete_row(struct fs_store *s, const struct fs_table *t, const char *id);
 
 /* Local write: create (id == NULL or *id == 0: a new id is written to id_out)
@@ -94,7 +97,8 @@ int fs_store_pending_under(struct fs_store *s, const struct fs_table *t, const c
 			   const char *scope, int *count);
 
 /* HLC: next timestamp for a local write (inside a write transaction), and
- * remembering a timestamp seen on a remote record. */
+ * remembering a timestamp seen on a remote record. The clock is written to
+ * the store once, when the outermost transaction commits. */
 int fs_store_next_hlc(struct fs_store *s, int64_t *hlc);
 int fs_store_observe_hlc(struct fs_store *s, int64_t hlc);
 

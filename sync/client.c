@@ -17,9 +17,11 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "api.h"
@@ -33,6 +35,7 @@ struct http {
 	CURL *c;
 	char base[512];
 	char auth[320];
+	char cacert[4096];	/* stored CA file (fieldsync_set_cacert); "" = system CAs */
 	long timeout_ms;
 	int retries, retry_ms;
 	long requests;
@@ -85,6 +88,17 @@ static void http_release(struct http *h)
 	memset(h->auth, 0, sizeof h->auth);
 }
 
+/* The CA file kept in the store (fieldsync_set_cacert), if any. */
+static int http_cacert(struct http *h, struct fs_store *s)
+{
+	char *ca = NULL;
+	int rc = fs_meta_get(s, "cacert", &ca);
+	if (rc == 0 && ca)
+		snprintf(h->cacert, sizeof h->cacert, "%s", ca);
+	free(ca);
+	return rc;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -126,17 +140,29 @@ static int http_once(struct http *h, const char *path, const char *body, size_t 
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->timeout_ms < 10000 ? h->timeout_ms : 10000L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "fieldsync/" FIELDSYNC_VERSION);
+	/* the environment overrides the store's setting */
 	const char *ca = getenv("FIELDSYNC_CACERT");
-	if (ca && *ca)
+	if (!ca || !*ca)
+		ca = h->cacert[0] ? h->cacert : NULL;
+	if (ca)
 		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	char detail[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
 	h->requests++;
 	CURLcode cr = curl_easy_perform(c);
 	curl_slist_free_all(hdrs);
 	if (cr != CURLE_OK) {
-		*retry = cr != CURLE_WRITE_ERROR && cr != CURLE_SSL_CACERT && cr != CURLE_PEER_FAILED_VERIFICATION;
-		rc = cr == CURLE_WRITE_ERROR ? fs_err(FIELDSYNC_ELIMIT, "reply from HQ larger than %u bytes", MAX_RESPONSE)
-		     : fs_err(cr == CURLE_OPERATION_TIMEDOUT ? FIELDSYNC_ETIMEOUT : FIELDSYNC_ENET,
-			      "%s: %s", h->base, curl_easy_strerror(cr));
+		int tls = cr == CURLE_SSL_CACERT || cr == CURLE_PEER_FAILED_VERIFICATION || cr == CURLE_SSL_CACERT_BADFILE;
+		*retry = cr != CURLE_WRITE_ERROR && !tls;
+		if (cr == CURLE_WRITE_ERROR)
+			rc = fs_err(FIELDSYNC_ELIMIT, "reply from HQ larger than %u bytes", MAX_RESPONSE);
+		else if (tls)
+			rc = fs_err(FIELDSYNC_ENET, "%s: HQ's TLS certificate could not be verified (%s)%s", h->base,
+				    detail[0] ? detail : curl_easy_strerror(cr),
+				    ca ? "" : "; for a private CA or a self-signed certificate give its PEM file with --cacert FILE");
+		else
+			rc = fs_err(cr == CURLE_OPERATION_TIMEDOUT ? FIELDSYNC_ETIMEOUT : FIELDSYNC_ENET, "%s: %s", h->base,
+				    detail[0] ? detail : curl_easy_strerror(cr));
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -190,7 +216,8 @@ static int http_post(struct http *h, const char *path, cJSON *body, cJSON **doc)
 	size_t len = txt ? strlen(txt) : 0, gzlen = 0;
 	int rc = txt ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	/* libcurl does not compress request bodies: do it here for real payloads */
-	int use_gz = rc == 0 && len > 1024 && fs_gzip(txt, len, 6, &gz, &gzlen) == 0;
+	/* level 1: JSON still shrinks ~5x, at a fraction of level 6's CPU */
+	int use_gz = rc == 0 && len > 1024 && fs_gzip(txt, len, 1, &gz, &gzlen) == 0;
 	for (int attempt = 0; rc == 0; attempt++) {
 		int retry;
 		long wait;
@@ -212,6 +239,65 @@ static cJSON *new_body(void)
 	if (b)
 		cJSON_AddNumberToObject(b, "v", FS_PROTOCOL);
 	return b;
+}
+
+/* ---- HQ restored from a backup ----
+ * A restore gives HQ a new replica id (docs/operations.md). Everything HQ
+ * acknowledged after the backup may be gone, and its change sequence starts
+ * again below this device's cursor. Starting over is safe and complete:
+ * every local record is queued for push again (HQ merges what it already
+ * holds into itself, a no-op, and gets back what it lost), the hqseq of
+ * every row is forgotten (it counts in the lost sequence and would make an
+ * eviction in the new one look stale), and the cursor is emptied so that
+ * every territory is a backfill that skips nothing. One local transaction,
+ * inside the caller's. */
+static int requeue_all(struct fs_store *s)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		char sql[256];
+		const char *t = fs_tables[i]->name;	/* parents first: customers lead the registry */
+		snprintf(sql, sizeof sql, "INSERT INTO changelog (tbl, id) SELECT '%s', id FROM %s"
+			 " ORDER BY coalesce(hqseq, 0), id; UPDATE %s SET hqseq = NULL", t, t, t);
+		char *msg = NULL;
+		if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+			rc = fs_err(FIELDSYNC_EIO, "queueing %s again: %s", t, msg ? msg : "?");
+		sqlite3_free(msg);
+	}
+	return rc;
+}
+
+/* Compare HQ's replica id in a reply with the one this store knows. A first
+ * sight is stored; a change starts over (above) and returns NEED_PUSH, and
+ * the reply, computed from a cursor of the old sequence, is not used. */
+static int check_hq_id(struct fs_store *s, const char *id, int *restarted)
+{
+	char *have = NULL;
+	*restarted = 0;
+	if (!id)
+		return 0;	/* an HQ that does not say */
+	if (!fs_is_id(id))
+		return fs_err(FIELDSYNC_EPROTO, "HQ sent a malformed hq_id");
+	int rc = fs_meta_get(s, "hq_id", &have);
+	if (rc || (have && !strcmp(have, id))) {
+		free(have);
+		return rc;
+	}
+	rc = fs_store_begin(s);
+	if (rc == 0 && have) {
+		rc = requeue_all(s);
+		if (rc == 0)
+			rc = fs_meta_set(s, "cursor", "{}");
+	}
+	if (rc == 0)
+		rc = fs_meta_set(s, "hq_id", id);
+	if (rc == 0)
+		rc = fs_store_commit(s);
+	else
+		fs_store_rollback(s);
+	*restarted = rc == 0 && have;
+	free(have);
+	return rc;
 }
 
 /* ---- enrolment ---- */
@@ -249,7 +335,8 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 		if (rc || !(nonce = strdup(fresh)))
 			return rc ? rc : fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	}
-	if ((rc = http_init(&h, url, NULL))) {
+	if ((rc = http_init(&h, url, NULL)) || (rc = http_cacert(&h, s))) {
+		http_release(&h);
 		free(nonce);
 		return rc;
 	}
@@ -286,9 +373,16 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 		}
 	char *cursor = cJSON_PrintUnformatted(cur0);
 	cJSON_Delete(cur0);
-	char now[32], *prev = NULL;
+	char now[32], *prev = NULL, *prev_hq = NULL;
 	fs_iso_utc(fs_wall_ms(), now);
 	rc = fs_store_begin(s);
+	/* enrolled before with another HQ id (a restored HQ, say): what this
+	 * store holds may be missing there, so all of it goes up again */
+	if (rc == 0)
+		rc = fs_meta_get(s, "hq_id", &prev_hq);
+	if (rc == 0 && prev_hq && strcmp(prev_hq, hq))
+		rc = requeue_all(s);
+	free(prev_hq);
 	if (rc == 0)
 		rc = fs_meta_get(s, "replica_ids_before", &prev);
 	if (rc == 0) {
@@ -350,7 +444,9 @@ static int count_pending(struct fs_store *s, int64_t *n)
 
 /* The next batch: records in order of their oldest pending change, each
  * with the change-log position its current state covers. */
-static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *records)
+/* The next batch after change-log position *after (which moves on): with a
+ * batch still in flight, the next one starts where that one ended. */
+static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *records, int64_t *after)
 {
 	struct fs_store *s = x->s;
 	sqlite3_stmt *st, *mx;
@@ -358,16 +454,19 @@ static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *re
 	*n = 0;
 	if (rc)
 		return rc;
-	rc = sqlite3_prepare_v2(s->db, "SELECT tbl, id FROM changelog ORDER BY seq LIMIT ?1", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(s->db, "SELECT seq, tbl, id FROM changelog WHERE seq > ?2 ORDER BY seq LIMIT ?1",
+				-1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		fs_store_rollback(s);
 		return fs_sqlite_err(s->db, rc, "change log");
 	}
 	sqlite3_prepare_v2(s->db, "SELECT max(seq) FROM changelog WHERE tbl = ?1 AND id = ?2", -1, &mx, NULL);
 	sqlite3_bind_int(st, 1, x->batch * 4);
+	sqlite3_bind_int64(st, 2, *after);
 	rc = 0;
 	while (rc == 0 && *n < x->batch && sqlite3_step(st) == SQLITE_ROW) {
-		const char *tbl = (const char *)sqlite3_column_text(st, 0), *id = (const char *)sqlite3_column_text(st, 1);
+		*after = sqlite3_column_int64(st, 0);
+		const char *tbl = (const char *)sqlite3_column_text(st, 1), *id = (const char *)sqlite3_column_text(st, 2);
 		int dup = 0;
 		for (int k = 0; k < *n && !dup; k++)
 			dup = !strcmp(p[k].id, id) && !strcmp(p[k].tbl, tbl);
@@ -531,48 +630,145 @@ static int record_answer(struct sync_state *x, const struct pending *p, int n, c
 	return fs_store_commit(s);
 }
 
+/*
+ * One request in flight on a worker thread while this thread works on the
+ * previous answer or the next body: HQ merging batch k overlaps with this
+ * device reading batch k+1; this device applying page k overlaps with HQ
+ * serving page k+1. Every local transaction stays on this thread; the
+ * worker only serialises, compresses, transfers and parses.
+ */
+struct inflight {
+	pthread_t t;
+	int threaded;
+	struct http *h;
+	const char *path;
+	cJSON *body;	/* owned by the caller, untouched until bg_wait returns */
+	cJSON *doc;
+	int rc;
+	char err[FS_ERRMSG_MAX];
+};
+
+static void *bg_main(void *arg)
+{
+	struct inflight *b = arg;
+	b->rc = http_post(b->h, b->path, b->body, &b->doc);
+	if (b->rc)	/* error details are per thread: carry it over */
+		snprintf(b->err, sizeof b->err, "%s", fs_errmsg_get());
+	return NULL;
+}
+
+static void bg_start(struct inflight *b, struct http *h, const char *path, cJSON *body)
+{
+	b->h = h;
+	b->path = path;
+	b->body = body;
+	b->doc = NULL;
+	b->rc = 0;
+	b->err[0] = '\0';
+	b->threaded = pthread_create(&b->t, NULL, bg_main, b) == 0;
+	if (!b->threaded)	/* no thread: do it now */
+		bg_main(b);
+}
+
+static int bg_wait(struct inflight *b, cJSON **doc)
+{
+	if (b->threaded)
+		pthread_join(b->t, NULL);
+	b->threaded = 0;
+	*doc = b->doc;
+	b->doc = NULL;
+	return b->rc ? fs_err(b->rc, "%s", b->err) : 0;
+}
+
+struct batch {
+	struct pending *p;
+	int n;
+	cJSON *body, *records;
+};
+
+static void batch_clear(struct batch *b)
+{
+	cJSON_Delete(b->body);
+	b->body = b->records = NULL;
+	b->n = 0;
+}
+
+static int batch_read(struct sync_state *x, struct batch *b, int64_t *after, int64_t left)
+{
+	batch_clear(b);
+	b->body = new_body();
+	b->records = b->body ? cJSON_AddArrayToObject(b->body, "records") : NULL;
+	if (!b->records)
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	int rc = read_batch(x, b->p, &b->n, b->records, after);
+	cJSON_AddNumberToObject(b->body, "pending", (double)(left > b->n ? left - b->n : 0));
+	cJSON_AddStringToObject(b->body, "app_version", FIELDSYNC_VERSION);
+	return rc;
+}
+
 static int push_all(struct sync_state *x)
 {
-	struct pending *p = calloc((size_t)x->batch, sizeof *p);
-	int64_t left = 0;
-	int rc = p ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	struct batch b[2] = { { calloc((size_t)x->batch, sizeof(struct pending)), 0, NULL, NULL },
+			      { calloc((size_t)x->batch, sizeof(struct pending)), 0, NULL, NULL } };
+	struct inflight fl;
+	int64_t left = 0, after = 0;
+	int rc = b[0].p && b[1].p ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory"), cur = 0, flying = 0;
 	/* counted once: a count per batch would make a first push quadratic */
 	if (rc == 0)
 		rc = count_pending(x->s, &left);
 	while (rc == 0) {
-		int n;
-		cJSON *body = new_body(), *records = cJSON_AddArrayToObject(body, "records"), *doc = NULL;
-		rc = read_batch(x, p, &n, records);
-		if (rc == 0 && n == 0) {
-			cJSON_Delete(body);
-			break;
+		/* the next batch is read while the previous one is at HQ */
+		rc = batch_read(x, &b[cur], &after, left);
+		if (flying) {
+			cJSON *doc = NULL;
+			struct batch *prev = &b[1 - cur];
+			int src = bg_wait(&fl, &doc);
+			flying = 0;
+			if (src == 0) {
+				const cJSON *res = cJSON_GetObjectItemCaseSensitive(doc, "results");
+				src = cJSON_IsArray(res) ? record_answer(x, prev->p, prev->n, res, prev->records)
+							 : fs_err(FIELDSYNC_EPROTO, "push reply without results");
+			}
+			cJSON_Delete(doc);
+			if (src == FIELDSYNC_ELIMIT && x->batch > 1) {
+				/* HQ takes smaller batches than we send: halve and start over
+				 * from the oldest change not yet acknowledged */
+				x->batch /= 2;
+				after = 0;
+				rc = 0;
+				batch_clear(&b[cur]);
+				continue;
+			}
+			if (src == 0) {
+				left = left > prev->n ? left - prev->n : 0;
+				x->pushed += prev->n;
+				if (x->progress && x->progress(x->pctx, x->pushed, x->pulled))
+					src = fs_err(FIELDSYNC_ECANCELED, "sync canceled");
+			}
+			batch_clear(prev);
+			if (src)
+				rc = src;
 		}
-		int64_t after = left > n ? left - n : 0;
-		cJSON_AddNumberToObject(body, "pending", (double)after);
-		cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
-		if (rc == 0)
-			rc = http_post(&x->h, "/v1/push", body, &doc);
-		if (rc == 0) {
+		if (rc || b[cur].n == 0)
+			break;
+		bg_start(&fl, &x->h, "/v1/push", b[cur].body);
+		flying = 1;
+		cur = 1 - cur;
+	}
+	if (flying) {	/* stopped with one in flight: its answer is still recorded */
+		cJSON *doc = NULL;
+		struct batch *prev = &b[1 - cur];
+		if (bg_wait(&fl, &doc) == 0) {
 			const cJSON *res = cJSON_GetObjectItemCaseSensitive(doc, "results");
-			rc = cJSON_IsArray(res) ? record_answer(x, p, n, res, records)
-						: fs_err(FIELDSYNC_EPROTO, "push reply without results");
+			if (cJSON_IsArray(res) && record_answer(x, prev->p, prev->n, res, prev->records) == 0)
+				x->pushed += prev->n;
 		}
 		cJSON_Delete(doc);
-		cJSON_Delete(body);
-		if (rc == FIELDSYNC_ELIMIT && x->batch > 1) {
-			/* HQ takes smaller batches than we send: halve and resend */
-			x->batch /= 2;
-			rc = 0;
-			continue;
-		}
-		if (rc == 0) {
-			left = after;
-			x->pushed += n;
-			if (x->progress && x->progress(x->pctx, x->pushed, x->pulled))
-				rc = fs_err(FIELDSYNC_ECANCELED, "sync canceled");
-		}
 	}
-	free(p);
+	batch_clear(&b[0]);
+	batch_clear(&b[1]);
+	free(b[0].p);
+	free(b[1].p);
 	return rc;
 }
 
@@ -711,37 +907,74 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 	return rc;
 }
 
+static cJSON *pull_body(struct sync_state *x, const cJSON *cursor, int64_t left)
+{
+	cJSON *body = new_body();
+	if (!body)
+		return NULL;
+	cJSON_AddItemToObject(body, "cursor", cursor ? cJSON_Duplicate(cursor, 1) : cJSON_CreateObject());
+	cJSON_AddNumberToObject(body, "limit", x->page);
+	cJSON_AddNumberToObject(body, "pending", (double)left);
+	cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
+	return body;
+}
+
 static int pull_all(struct sync_state *x, int *need_push)
 {
-	int rc = 0, more = 1, first = 1;
+	struct inflight fl;
 	int64_t left = 0;
+	char *cur = NULL;
 	*need_push = 0;
-	while (rc == 0 && more) {
-		char *cur = NULL;
-		if ((rc = fs_meta_get(x->s, "cursor", &cur)))
-			break;
-		cJSON *body = new_body(), *doc = NULL;
-		cJSON *c = cJSON_Parse(cur && *cur ? cur : "{}");
-		free(cur);
-		cJSON_AddItemToObject(body, "cursor", c ? c : cJSON_CreateObject());
-		cJSON_AddNumberToObject(body, "limit", x->page);
-		if (first)
-			count_pending(x->s, &left);	/* once: pulls do not change it */
-		first = 0;
-		cJSON_AddNumberToObject(body, "pending", (double)left);
-		cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
-		rc = http_post(&x->h, "/v1/pull", body, &doc);
+	count_pending(x->s, &left);	/* once: pulls do not change it */
+	int rc = fs_meta_get(x->s, "cursor", &cur);
+	if (rc)
+		return rc;
+	cJSON *c0 = cJSON_Parse(cur && *cur ? cur : "{}");
+	free(cur);
+	cJSON *body = pull_body(x, c0, left);
+	cJSON_Delete(c0);
+	if (!body)
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	bg_start(&fl, &x->h, "/v1/pull", body);
+	int flying = 1;
+	while (rc == 0 && flying) {
+		cJSON *doc = NULL, *next = NULL;
+		rc = bg_wait(&fl, &doc);
+		flying = 0;
 		cJSON_Delete(body);
+		body = NULL;
+		int restarted = 0, more = 0;
 		if (rc == 0)
+			rc = check_hq_id(x->s, fs_wire_str(doc, "hq_id"), &restarted);
+		if (rc == 0 && restarted) {
+			rc = NEED_PUSH;	/* push everything again, then pull from scratch */
+		} else if (rc == 0) {
+			/* ask for the next page before applying this one: the cursor
+			 * it continues from is the one this page will store */
+			more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "more"));
+			const cJSON *nc = cJSON_GetObjectItemCaseSensitive(doc, "cursor");
+			if (more && cJSON_IsObject(nc) && (next = pull_body(x, nc, left))) {
+				bg_start(&fl, &x->h, "/v1/pull", next);
+				flying = 1;
+				body = next;
+			}
 			rc = apply_page(x, doc, &more);
-		cJSON_Delete(doc);
-		if (rc == NEED_PUSH) {
-			*need_push = 1;
-			rc = 0;
-			break;
 		}
+		cJSON_Delete(doc);
 		if (rc == 0 && x->progress && x->progress(x->pctx, x->pushed, x->pulled))
 			rc = fs_err(FIELDSYNC_ECANCELED, "sync canceled");
+		if (rc == 0 && more && !flying)	/* could not ask ahead: ask now */
+			rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	}
+	if (flying) {	/* a page asked for ahead is not applied: the next pull asks again */
+		cJSON *doc = NULL;
+		bg_wait(&fl, &doc);
+		cJSON_Delete(doc);
+	}
+	cJSON_Delete(body);
+	if (rc == NEED_PUSH) {
+		*need_push = 1;
+		rc = 0;
 	}
 	return rc;
 }
@@ -766,12 +999,15 @@ static int lock_store(struct fs_store *s, int *fd)
 static int summary_rows(const struct sync_state *x, int rounds, long ms, struct fieldsync_rows **out)
 {
 	static const char *const names[] = { "pushed", "accepted", "rejected", "pulled", "evicted", "requests",
-		"rounds", "ms" };
-	long vals[] = { x->pushed, x->accepted, x->rejected, x->pulled, x->evicted, x->h.requests, rounds, ms };
-	struct fieldsync_rows *r = fs_rows_new(8);
+		"rounds", "ms", "max_rss_kb" };
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	long vals[] = { x->pushed, x->accepted, x->rejected, x->pulled, x->evicted, x->h.requests, rounds, ms,
+		ru.ru_maxrss };
+	struct fieldsync_rows *r = fs_rows_new(9);
 	int rc = r ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	int row = rc ? -1 : fs_rows_add(r);
-	for (int c = 0; rc == 0 && row >= 0 && c < 8; c++) {
+	for (int c = 0; rc == 0 && row >= 0 && c < 9; c++) {
 		char buf[32];
 		snprintf(buf, sizeof buf, "%ld", vals[c]);
 		rc = fs_rows_set_col(r, c, names[c], FS_T_INT);
@@ -800,7 +1036,7 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 	x.s = s;
 	x.progress = progress;
 	x.pctx = ctx;
-	x.batch = (int)env_long("FIELDSYNC_BATCH", 500, 1, 1000);
+	x.batch = (int)env_long("FIELDSYNC_BATCH", 1000, 1, 1000);
 	x.page = (int)env_long("FIELDSYNC_PAGE", 1000, 1, 5000);
 	if ((rc = lock_store(s, &fd)))
 		return rc;
@@ -811,6 +1047,8 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 		rc = fs_err(FIELDSYNC_ESTATE, "this store is not enrolled: run 'fieldsync init --server URL --token T'");
 	if (rc == 0)
 		rc = http_init(&x.h, url, tok);
+	if (rc == 0)
+		rc = http_cacert(&x.h, s);
 	if (tok)
 		sodium_memzero(tok, strlen(tok));
 	free(tok);
@@ -848,6 +1086,36 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 	}
 	if (rc == 0 && x.rejected)
 		return 1;
+	return rc;
+}
+
+/* ---- trust ---- */
+
+FIELDSYNC_API int fieldsync_set_cacert(fieldsync_store *hs, const char *path)
+{
+	struct fs_store *s = hs->st;
+	char abs[4096], head[65536];
+	const char *val = NULL;
+	if (path && *path) {
+		if (!realpath(path, abs))
+			return fs_err(errno == ENOENT ? FIELDSYNC_ENOTFOUND : FIELDSYNC_EINVAL, "CA file %s: %s", path,
+				      strerror(errno));
+		FILE *f = fopen(abs, "r");
+		if (!f)
+			return fs_err(FIELDSYNC_EINVAL, "CA file %s: %s", path, strerror(errno));
+		size_t n = fread(head, 1, sizeof head - 1, f);
+		fclose(f);
+		head[n] = '\0';
+		if (!strstr(head, "-----BEGIN CERTIFICATE-----"))
+			return fs_err(FIELDSYNC_EINVAL, "CA file %s: no PEM certificate in it", path);
+		val = abs;
+	}
+	int rc = fs_store_begin(s);
+	if (rc == 0)
+		rc = fs_meta_set(s, "cacert", val);	/* NULL: forget it */
+	if (rc == 0)
+		return fs_store_commit(s);
+	fs_store_rollback(s);
 	return rc;
 }
 

@@ -2,12 +2,14 @@
 #include "hq.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include "query.h"
 #include "store.h"
+#include "web.h"
 #include "wire.h"
 
 #define POOL 32
@@ -27,8 +29,8 @@ struct hq {
 	char *q_cut;
 };
 
-static const char *const q_seq = "UPDATE hq_seq SET seq = seq + 1 WHERE id = 1 RETURNING seq";
 static const char *const q_clock = "SELECT hlc FROM hq_clock WHERE id = 1";
+static const char *const q_scope = "SELECT scope FROM customer WHERE id = $1";
 static const char *const q_clock_set = "UPDATE hq_clock SET hlc = $1 WHERE id = 1 AND hlc < $1";
 static const char *const q_evict = "INSERT INTO evictions (seq, scope, tbl, id) VALUES ($1, $2, $3, $4)";
 static const char *const q_evict_feed =
@@ -138,6 +140,8 @@ static int schema(const struct hq_backend *be, struct fs_buf *b)
 		" id TEXT NOT NULL);\n"
 		"CREATE INDEX evictions_scope ON evictions(scope, seq);\n",
 		be->t_int, be->t_int, be->t_int, be->t_int, be->t_int);
+	if (rc == 0)
+		rc = hq_web_schema(be, b);	/* the dashboard's tables (web.c) */
 	snprintf(extra, sizeof extra, "seq %s NOT NULL, origin TEXT", be->t_int);
 	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
 		rc = fs_sql_table_ddl(fs_tables[i], 1, extra, types, b);
@@ -348,6 +352,89 @@ int hq_open(const char *conninfo, struct hq **out)
 	return 0;
 }
 
+int hq_backup(struct hq *h, const char *path)
+{
+	struct hq_db *db;
+	if (!h->be->backup)
+		return fs_err(FIELDSYNC_EINVAL, "the %s backend has no online backup", h->be->name);
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	rc = h->be->backup(db, path);
+	hq_release(h, db);
+	return rc;
+}
+
+struct restore_ctx {
+	const struct hq_backend *be;
+	char new_id[33];
+};
+
+/* On the private copy of the backup: is it an HQ store we know; then a new
+ * replica id (HQ's writes after the restore must never reuse a dot it gave
+ * out after the backup was taken), the old one remembered. */
+static int restore_fix(struct hq_db *db, void *vctx)
+{
+	struct restore_ctx *x = vctx;
+	const struct hq_backend *be = x->be;
+	char *old = NULL, *before = NULL, now[32];
+	int v = 0, rc = be->begin(db, 1);
+	if (rc)
+		return rc;
+	rc = schema_version(be, db, &v);
+	if (rc)
+		rc = fs_err(FIELDSYNC_EINVAL, "the backup is not an HQ store (%s)", fs_errmsg_get());
+	else if (v == 0)
+		rc = fs_err(FIELDSYNC_EINVAL, "the backup is not an HQ store");
+	else if (v > HQ_SCHEMA_VERSION)
+		rc = fs_err(FIELDSYNC_ESCHEMA, "the backup has HQ schema %d, newer than this fieldsyncd (%d)", v,
+			    HQ_SCHEMA_VERSION);
+	if (rc == 0)
+		rc = be->exec(db, "SELECT value FROM hq_meta WHERE key = 'replica_id'", 0, NULL, one_text, &old);
+	if (rc == 0)
+		rc = be->exec(db, "SELECT value FROM hq_meta WHERE key = 'replica_ids_before'", 0, NULL, one_text,
+			      &before);
+	if (rc == 0 && !old)
+		rc = fs_err(FIELDSYNC_EINVAL, "the backup has no HQ replica id");
+	struct fs_buf ids;
+	fs_buf_init(&ids, 0);
+	if (rc == 0) {
+		fs_random_id(x->new_id);
+		fs_iso_utc(fs_wall_ms(), now);
+		rc = fs_buf_printf(&ids, "%s%s%s", before ? before : "", before ? "," : "", old);
+	}
+	const char *kv[][2] = { { "replica_id", x->new_id }, { "replica_ids_before", ids.p }, { "restored_at", now } };
+	for (size_t k = 0; rc == 0 && k < sizeof kv / sizeof kv[0]; k++) {
+		struct fs_val p[2] = { fs_vref(kv[k][0]), fs_vref(kv[k][1]) };
+		rc = be->exec(db, "INSERT INTO hq_meta (key, value) VALUES ($1, $2)"
+			      " ON CONFLICT (key) DO UPDATE SET value = excluded.value", 2, p, NULL, NULL);
+	}
+	fs_buf_release(&ids);
+	free(old);
+	free(before);
+	if (rc == 0)
+		return be->commit(db);
+	be->rollback(db);
+	return rc;
+}
+
+int hq_restore(const char *conninfo, const char *from, char new_id[33])
+{
+	struct restore_ctx x;
+	memset(&x, 0, sizeof x);
+	x.be = hq_backend_for(conninfo);
+	if (!x.be)
+		return FIELDSYNC_EINVAL;
+	if (!x.be->restore)
+		return fs_err(FIELDSYNC_EINVAL, "the %s backend cannot restore", x.be->name);
+	if (sodium_init() < 0)
+		return fs_err(FIELDSYNC_EIO, "libsodium failed to initialise");
+	int rc = x.be->restore(conninfo, from, restore_fix, &x);
+	if (rc == 0 && new_id)
+		memcpy(new_id, x.new_id, 33);
+	return rc;
+}
+
 void hq_close(struct hq *h)
 {
 	if (!h)
@@ -410,13 +497,86 @@ int hq_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char 
 	return rec_get(h, db, t, id, lock, out, NULL);
 }
 
+/* Per write transaction, per thread (a server thread serves one request at
+ * a time): a block of reserved sequence numbers and the scopes of the
+ * customers the batch has touched. Valid only between txn_start() and
+ * txn_end() on that connection; elsewhere everything is looked up afresh. */
+#define SEQ_BLOCK 256
+#define SCOPE_SLOTS 4096
+static _Thread_local struct txn_cache {
+	struct hq_db *db;
+	int64_t seq_next, seq_end;
+	struct {
+		char id[33], scope[65];
+	} scope[SCOPE_SLOTS];
+} tc;
+
+static void txn_start(struct hq_db *db)
+{
+	memset(&tc, 0, sizeof tc);
+	tc.db = db;
+}
+
+static const char *const q_seq_set = "UPDATE hq_seq SET seq = $1 WHERE id = 1";
+
+/* End of the write transaction's work: the unused rest of the reserved block
+ * is given back (the counter is left at the last number used), so that the
+ * counter always equals the highest sequence number in the store. Returns
+ * rc, or the error of giving back. */
+static int txn_end(struct hq *h, int rc)
+{
+	struct hq_db *db = tc.db;
+	tc.db = NULL;
+	if (rc == 0 && db && tc.seq_next > 0 && tc.seq_next <= tc.seq_end) {
+		struct fs_val p = fs_vint(tc.seq_next - 1);
+		rc = h->be->exec(db, q_seq_set, 1, &p, NULL, NULL);
+	}
+	return rc;
+}
+
+static unsigned scope_slot(const char *id)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 7 && id[i]; i++)
+		v = v * 16 + (unsigned)(id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
+	return v % SCOPE_SLOTS;
+}
+
+static void scope_note(struct hq_db *db, const char *id, const char *scope)
+{
+	if (tc.db != db)
+		return;
+	unsigned k = scope_slot(id);
+	snprintf(tc.scope[k].id, sizeof tc.scope[k].id, "%s", id);
+	snprintf(tc.scope[k].scope, sizeof tc.scope[k].scope, "%s", scope);
+}
+
+static const char *const q_seq_block =
+	"UPDATE hq_seq SET seq = seq + $1 WHERE id = 1 RETURNING seq";
+
+/* The next change sequence number. The first one a transaction takes locks
+ * the sequence row until commit, so sequence order is commit order; numbers
+ * are reserved in blocks, one UPDATE per block, and txn_end() gives back
+ * what the transaction did not use. */
 static int next_seq(struct hq *h, struct hq_db *db, int64_t *seq)
 {
-	*seq = 0;
-	int rc = h->be->exec(db, q_seq, 0, NULL, one_int, seq);
-	if (rc == 0 && *seq <= 0)
+	if (tc.db == db && tc.seq_next > 0 && tc.seq_next <= tc.seq_end) {
+		*seq = tc.seq_next++;
+		return 0;
+	}
+	int64_t n = tc.db == db ? SEQ_BLOCK : 1, top = 0;
+	struct fs_val p = fs_vint(n);
+	int rc = h->be->exec(db, q_seq_block, 1, &p, one_int, &top);
+	if (rc == 0 && top <= 0)
 		rc = fs_err(FIELDSYNC_EIO, "HQ change sequence is missing");
-	return rc;
+	if (rc)
+		return rc;
+	*seq = top - n + 1;
+	if (tc.db == db) {
+		tc.seq_next = *seq + 1;
+		tc.seq_end = top;
+	}
+	return 0;
 }
 
 static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const char *origin, int64_t *seq_out)
@@ -437,6 +597,8 @@ static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const
 	rc = h->be->exec(db, h->q_put[r->t->idx], n + 2, row, NULL, NULL);
 	for (int k = 0; k < 3; k++)
 		free(enc[k]);
+	if (rc == 0 && r->t == &fs_tbl_customer)
+		scope_note(db, r->id, r->scope);
 	return rc;
 }
 
@@ -472,15 +634,23 @@ static int scope_of(struct hq *h, struct hq_db *db, const struct fs_rec *r, char
 	}
 	if (r->f[p].v.t != FS_V_TEXT)
 		return fs_err(FIELDSYNC_EINVAL, "%s has no customer", r->t->name);
-	struct fs_rec c;
-	int rc = rec_get(h, db, &fs_tbl_customer, r->f[p].v.s, 0, &c, NULL);
-	if (rc == FIELDSYNC_ENOTFOUND)
-		return fs_err(FIELDSYNC_ENOTFOUND, "unknown customer %s", r->f[p].v.s);
-	if (rc)
-		return rc;
-	snprintf(scope, 65, "%s", c.scope);
-	fs_rec_release(&c);
-	return 0;
+	const char *cid = r->f[p].v.s;
+	unsigned k = scope_slot(cid);
+	if (tc.db == db && strcmp(tc.scope[k].id, cid) == 0) {
+		memcpy(scope, tc.scope[k].scope, 65);
+		return 0;
+	}
+	char *found = NULL;
+	struct fs_val id = fs_vref(cid);
+	int rc = h->be->exec(db, q_scope, 1, &id, one_text, &found);
+	if (rc == 0 && !found)
+		rc = fs_err(FIELDSYNC_ENOTFOUND, "unknown customer %s", cid);
+	if (rc == 0) {
+		snprintf(scope, 65, "%s", found);
+		scope_note(db, cid, scope);
+	}
+	free(found);
+	return rc;
 }
 
 struct kids {
@@ -633,7 +803,8 @@ int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[3
 		return rc;
 	rc = h->be->begin(db, 1);
 	if (rc == 0) {
-		rc = write_locked(h, db, c, id, id_out);
+		txn_start(db);
+		rc = txn_end(h, write_locked(h, db, c, id, id_out));
 		if (rc == 0)
 			rc = h->be->commit(db);
 		else
@@ -655,6 +826,7 @@ int hq_resolve(struct hq *h, const char *cid, int keep_loser)
 		hq_release(h, db);
 		return rc;
 	}
+	txn_start(db);
 	if ((rc = rec_get(h, db, ct, cid, 1, &k, NULL)) == 0) {
 		const struct fs_val *tbl = &k.f[fs_field_find(ct, "tbl")].v, *rid = &k.f[fs_field_find(ct, "rec_id")].v;
 		const struct fs_table *t = tbl->t == FS_V_TEXT ? fs_table_find(tbl->s) : NULL;
@@ -675,6 +847,7 @@ int hq_resolve(struct hq *h, const char *cid, int keep_loser)
 		}
 		fs_rec_release(&k);
 	}
+	rc = txn_end(h, rc);
 	if (rc == 0)
 		rc = h->be->commit(db);
 	else
@@ -858,6 +1031,8 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON
 		rc = hq_acquire(h, &db);
 	if (rc == 0)
 		rc = h->be->begin(db, 1);
+	if (rc == 0)
+		txn_start(db);
 	if (rc == 0 && max_hlc)
 		rc = observe_hlc(h, db, max_hlc);
 	for (int k = 0; rc == 0 && k < n; k++) {
@@ -892,6 +1067,7 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON
 		cJSON_Delete(current);
 		fs_vv_release(&vv);
 	}
+	rc = txn_end(h, rc);
 	if (db) {
 		if (rc == 0)
 			rc = h->be->commit(db);	/* nothing is acknowledged before this */
@@ -909,6 +1085,49 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON
 	}
 	*results = out;
 	return 0;
+}
+
+/* ---- accepting a quarantined write (web.h) ---- */
+
+int hq_accept_locked(struct hq *h, struct hq_db *db, const struct fs_rec *in, char scope_out[65])
+{
+	struct fs_rec old, m;
+	const char *why = NULL;
+	int rc = rec_get(h, db, in->t, in->id, 1, &old, NULL), have = rc == 0;
+	if (rc && rc != FIELDSYNC_ENOTFOUND)
+		return rc;
+	rc = observe_hlc(h, db, in->hlc);
+	if (rc == 0)
+		rc = have ? fs_merge(&old, in, &m) : fs_rec_copy((fs_rec_init(&m, in->t), &m), in);
+	if (rc) {
+		if (have)
+			fs_rec_release(&old);
+		return rc;
+	}
+	for (int i = 0; !why && i < in->t->nfields; i++) {
+		const struct fs_field *f = &in->t->fields[i];
+		if ((f->flags & FS_F_REQUIRED) && m.f[i].v.t == FS_V_NULL)
+			why = "a required field is missing";
+		else if (have && (f->flags & FS_F_IMMUTABLE) && old.f[i].dot.c && !fs_val_eq(&old.f[i].v, &m.f[i].v))
+			why = "a field that cannot change was changed";
+	}
+	if (!why) {
+		rc = scope_of(h, db, &m, m.scope);
+		if (rc == FIELDSYNC_ENOTFOUND || rc == FIELDSYNC_EINVAL) {
+			why = "its customer is unknown at HQ";
+			rc = 0;
+		}
+	}
+	if (rc == 0 && why)
+		rc = fs_err(FIELDSYNC_EINVAL, "cannot accept: %s", why);
+	if (rc == 0 && (!have || !fs_rec_same(&old, &m) || strcmp(old.scope, m.scope)))
+		rc = store_version(h, db, have ? &old : NULL, &m, NULL, NULL);
+	if (rc == 0 && scope_out)
+		memcpy(scope_out, m.scope, 65);
+	if (have)
+		fs_rec_release(&old);
+	fs_rec_release(&m);
+	return rc;
 }
 
 /* ---- pull ---- */
@@ -990,7 +1209,35 @@ static int item_cmp(const void *a, const void *b)
 /* One territory's slice of a page: rows with cursor < seq <= cut, in order.
  * During a backfill (a territory the device does not hold yet, or held and
  * dropped) it may lack rows it once pushed itself: send everything. */
+static int pull_slice(struct hq *h, struct hq_db *db, const struct hq_device *d, const char *scope,
+		      int64_t from, int backfill, int limit, cJSON *changes, int64_t *to, int *more, int *nrec);
+
 static int pull_scope(struct hq *h, struct hq_db *db, const struct hq_device *d, const char *scope,
+		      int64_t from, int backfill, int limit, cJSON *changes, int64_t *to, int *more, int *nrec)
+{
+	/* Rows the device already holds (its own pushes) are skipped, not sent:
+	 * keep reading slices until the page is full, so that a device that
+	 * pushed thousands of records does not pull back as many empty pages
+	 * (bounded: at most 10 slices a request). */
+	int rc = 0, sent = cJSON_GetArraySize(changes), start = sent;
+	*to = from;
+	*more = 0;
+	for (int round = 0; rc == 0 && round < 10; round++) {
+		int m = 0, left = limit - (sent - start);
+		if (left <= 0) {
+			*more = 1;
+			break;
+		}
+		rc = pull_slice(h, db, d, scope, *to, backfill, left, changes, to, &m, nrec);
+		sent = cJSON_GetArraySize(changes);
+		*more = m;
+		if (!m)
+			break;
+	}
+	return rc;
+}
+
+static int pull_slice(struct hq *h, struct hq_db *db, const struct hq_device *d, const char *scope,
 		      int64_t from, int backfill, int limit, cJSON *changes, int64_t *to, int *more, int *nrec)
 {
 	struct cut_ctx cut = { from, 0 };
@@ -1074,6 +1321,8 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 	h->be->rollback(db);	/* read-only */
 	cJSON_AddBoolToObject(out, "more", more);
 	cJSON_AddStringToObject(out, "rep", d->rep);
+	/* a device that knew another id talks to a restored store: it must start over */
+	cJSON_AddStringToObject(out, "hq_id", h->self_hex);
 	return rc;
 }
 
@@ -1246,6 +1495,8 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 	cJSON *body = NULL, *out;
 	int rc;
 
+	if (!strncmp(req->path, "/admin", 6) && (req->path[6] == '\0' || req->path[6] == '/'))
+		return hq_web_handle(h, req, resp);	/* the dashboard (web.c) */
 	if (!strcmp(req->path, "/v1/health")) {
 		if (strcmp(req->method, "GET")) {
 			hq_response_error(resp, 405, "method_not_allowed", "use GET");
@@ -1257,6 +1508,9 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 		cJSON_AddStringToObject(out, "replica", h->self_hex);
 		cJSON_AddStringToObject(out, "version", FIELDSYNC_VERSION);
 		cJSON_AddStringToObject(out, "store", h->be->name);
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		cJSON_AddNumberToObject(out, "max_rss_kb", (double)ru.ru_maxrss);
 		reply_json(resp, 200, out);
 		return 0;
 	}

@@ -53,6 +53,20 @@ void hq_close(struct hq *h);
 const char *hq_replica_id(const struct hq *h);
 void hq_set_limits(struct hq *h, const struct hq_limits *l);
 
+/* A consistent copy of the running store into `path` (online: writers
+ * keep going; the copy is the state of one commit). */
+int hq_backup(struct hq *h, const char *path);
+/* Replace the store at `conninfo` by the backup `from` (checked first: an
+ * SQLite file that passes its integrity check and holds an HQ store of a
+ * schema this build knows). The restored store gets a new HQ replica id,
+ * which devices see in every pull reply: a device that held the old id
+ * pushes all it holds again and pulls everything anew, so nothing written
+ * after the backup is lost while a device still has it, and no device
+ * skips what HQ writes after the restore (docs/operations.md). The old id
+ * goes to hq_meta.replica_ids_before. No server may be running on the
+ * store (the caller checks). new_id (33 bytes, may be NULL) gets the new id. */
+int hq_restore(const char *conninfo, const char *from, char new_id[33]);
+
 /* A pooled connection for one thread's unit of work. */
 int hq_acquire(struct hq *h, struct hq_db **db);
 void hq_release(struct hq *h, struct hq_db *db);
