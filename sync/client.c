@@ -1036,8 +1036,8 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 	x.s = s;
 	x.progress = progress;
 	x.pctx = ctx;
-	x.batch = (int)env_long("FIELDSYNC_BATCH", 1000, 1, 1000);
-	x.page = (int)env_long("FIELDSYNC_PAGE", 1000, 1, 5000);
+	x.batch = (int)env_long("FIELDSYNC_BATCH", 500, 1, 1000);
+	x.page = (int)env_long("FIELDSYNC_PAGE", 500, 1, 5000);
 	if ((rc = lock_store(s, &fd)))
 		return rc;
 	rc = fs_meta_get(s, "server_url", &url);

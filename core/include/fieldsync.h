@@ -410,8 +410,8 @@ FIELDSYNC_API int fieldsync_route_places(fieldsync_store *s, fieldsync_rows **ou
  * FIELDSYNC_ETIMEOUT, FIELDSYNC_ESERVER, FIELDSYNC_EBUSY (429). Tunables come from the environment:
  * FIELDSYNC_TIMEOUT_MS (per request, default 60000), FIELDSYNC_RETRIES
  * (default 5), FIELDSYNC_RETRY_MS (first backoff, default 500),
- * FIELDSYNC_BATCH (records per push, default 1000), FIELDSYNC_PAGE (records
- * per pull page, default 1000), FIELDSYNC_CACERT (a CA bundle for a private
+ * FIELDSYNC_BATCH (records per push, default 500), FIELDSYNC_PAGE (records
+ * per pull page, default 500), FIELDSYNC_CACERT (a CA bundle for a private
  * HQ certificate).
  */
 
