@@ -160,11 +160,16 @@ static int schema(const struct hq_backend *be, struct fs_buf *b)
 
 const struct hq_backend *hq_backend_for(const char *conninfo)
 {
-	if (!strncmp(conninfo, "postgres://", 11) || !strncmp(conninfo, "postgresql://", 13) ||
-	    strstr(conninfo, "dbname=") || strstr(conninfo, "host=")) {
-		fs_err(FIELDSYNC_EINVAL, "the PostgreSQL backend is not part of this build yet");
+	if (!conninfo || !*conninfo) {
+		fs_err(FIELDSYNC_EINVAL, "no HQ store given");
 		return NULL;
 	}
+	/* a PostgreSQL URL, or a libpq "key=value ..." connection string */
+	if (!strncmp(conninfo, "postgres://", 11) || !strncmp(conninfo, "postgresql://", 13) ||
+	    (strchr(conninfo, '=') && (strstr(conninfo, "dbname=") || strstr(conninfo, "host=") ||
+				       strstr(conninfo, "port=") || strstr(conninfo, "user=") ||
+				       strstr(conninfo, "service="))))
+		return &hq_backend_pg;
 	return &hq_backend_sqlite;
 }
 
