@@ -146,7 +146,8 @@ hq_start() {
 _hq_start_one() {
 	_pf="$TRASH/hq.port.$1"
 	rm -f "$_pf"
-	_port=0
+	# a restarted server keeps its port: devices know it
+	eval "_port=\${HQ_PORT_$1:-0}"
 	[ "$1" -ne 1 ] || _port=${HQ_PORT:-0}
 	"$FSD" --db "$HQ_DB" serve --listen "127.0.0.1:$_port" --port-file "$_pf" \
 		${HQ_ARGS:-} 2>>"$TRASH/hq.log" &
@@ -162,6 +163,7 @@ _hq_start_one() {
 		sleep 0.05
 	done
 	HQ_PID="${HQ_PID:+$HQ_PID }$_pid"
+	eval "HQ_PORT_$1=$(cat "$_pf")"
 	HQ_URLS="$HQ_URLS http://127.0.0.1:$(cat "$_pf")"
 	HQ_URLS=${HQ_URLS# }
 	test_at_exit "kill $_pid 2>/dev/null; wait $_pid 2>/dev/null"
@@ -177,20 +179,22 @@ hq_stop() {
 	return 0
 }
 
-# The server the next device enrols with: each of HQ_URLS in turn.
+# The server the next device enrols with, in HQ_NEXT: each of HQ_URLS in
+# turn (no subshell: the turn must advance).
 _hq_next=0
 hq_next_url() {
 	set -- $HQ_URLS
 	_i=$((_hq_next % $# + 1))
 	_hq_next=$((_hq_next + 1))
-	eval "echo \${$_i}"
+	eval "HQ_NEXT=\${$_i}"
 }
 
 # enroll NAME STORE TERRITORIES: a rep (created if new) and an enrolled store.
 enroll() {
 	_tok=$("$FSD" --db "$HQ_DB" rep add "$1" --territory "$3" 2>/dev/null) ||
 		_tok=$("$FSD" --db "$HQ_DB" rep token "$1" 2>/dev/null) || return 1
-	"$FS" --db "$2" init --server "$(hq_next_url)" --token "$_tok" --name "$1-device" >/dev/null
+	hq_next_url
+	"$FS" --db "$2" init --server "$HQ_NEXT" --token "$_tok" --name "$1-device" >/dev/null
 }
 
 # A customer's field as a store shows it: field STORE ID FIELD

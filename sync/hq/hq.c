@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "query.h"
 #include "store.h"
@@ -326,7 +327,7 @@ int hq_open(const char *conninfo, struct hq **out)
 		free(h);
 		return FIELDSYNC_EINVAL;
 	}
-	h->lim = (struct hq_limits){ 1000, 5000, 1000 };
+	h->lim = (struct hq_limits){ 1000, 5000, 1000, 0 };
 	pthread_mutex_init(&h->mu, NULL);
 	rc = h->be->open(conninfo, 0, &db);
 	if (rc == 0)
@@ -1073,6 +1074,8 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON
 		fs_vv_release(&vv);
 	}
 	rc = txn_end(h, rc);
+	if (rc == 0 && h->lim.hold_ms > 0)
+		usleep((useconds_t)h->lim.hold_ms * 1000);
 	if (db) {
 		if (rc == 0)
 			rc = h->be->commit(db);	/* nothing is acknowledged before this */

@@ -179,7 +179,7 @@ static int print_rows(struct fieldsync_rows *r, const char *cols)
 static int cmd_serve(struct opts *o)
 {
 	struct hq_server_opts so = { 0 };
-	struct hq_limits lim = { 1000, 5000, 1000 };
+	struct hq_limits lim = { 1000, 5000, 1000, 0 };
 	const char *port_file = NULL, *v;
 	int k;
 	so.listen = "127.0.0.1:8080";
@@ -237,6 +237,8 @@ static int cmd_serve(struct opts *o)
 		close(lockfd);
 		return rc;
 	}
+	const char *hold = getenv("FIELDSYNCD_TEST_HOLD_MS");
+	lim.hold_ms = hold ? atoi(hold) : 0;
 	hq_set_limits(h, &lim);
 	/* only hq_server_wait_signal() sees SIGTERM/SIGINT: block them before threads start */
 	sigset_t set;
