@@ -75,44 +75,18 @@ store_dump() {
 	sql "$1" .dump
 }
 
-# pg_start: a private PostgreSQL 15 for this script (initdb in a temp dir,
-# run as the postgres user when the tests run as root, on a free loopback
-# port, no fsync); sets PG_PORT and PG_BASE (a URL without the database).
-# Stopped and removed at exit. pg_db NAME: PG_BASE/NAME, created if new.
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-_pg() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
+# pg_start: a private PostgreSQL 15 for this script (tools/pgtmp.sh: a temp
+# dir, the postgres user when run as root, a free loopback port, no fsync);
+# sets PG_BASE (a URL without the database). Stopped and removed at exit.
+# pg_db NAME: the URL of database NAME, created if new.
 pg_start() {
 	[ -z "${PG_BASE:-}" ] || return 0
 	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/fieldsync-pg.XXXXXX") || return 1
-	chmod 755 "$PG_DIR"
-	[ "$(id -u)" -ne 0 ] || chown postgres "$PG_DIR"
-	test_at_exit "_pg $PG_BIN/pg_ctl -D $PG_DIR/data -m immediate stop >/dev/null 2>&1; rm -rf $PG_DIR"
-	_pg "$PG_BIN/initdb" -A trust -U postgres -E UTF8 --locale=C.UTF-8 -D "$PG_DIR/data" \
-		>"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
-	_n=0
-	while :; do
-		# a port from the ephemeral range; pg_ctl fails if another took it
-		PG_PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000 ))
-		if _pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -t 60 -l "$PG_DIR/pg.log" start -o \
-			"-h 127.0.0.1 -p $PG_PORT -k $PG_DIR -c fsync=off -c synchronous_commit=off \
-			 -c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB" >/dev/null 2>&1; then
-			break
-		fi
-		_n=$((_n + 1))
-		[ $_n -lt 5 ] || { echo "PostgreSQL did not start" >&2; cat "$PG_DIR/pg.log" >&2; return 1; }
-	done
-	PG_BASE="postgresql://postgres@127.0.0.1:$PG_PORT"
+	test_at_exit "$FIELDSYNC_TOP/tools/pgtmp.sh stop $PG_DIR"
+	PG_BASE=$("$FIELDSYNC_TOP/tools/pgtmp.sh" start "$PG_DIR")
 }
 pg_db() {
-	psql -X -q -d "$PG_BASE/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$1'" | grep -q 1 ||
-		psql -X -q -d "$PG_BASE/postgres" -c "CREATE DATABASE $1" >/dev/null || return 1
-	echo "$PG_BASE/$1"
+	"$FIELDSYNC_TOP/tools/pgtmp.sh" db "$PG_BASE" "$1"
 }
 
 # hq_start [DB]: init (if needed) and run fieldsyncd on 127.0.0.1, a port the
