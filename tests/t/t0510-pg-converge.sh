@@ -2,7 +2,7 @@
 # The convergence property test (tests/unit/test_converge.c) with HQ's store
 # on PostgreSQL, served by several fieldsyncd processes: the devices of each
 # seed sync through different servers over one database.
-# FIELDSYNC_PG_SEEDS (default 12) and FIELDSYNC_PG_HQS (default 3).
+# FIELDSYNC_PG_SEEDS (default 20) and FIELDSYNC_PG_HQS (default 3).
 . "$(dirname "$0")/../lib.sh"
 
 test_expect_success 'PostgreSQL starts in a private directory' '
@@ -12,7 +12,7 @@ test_expect_success 'PostgreSQL starts in a private directory' '
 test_expect_success "random histories converge over PostgreSQL with ${FIELDSYNC_PG_HQS:-3} servers" '
 	mkdir tmp &&
 	TMPDIR=$TRASH/tmp FIELDSYNC_KEEP=1 FIELDSYNC_CONVERGE_PG="$DB" \
-	FIELDSYNC_CONVERGE_HQS=${FIELDSYNC_PG_HQS:-3} FIELDSYNC_CONVERGE_SEEDS=${FIELDSYNC_PG_SEEDS:-12} \
+	FIELDSYNC_CONVERGE_HQS=${FIELDSYNC_PG_HQS:-3} FIELDSYNC_CONVERGE_SEEDS=${FIELDSYNC_PG_SEEDS:-20} \
 	CMOCKA_MESSAGE_OUTPUT=stdout "$FIELDSYNC_BUILD/tests/test_converge" >out 2>&1 ||
 		{ tail -n 30 out; tail -n 5 tmp/fs-conv-*/hq*.log; false; }
 '
