@@ -190,31 +190,31 @@ int hq_init(const char *conninfo)
 {
 	const struct hq_backend *be = hq_backend_for(conninfo);
 	struct hq_db *db;
+	struct fs_buf b;
 	if (!be)
 		return FIELDSYNC_EINVAL;
 	int rc = be->open(conninfo, 1, &db), v = 0;
 	if (rc)
 		return rc;
-	rc = be->script(db, "CREATE TABLE IF NOT EXISTS hq_meta (key TEXT PRIMARY KEY, value TEXT)");
+	/* all under the write lock: several hosts may migrate one database at once */
+	fs_buf_init(&b, 0);
+	rc = be->begin(db, 1);
+	if (rc == 0)
+		rc = be->script(db, "CREATE TABLE IF NOT EXISTS hq_meta (key TEXT PRIMARY KEY, value TEXT)");
 	if (rc == 0)
 		rc = schema_version(be, db, &v);
 	if (rc == 0 && v > HQ_SCHEMA_VERSION)
 		rc = fs_err(FIELDSYNC_ESCHEMA, "HQ store schema %d is newer than this fieldsyncd (%d)", v,
 			    HQ_SCHEMA_VERSION);
-	if (rc == 0 && v == 0) {
-		struct fs_buf b;
-		fs_buf_init(&b, 0);
-		rc = be->begin(db, 1);
-		if (rc == 0)
-			rc = schema(be, &b);
-		if (rc == 0)
-			rc = be->script(db, b.p);
-		if (rc == 0)
-			rc = be->commit(db);
-		else
-			be->rollback(db);
-		fs_buf_release(&b);
-	}
+	if (rc == 0 && v == 0)
+		rc = schema(be, &b);
+	if (rc == 0 && v == 0)
+		rc = be->script(db, b.p);
+	if (rc == 0)
+		rc = be->commit(db);
+	else
+		be->rollback(db);
+	fs_buf_release(&b);
 	be->close(db);
 	return rc;
 }

@@ -68,4 +68,14 @@ test_expect_success 'the same record pushed through two servers at once: no lost
 	test "$("$FSD" --db "$HQ_DB" --json conflicts --all | jq "map(select(.field == \"notes\")) | length")" -ge 1
 '
 
+test_expect_success 'migrate from three hosts at once on a fresh database: one schema, all succeed' '
+	DB2=$(pg_db fresh) || return 1
+	"$FSD" --db "$DB2" migrate >m1 2>&1 & p1=$!
+	"$FSD" --db "$DB2" migrate >m2 2>&1 & p2=$!
+	"$FSD" --db "$DB2" migrate >m3 2>&1 & p3=$!
+	wait $p1 && wait $p2 && wait $p3 &&
+	test "$(sql "$DB2" "select count(*) from hq_meta where key = '\''replica_id'\''")" = 1 &&
+	test "$(cat m1 m2 m3 | sed -n "s/.*replica \([0-9a-f]*\).*/\1/p" | sort -u | wc -l)" = 1
+'
+
 test_done
