@@ -1,6 +1,7 @@
 # fieldsync build.
 #   make            library (static + shared), fieldsync, fieldsyncd, tools
 #   make check      deps + sanitizer build + every test, then a plain build
+#   make check-pg   HQ over PostgreSQL: the sync suite, convergence, concurrency
 #   make demo       deps + build + the narrated end-to-end run
 #   make bench      benchmark figures (bench/results.json)
 #   make bench-route  route planner against the TSPLIB instances
@@ -135,6 +136,13 @@ unit: all
 
 e2e: all
 	@tests/run $(BUILD) e2e
+
+# HQ over PostgreSQL, longer than in check: the sync suite with three
+# servers, 60 convergence seeds over three servers, slower slow writers.
+check-pg: deps
+	@$(MAKE) --no-print-directory all
+	@FIELDSYNC_PG_SEEDS=$${FIELDSYNC_PG_SEEDS:-60} FIELDSYNC_PG_HOLD_MS=$${FIELDSYNC_PG_HOLD_MS:-500} \
+		tests/run $(BUILD) pg
 
 # The long versions of the randomised tests (minutes, not part of check).
 soak: deps all

@@ -80,13 +80,13 @@ int fs_query_lookup(const struct fs_exec *x, const struct fs_table *t, const cha
 		/* ids are lowercase hex: every id with this prefix sorts in [key, key + "g") */
 		snprintf(hi, sizeof hi, "%sg", key);
 		struct fs_val p[2] = { fs_vref(key), fs_vref(hi) };
-		snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE id >= $1 AND id < $2 AND deleted IS NOT 1"
+		snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE id >= $1 AND id < $2 AND coalesce(deleted, 0) <> 1"
 			 " ORDER BY id LIMIT 2", t->name);
 		rc = x->fn(x->ctx, sql, 2, p, found_row, &f);
 	}
 	if (rc == 0 && f.n == 0 && t == &fs_tbl_customer) {
 		struct fs_val p = fs_vref(key);
-		rc = x->fn(x->ctx, "SELECT id FROM customer WHERE code = $1 AND deleted IS NOT 1 ORDER BY id LIMIT 2",
+		rc = x->fn(x->ctx, "SELECT id FROM customer WHERE code = $1 AND coalesce(deleted, 0) <> 1 ORDER BY id LIMIT 2",
 			   1, &p, found_row, &f);
 	}
 	if (rc)
@@ -128,7 +128,7 @@ int fs_query_list(const struct fs_exec *x, const struct fs_table *t, const char 
 	}
 	names[nc] = NULL;
 	if (rc == 0)
-		rc = fs_buf_printf(&b, " FROM %s t WHERE t.deleted IS NOT 1", t->name);
+		rc = fs_buf_printf(&b, " FROM %s t WHERE coalesce(t.deleted, 0) <> 1", t->name);
 	for (int k = 0; rc == 0 && filters && filters[k]; k++) {
 		const char *eq = strchr(filters[k], '=');
 		char name[64];
@@ -267,7 +267,7 @@ int fs_query_conflicts(const struct fs_exec *x, fs_get_fn get, void *gctx, int a
 		"resolution" };
 	const struct fs_table *ct = &fs_tbl_conflict;
 	struct fieldsync_rows *k, *r;
-	int rc = fs_exec_rows(x, "SELECT id FROM conflict WHERE deleted IS NOT 1 ORDER BY rec_id, field, id", 0,
+	int rc = fs_exec_rows(x, "SELECT id FROM conflict WHERE coalesce(deleted, 0) <> 1 ORDER BY rec_id, field, id", 0,
 			      NULL, kn, NULL, &k);
 	*out = NULL;
 	if (rc)

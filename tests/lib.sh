@@ -75,41 +75,100 @@ store_dump() {
 	sql "$1" .dump
 }
 
+# pg_start: a private PostgreSQL 15 for this script (tools/pgtmp.sh: a temp
+# dir, the postgres user when run as root, a free loopback port, no fsync);
+# sets PG_BASE (a URL without the database). Stopped and removed at exit.
+# pg_db NAME: the URL of database NAME, created if new.
+pg_start() {
+	[ -z "${PG_BASE:-}" ] || return 0
+	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/fieldsync-pg.XXXXXX") || return 1
+	test_at_exit "$FIELDSYNC_TOP/tools/pgtmp.sh stop $PG_DIR"
+	PG_BASE=$("$FIELDSYNC_TOP/tools/pgtmp.sh" start "$PG_DIR")
+}
+pg_db() {
+	"$FIELDSYNC_TOP/tools/pgtmp.sh" db "$PG_BASE" "$1"
+}
+
 # hq_start [DB]: init (if needed) and run fieldsyncd on 127.0.0.1, a port the
 # kernel picks; sets HQ_URL, HQ_PID, HQ_DB. Stopped at exit.
+# With FIELDSYNC_HQ_PG=N the store is a database on a private PostgreSQL
+# (DB names it: "hq.db" becomes database hq_db) served by N fieldsyncd
+# processes; HQ_URLS lists them, HQ_URL is the first, and enroll() hands
+# the servers out in turn to the devices it enrols.
 hq_start() {
 	HQ_DB=${1:-$TRASH/hq.db}
-	[ -f "$HQ_DB" ] || "$FSD" --db "$HQ_DB" init >/dev/null || return 1
-	rm -f "$TRASH/hq.port"
-	"$FSD" --db "$HQ_DB" serve --listen "127.0.0.1:${HQ_PORT:-0}" --port-file "$TRASH/hq.port" \
+	if [ -n "${FIELDSYNC_HQ_PG:-}" ]; then
+		case "$HQ_DB" in
+		postgres*) ;;
+		*) pg_start && _name=$(basename "$HQ_DB" | tr -c 'a-z0-9\n' '_') &&
+			HQ_DB=$(pg_db "$_name") || return 1 ;;
+		esac
+		"$FSD" --db "$HQ_DB" migrate >/dev/null || return 1
+	else
+		[ -f "$HQ_DB" ] || "$FSD" --db "$HQ_DB" init >/dev/null || return 1
+	fi
+	HQ_PID="" HQ_URLS=""
+	_k=0
+	while [ $_k -lt "${FIELDSYNC_HQ_PG:-1}" ]; do
+		_k=$((_k + 1))
+		_hq_start_one "$_k" || return 1
+	done
+	HQ_URL=${HQ_URLS%% *}
+	HQ_PORT=${HQ_URL##*:}
+}
+
+_hq_start_one() {
+	_pf="$TRASH/hq.port.$1"
+	rm -f "$_pf"
+	# a restarted server keeps its port: devices know it
+	eval "_port=\${HQ_PORT_$1:-0}"
+	[ "$1" -ne 1 ] || _port=${HQ_PORT:-0}
+	"$FSD" --db "$HQ_DB" serve --listen "127.0.0.1:$_port" --port-file "$_pf" \
 		${HQ_ARGS:-} 2>>"$TRASH/hq.log" &
-	HQ_PID=$!
+	_pid=$!
 	_n=0
-	while [ ! -s "$TRASH/hq.port" ]; do
+	while [ ! -s "$_pf" ]; do
 		_n=$((_n + 1))
-		if [ $_n -gt 200 ] || ! kill -0 "$HQ_PID" 2>/dev/null; then
+		if [ $_n -gt 200 ] || ! kill -0 "$_pid" 2>/dev/null; then
 			echo "fieldsyncd did not start" >&2
 			cat "$TRASH/hq.log" >&2
 			return 1
 		fi
 		sleep 0.05
 	done
-	HQ_PORT=$(cat "$TRASH/hq.port")
-	HQ_URL="http://127.0.0.1:$HQ_PORT"
-	test_at_exit "kill $HQ_PID 2>/dev/null; wait $HQ_PID 2>/dev/null"
+	HQ_PID="${HQ_PID:+$HQ_PID }$_pid"
+	eval "HQ_PORT_$1=$(cat "$_pf")"
+	HQ_URLS="$HQ_URLS http://127.0.0.1:$(cat "$_pf")"
+	HQ_URLS=${HQ_URLS# }
+	test_at_exit "kill $_pid 2>/dev/null; wait $_pid 2>/dev/null"
 }
 
 hq_stop() {
-	kill "$HQ_PID" 2>/dev/null
-	wait "$HQ_PID" 2>/dev/null
+	for _p in $HQ_PID; do
+		kill "$_p" 2>/dev/null
+	done
+	for _p in $HQ_PID; do
+		wait "$_p" 2>/dev/null
+	done
 	return 0
+}
+
+# The server the next device enrols with, in HQ_NEXT: each of HQ_URLS in
+# turn (no subshell: the turn must advance).
+_hq_next=0
+hq_next_url() {
+	set -- $HQ_URLS
+	_i=$((_hq_next % $# + 1))
+	_hq_next=$((_hq_next + 1))
+	eval "HQ_NEXT=\${$_i}"
 }
 
 # enroll NAME STORE TERRITORIES: a rep (created if new) and an enrolled store.
 enroll() {
 	_tok=$("$FSD" --db "$HQ_DB" rep add "$1" --territory "$3" 2>/dev/null) ||
 		_tok=$("$FSD" --db "$HQ_DB" rep token "$1" 2>/dev/null) || return 1
-	"$FS" --db "$2" init --server "$HQ_URL" --token "$_tok" --name "$1-device" >/dev/null
+	hq_next_url
+	"$FS" --db "$2" init --server "$HQ_NEXT" --token "$_tok" --name "$1-device" >/dev/null
 }
 
 # A customer's field as a store shows it: field STORE ID FIELD
@@ -117,9 +176,13 @@ field() {
 	"$FS" --db "$1" --json customer show "$2" | jq -r --arg f "$3" '.customer[$f] // ""'
 }
 
-# sqlite3 that waits for a writer instead of failing with "database is locked".
+# sqlite3 that waits for a writer instead of failing with "database is locked";
+# psql (unaligned, no header) for a PostgreSQL HQ store: sql STORE QUERY.
 sql() {
-	sqlite3 -cmd ".timeout 20000" "$@"
+	case "$1" in
+	postgres*) psql -X -q -tA -v ON_ERROR_STOP=1 -d "$1" -c "$2" ;;
+	*) sqlite3 -cmd ".timeout 20000" "$@" ;;
+	esac
 }
 
 # content STORE TERRITORY: every record of that territory with its sync

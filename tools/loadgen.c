@@ -2,8 +2,12 @@
  * loadgen - many agents' nightly sync against one fieldsyncd, from one
  * process (libcurl multi).
  *
- *   tools/loadgen --hq-db HQ.db --url http://127.0.0.1:PORT [--agents 200]
+ *   tools/loadgen --hq-db HQ.db --url http://127.0.0.1:PORT[,URL...] [--agents 200]
  *                 [--push 50] [--pull 200] [--parallel 200] [--territories 20]
+ *
+ * Several URLs (fieldsyncd processes over one store, HQ.db then being the
+ * PostgreSQL connection string): agent i talks to URL i mod n, as behind a
+ * round-robin load balancer.
  *
  * Setup (not timed): through the HQ library on the same store it creates a
  * rep per agent (each with one of the territories) and enough customers per
@@ -25,8 +29,11 @@
 #include "hq.h"
 #include "wire.h"
 
+#define MAXURL 16
+
 struct agent {
 	char token[80], rid[33], terr[32];
+	const char *url;
 	char *push_body, *pull_body;
 	struct fs_buf resp;
 	double t0, push_ms, pull_ms;
@@ -63,10 +70,10 @@ static double pct(double *v, int n, double p)
 	return v[i < 0 ? 0 : i];
 }
 
-static void start(CURLM *m, struct agent *a, const char *url)
+static void start(CURLM *m, struct agent *a)
 {
 	char u[300];
-	snprintf(u, sizeof u, "%s/v1/%s", url, a->state == 0 ? "push" : "pull");
+	snprintf(u, sizeof u, "%s/v1/%s", a->url, a->state == 0 ? "push" : "pull");
 	fs_buf_reset(&a->resp);
 	curl_easy_setopt(a->h, CURLOPT_URL, u);
 	curl_easy_setopt(a->h, CURLOPT_POSTFIELDS, a->state == 0 ? a->push_body : a->pull_body);
@@ -76,7 +83,7 @@ static void start(CURLM *m, struct agent *a, const char *url)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: loadgen --hq-db HQ.db --url URL [--agents N] [--push N] [--pull N]"
+	fprintf(stderr, "usage: loadgen --hq-db STORE --url URL[,URL...] [--agents N] [--push N] [--pull N]"
 		" [--parallel N] [--territories N]\n");
 	return 2;
 }
@@ -99,7 +106,11 @@ int main(int argc, char **argv)
 		else return usage();
 		i++;
 	}
-	if (!db || !url || agents < 1 || npush < 0 || npush > 1000 || npull < 1 || parallel < 1 || nterr < 1)
+	char *urlbuf = url ? strdup(url) : NULL, *urls[MAXURL], *save = NULL;
+	int nurl = 0;
+	for (char *t = urlbuf ? strtok_r(urlbuf, ",", &save) : NULL; t && nurl < MAXURL; t = strtok_r(NULL, ",", &save))
+		urls[nurl++] = t;
+	if (!db || nurl == 0 || agents < 1 || npush < 0 || npush > 1000 || npull < 1 || parallel < 1 || nterr < 1)
 		return usage();
 	struct hq *h;
 	if (hq_open(db, &h)) {
@@ -138,6 +149,7 @@ int main(int argc, char **argv)
 		struct agent *a = &A[i];
 		char rep[64], tok[65], body[300];
 		snprintf(a->terr, sizeof a->terr, "LG-%d", i % nterr);
+		a->url = urls[i % nurl];
 		snprintf(rep, sizeof rep, "load-%u-%d", run, i);
 		if (hq_rep_add(h, rep, a->terr, tok)) {
 			fprintf(stderr, "loadgen: %s\n", fs_errmsg_get());
@@ -147,7 +159,7 @@ int main(int argc, char **argv)
 		fs_buf_init(&r, 1 << 20);
 		CURL *e = curl_easy_init();
 		char u[300];
-		snprintf(u, sizeof u, "%s/v1/enroll", url);
+		snprintf(u, sizeof u, "%s/v1/enroll", a->url);
 		snprintf(body, sizeof body, "{\"v\":1,\"token\":\"%s\",\"name\":\"%s\"}", tok, rep);
 		curl_easy_setopt(e, CURLOPT_URL, u);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
@@ -209,7 +221,7 @@ int main(int argc, char **argv)
 	int next = 0, active = 0, errors = 0;
 	long ingested = 0, pulled = 0;
 	while (next < agents && active < parallel) {
-		start(m, &A[next++], url);
+		start(m, &A[next++]);
 		active++;
 	}
 	while (active > 0) {
@@ -235,7 +247,7 @@ int main(int argc, char **argv)
 				else
 					ingested += npush;
 				a->state = 1;
-				start(m, a, url);
+				start(m, a);
 			} else {
 				a->pull_ms = ms;
 				int n = j ? cJSON_GetArraySize(cJSON_GetObjectItem(j, "changes")) : -1;
@@ -247,7 +259,7 @@ int main(int argc, char **argv)
 				errors += a->errors;
 				active--;
 				if (next < agents) {
-					start(m, &A[next++], url);
+					start(m, &A[next++]);
 					active++;
 				}
 			}
@@ -278,6 +290,7 @@ int main(int argc, char **argv)
 	free(A);
 	free(pu);
 	free(pl);
+	free(urlbuf);
 	free(cust);
 	return errors ? 1 : 0;
 }

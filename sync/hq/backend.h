@@ -8,9 +8,13 @@
  * are written $1, $2 ... in order of first appearance, and the few dialect
  * differences (column types, row locks) come from the fields below.
  *
- * A connection is used by one thread at a time. Write transactions
- * serialise on the change sequence row (see hq.c), which keeps the change
- * feed in commit order on every backend.
+ * A connection is used by one thread at a time. begin(db, 1) starts a
+ * write transaction that excludes every other write transaction on the
+ * store until it ends (SQLite BEGIN IMMEDIATE; PostgreSQL an advisory lock
+ * taken first, so several processes over one database serialise too):
+ * sequence numbers are then handed out in commit order (see hq.c) and a
+ * record read in a write transaction cannot change before it is written.
+ * begin(db, 0) starts a read transaction on one snapshot.
  */
 #ifndef FS_HQ_BACKEND_H
 #define FS_HQ_BACKEND_H
@@ -49,10 +53,12 @@ struct hq_backend {
 };
 
 extern const struct hq_backend hq_backend_sqlite;
+extern const struct hq_backend hq_backend_pg;
 
-/* The backend for a --db argument: an SQLite file path. (PostgreSQL
- * connection strings are recognised and refused until that backend exists.)
- * NULL with fs_err detail when there is none. */
+/* The backend for a --db argument: a PostgreSQL URL (postgres://...,
+ * postgresql://...) or libpq connection string (host=... dbname=...), else
+ * an SQLite file path. NULL with fs_err detail when there is none.
+ * backup/restore may be NULL (PostgreSQL: pg_dump). */
 const struct hq_backend *hq_backend_for(const char *conninfo);
 
 #endif

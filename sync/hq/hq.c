@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "query.h"
 #include "store.h"
@@ -160,11 +161,16 @@ static int schema(const struct hq_backend *be, struct fs_buf *b)
 
 const struct hq_backend *hq_backend_for(const char *conninfo)
 {
-	if (!strncmp(conninfo, "postgres://", 11) || !strncmp(conninfo, "postgresql://", 13) ||
-	    strstr(conninfo, "dbname=") || strstr(conninfo, "host=")) {
-		fs_err(FIELDSYNC_EINVAL, "the PostgreSQL backend is not part of this build yet");
+	if (!conninfo || !*conninfo) {
+		fs_err(FIELDSYNC_EINVAL, "no HQ store given");
 		return NULL;
 	}
+	/* a PostgreSQL URL, or a libpq "key=value ..." connection string */
+	if (!strncmp(conninfo, "postgres://", 11) || !strncmp(conninfo, "postgresql://", 13) ||
+	    (strchr(conninfo, '=') && (strstr(conninfo, "dbname=") || strstr(conninfo, "host=") ||
+				       strstr(conninfo, "port=") || strstr(conninfo, "user=") ||
+				       strstr(conninfo, "service="))))
+		return &hq_backend_pg;
 	return &hq_backend_sqlite;
 }
 
@@ -184,31 +190,31 @@ int hq_init(const char *conninfo)
 {
 	const struct hq_backend *be = hq_backend_for(conninfo);
 	struct hq_db *db;
+	struct fs_buf b;
 	if (!be)
 		return FIELDSYNC_EINVAL;
 	int rc = be->open(conninfo, 1, &db), v = 0;
 	if (rc)
 		return rc;
-	rc = be->script(db, "CREATE TABLE IF NOT EXISTS hq_meta (key TEXT PRIMARY KEY, value TEXT)");
+	/* all under the write lock: several hosts may migrate one database at once */
+	fs_buf_init(&b, 0);
+	rc = be->begin(db, 1);
+	if (rc == 0)
+		rc = be->script(db, "CREATE TABLE IF NOT EXISTS hq_meta (key TEXT PRIMARY KEY, value TEXT)");
 	if (rc == 0)
 		rc = schema_version(be, db, &v);
 	if (rc == 0 && v > HQ_SCHEMA_VERSION)
 		rc = fs_err(FIELDSYNC_ESCHEMA, "HQ store schema %d is newer than this fieldsyncd (%d)", v,
 			    HQ_SCHEMA_VERSION);
-	if (rc == 0 && v == 0) {
-		struct fs_buf b;
-		fs_buf_init(&b, 0);
-		rc = be->begin(db, 1);
-		if (rc == 0)
-			rc = schema(be, &b);
-		if (rc == 0)
-			rc = be->script(db, b.p);
-		if (rc == 0)
-			rc = be->commit(db);
-		else
-			be->rollback(db);
-		fs_buf_release(&b);
-	}
+	if (rc == 0 && v == 0)
+		rc = schema(be, &b);
+	if (rc == 0 && v == 0)
+		rc = be->script(db, b.p);
+	if (rc == 0)
+		rc = be->commit(db);
+	else
+		be->rollback(db);
+	fs_buf_release(&b);
 	be->close(db);
 	return rc;
 }
@@ -321,7 +327,7 @@ int hq_open(const char *conninfo, struct hq **out)
 		free(h);
 		return FIELDSYNC_EINVAL;
 	}
-	h->lim = (struct hq_limits){ 1000, 5000, 1000 };
+	h->lim = (struct hq_limits){ 1000, 5000, 1000, 0 };
 	pthread_mutex_init(&h->mu, NULL);
 	rc = h->be->open(conninfo, 0, &db);
 	if (rc == 0)
@@ -1068,6 +1074,8 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON
 		fs_vv_release(&vv);
 	}
 	rc = txn_end(h, rc);
+	if (rc == 0 && h->lim.hold_ms > 0)
+		usleep((useconds_t)h->lim.hold_ms * 1000);
 	if (db) {
 		if (rc == 0)
 			rc = h->be->commit(db);	/* nothing is acknowledged before this */

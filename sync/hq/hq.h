@@ -42,6 +42,9 @@ struct hq_limits {
 	int max_batch;		/* records per push (default 1000) */
 	int max_page;		/* records per pull page at most (default 5000) */
 	int def_page;		/* default page size (default 1000) */
+	int hold_ms;		/* tests only: a push waits this long before its commit
+				 * ($FIELDSYNCD_TEST_HOLD_MS), to interleave slow and
+				 * fast writers across processes */
 };
 
 /* Create the HQ store's schema if there is none; refuse a newer one.

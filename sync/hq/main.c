@@ -79,8 +79,9 @@ static void usage(FILE *fp)
 		"  admin reset NAME           a new password (ends the admin's sessions)\n"
 		"  admin remove NAME | admin list | admin log (decisions taken in the dashboard)\n\n"
 		"Global options:\n"
-		"  --db STORE   SQLite file (default: $FIELDSYNCD_DB, the configuration's db,\n"
-		"               or ./fieldsync-hq.db)\n"
+		"  --db STORE   SQLite file, or a PostgreSQL URL (postgres://USER@HOST/DB) or\n"
+		"               connection string ('host=H dbname=DB'); default: $FIELDSYNCD_DB,\n"
+		"               the configuration's db, or ./fieldsync-hq.db\n"
 		"  --config FILE  key = value settings (default: $FIELDSYNCD_CONFIG, or\n"
 		"               " HQ_CONF_DEFAULT " if it exists); options override it\n"
 		"  --json       JSON output for listings\n\n"
@@ -131,6 +132,35 @@ static const char *value(struct opts *o)
 	return o->argv[o->i++];
 }
 
+/* The store as printed: a PostgreSQL password is never shown. */
+static const char *shown_db(void)
+{
+	static char b[1024];
+	const char *p = db_path, *at, *colon, *pw;
+	if ((p = strstr(db_path, "://")) && (at = strchr(p + 3, '@')) && (colon = memchr(p + 3, ':', at - p - 3))) {
+		snprintf(b, sizeof b, "%.*s:***%s", (int)(colon - db_path), db_path, at);
+		return b;
+	}
+	if ((pw = strstr(db_path, "password="))) {
+		const char *end = pw + strcspn(pw, " ");
+		snprintf(b, sizeof b, "%.*spassword=***%s", (int)(pw - db_path), db_path, end);
+		return b;
+	}
+	return db_path;
+}
+
+/* An SQLite file, not a PostgreSQL database. */
+static int is_file_store(void)
+{
+	return hq_backend_for(db_path) == &hq_backend_sqlite;
+}
+
+static int no_dump(const char *cmd)
+{
+	return fail(fs_err(FIELDSYNC_EINVAL, "%s: a PostgreSQL store is saved and restored with pg_dump and"
+			   " pg_restore (see docs/scale.md)", cmd));
+}
+
 static int open_hq(struct hq **h)
 {
 	int rc = hq_open(db_path, h);
@@ -149,7 +179,7 @@ static int print_rows(struct fieldsync_rows *r, const char *cols)
 static int cmd_serve(struct opts *o)
 {
 	struct hq_server_opts so = { 0 };
-	struct hq_limits lim = { 1000, 5000, 1000 };
+	struct hq_limits lim = { 1000, 5000, 1000, 0 };
 	const char *port_file = NULL, *v;
 	int k;
 	so.listen = "127.0.0.1:8080";
@@ -198,13 +228,17 @@ static int cmd_serve(struct opts *o)
 		return usage_err("serve: --threads 1-256, --batch >= 1, --page 1-%d", lim.max_page);
 	log_json = so.log_json;
 	struct hq *h;
-	int lockfd, rc = hq_store_lock(db_path, 0, &lockfd);
+	/* several servers may share a PostgreSQL store; an SQLite file is locked
+	 * shared against a restore under way */
+	int lockfd = -1, rc = is_file_store() ? hq_store_lock(db_path, 0, &lockfd) : 0;
 	if (rc)
 		return fail(rc);
 	if ((rc = open_hq(&h))) {
 		close(lockfd);
 		return rc;
 	}
+	const char *hold = getenv("FIELDSYNCD_TEST_HOLD_MS");
+	lim.hold_ms = hold ? atoi(hold) : 0;
 	hq_set_limits(h, &lim);
 	/* only hq_server_wait_signal() sees SIGTERM/SIGINT: block them before threads start */
 	sigset_t set;
@@ -223,7 +257,7 @@ static int cmd_serve(struct opts *o)
 	}
 	int port = hq_server_port(srv);
 	hq_log(log_json, "info", "listening on %s (port %d%s), HQ replica %s, %s store %s%s%s", so.listen, port,
-	       so.tls_cert ? ", HTTPS" : "", hq_replica_id(h), hq_be(h)->name, db_path, conf.path[0] ? ", config " : "",
+	       so.tls_cert ? ", HTTPS" : "", hq_replica_id(h), hq_be(h)->name, shown_db(), conf.path[0] ? ", config " : "",
 	       conf.path);
 	if (conf.retention_years)
 		hq_log(log_json, "info", "retention_years = %d is accepted but not enforced yet", conf.retention_years);
@@ -586,6 +620,8 @@ static int cmd_backup(struct opts *o)
 	int rc = one_file(o, "backup", &file, NULL);
 	if (rc)
 		return rc;
+	if (!is_file_store())
+		return no_dump("backup");
 	if (same_file(file, db_path))
 		return usage_err("backup: %s is the store itself", file);
 	struct hq *h;
@@ -608,6 +644,8 @@ static int cmd_restore(struct opts *o)
 	char keep[4200] = "", old[33] = "", now[32], id[33];
 	if (rc)
 		return rc;
+	if (!is_file_store())
+		return no_dump("restore");
 	if (same_file(file, db_path))
 		return usage_err("restore: %s is the store itself", file);
 	/* no server on the store while its content is replaced under it */
@@ -699,7 +737,7 @@ int main(int argc, char **argv)
 		if ((rc = open_hq(&h)))
 			return rc;
 		printf(json ? "{\"store\": \"%s\", \"replica_id\": \"%s\"}\n" : "HQ store %s ready, replica %s\n",
-		       db_path, hq_replica_id(h));
+		       shown_db(), hq_replica_id(h));
 		hq_close(h);
 		return 0;
 	}

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/../lib.sh"
 export FIELDSYNC_RETRY_MS=20
 
-count() { sqlite3 "$1" "$2"; }
+count() { sql "$1" "$2"; }
 
 test_expect_success 'HQ starts; reps enrol; health answers' '
 	hq_start &&

@@ -33,9 +33,13 @@ expect() {
 # What the store holds, computed here independently of the server's code.
 VISITS_SQL="FROM visit v JOIN customer c ON c.id = v.customer_id WHERE coalesce(v.deleted, 0) = 0
 	AND coalesce(c.deleted, 0) = 0 AND v.planned_date BETWEEN '$M-01' AND '$M-31'"
+# days since the last visit, in the HQ store's SQL (SQLite, or PostgreSQL
+# with FIELDSYNC_HQ_PG)
+DAYS="julianday('$D') - julianday(last)"
+[ -z "${FIELDSYNC_HQ_PG:-}" ] || DAYS="DATE '$D' - CAST(last AS date)"
 OVERDUE_SQL="SELECT count(*) FROM (SELECT c.grade, (SELECT max(v.planned_date) FROM visit v
 	WHERE v.customer_id = c.id AND v.status = 'done' AND coalesce(v.deleted, 0) = 0) AS last
-	FROM customer c WHERE coalesce(c.deleted, 0) = 0) WHERE last IS NULL OR julianday('$D') - julianday(last) >
+	FROM customer c WHERE coalesce(c.deleted, 0) = 0) x WHERE last IS NULL OR $DAYS >
 	CASE grade WHEN 'A' THEN 7 WHEN 'B' THEN 14 WHEN 'C' THEN 30 WHEN 'VIP' THEN 7 ELSE 30 END"
 state() {
 	N_CUST=$(q "SELECT count(*) FROM customer WHERE coalesce(deleted, 0) = 0")

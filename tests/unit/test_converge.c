@@ -10,6 +10,10 @@
  * a kept sibling with its conflict record, overwritten by a write that had
  * seen it, or in HQ's quarantine.
  * FIELDSYNC_CONVERGE_SEEDS (default 200), FIELDSYNC_CONVERGE_FIRST (1).
+ * FIELDSYNC_CONVERGE_PG: a PostgreSQL connection string (an empty database)
+ * to use as HQ's store instead of an SQLite file, served by
+ * FIELDSYNC_CONVERGE_HQS fieldsyncd processes (default 1, at most 4); the
+ * devices of a seed are spread over them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,8 +35,11 @@
 #define MAXDEV 6
 #define MAXW 4096
 
-static char dir[256], hqpath[300], url[64];
-static pid_t server;
+#define MAXHQ 4
+
+static char dir[256], hqpath[1024], url[MAXHQ][64];
+static pid_t server[MAXHQ];
+static int nhq = 1;
 static struct hq *H;
 static uint64_t rng;
 
@@ -62,23 +69,13 @@ static char terr[3][16];
 
 /* ---- server ---- */
 
-static int setup(void **state)
+static pid_t serve(const char *bin, int k)
 {
-	(void)state;
-	const char *b = getenv("FIELDSYNC_BUILD");
-	char bin[512], portf[320], port[16] = "";
-	snprintf(dir, sizeof dir, "%s/fs-conv-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(hqpath, sizeof hqpath, "%s/hq.db", dir);
-	snprintf(portf, sizeof portf, "%s/port", dir);
-	snprintf(bin, sizeof bin, "%s/fieldsyncd", b ? b : "build");
-	if (hq_init(hqpath))
-		return -1;
-	server = fork();
-	if (server == 0) {
-		char logf[320];
-		snprintf(logf, sizeof logf, "%s/hq.log", dir);
+	char logf[320], portf[320], port[16] = "";
+	snprintf(portf, sizeof portf, "%s/port%d", dir, k);
+	pid_t pid = fork();
+	if (pid == 0) {
+		snprintf(logf, sizeof logf, "%s/hq%d.log", dir, k);
 		if (!freopen(logf, "w", stderr))
 			_exit(127);
 		execl(bin, "fieldsyncd", "--db", hqpath, "serve", "--listen", "127.0.0.1:0", "--port-file", portf,
@@ -98,7 +95,32 @@ static int setup(void **state)
 	if (!port[0])
 		return -1;
 	port[strcspn(port, "\n")] = '\0';
-	snprintf(url, sizeof url, "http://127.0.0.1:%s", port);
+	snprintf(url[k], sizeof url[k], "http://127.0.0.1:%s", port);
+	return pid;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *b = getenv("FIELDSYNC_BUILD"), *pg = getenv("FIELDSYNC_CONVERGE_PG");
+	const char *n = getenv("FIELDSYNC_CONVERGE_HQS");
+	char bin[512];
+	snprintf(dir, sizeof dir, "%s/fs-conv-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir))
+		return -1;
+	if (pg && *pg)
+		snprintf(hqpath, sizeof hqpath, "%s", pg);
+	else
+		snprintf(hqpath, sizeof hqpath, "%s/hq.db", dir);
+	nhq = n ? atoi(n) : 1;
+	if (nhq < 1 || nhq > MAXHQ)
+		return -1;
+	snprintf(bin, sizeof bin, "%s/fieldsyncd", b ? b : "build");
+	if (hq_init(hqpath))
+		return -1;
+	for (int k = 0; k < nhq; k++)
+		if ((server[k] = serve(bin, k)) < 0)
+			return -1;
 	setenv("FIELDSYNC_RETRY_MS", "10", 1);
 	setenv("FIELDSYNC_BATCH", "4", 1);
 	setenv("FIELDSYNC_PAGE", "5", 1);
@@ -109,10 +131,11 @@ static int teardown(void **state)
 {
 	(void)state;
 	hq_close(H);
-	if (server > 0) {
-		kill(server, SIGTERM);
-		waitpid(server, NULL, 0);
-	}
+	for (int k = 0; k < nhq; k++)
+		if (server[k] > 0) {
+			kill(server[k], SIGTERM);
+			waitpid(server[k], NULL, 0);
+		}
 	if (!getenv("FIELDSYNC_KEEP")) {
 		char cmd[300];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -392,6 +415,17 @@ struct recset {
 	int n, cap;
 };
 
+static void add(struct recset *out, const struct fs_rec *r)
+{
+	if (out->n == out->cap) {
+		out->cap = out->cap ? out->cap * 2 : 16;
+		out->r = realloc(out->r, (size_t)out->cap * sizeof *out->r);
+	}
+	out->r[out->n++] = *r;
+}
+
+/* A device store's records of `t` (of the territories listed in `scope`,
+ * ",A,B,", or all), in id order. */
 static void load(const char *path, const struct fs_table *t, const char *scope, struct recset *out)
 {
 	sqlite3 *db;
@@ -409,15 +443,49 @@ static void load(const char *path, const struct fs_table *t, const char *scope, 
 		sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
 	memset(out, 0, sizeof *out);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (out->n == out->cap) {
-			out->cap = out->cap ? out->cap * 2 : 16;
-			out->r = realloc(out->r, (size_t)out->cap * sizeof *out->r);
-		}
-		assert_int_equal(fs_row_read(st, 0, t, &out->r[out->n]), 0);
-		out->n++;
+		struct fs_rec r;
+		assert_int_equal(fs_row_read(st, 0, t, &r), 0);
+		add(out, &r);
 	}
 	sqlite3_finalize(st);
 	sqlite3_close(db);
+	fs_buf_release(&cols);
+	fs_buf_release(&sql);
+}
+
+struct load_ctx {
+	const struct fs_table *t;
+	struct recset *out;
+};
+
+static int load_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	struct load_ctx *x = ctx;
+	struct fs_rec r;
+	(void)ncol;
+	assert_int_equal(fs_rec_from_row(x->t, v, &r), 0);
+	add(x->out, &r);
+	return 0;
+}
+
+/* The same from HQ's store, whichever backend holds it. */
+static void load_hq(const struct fs_table *t, const char *scope, struct recset *out)
+{
+	struct hq_db *db;
+	struct fs_buf cols, sql;
+	struct load_ctx x = { t, out };
+	struct fs_val p = fs_vref(scope ? scope : "");
+	fs_buf_init(&cols, 0);
+	fs_buf_init(&sql, 0);
+	fs_sql_columns(t, &cols);
+	/* the id order of the device's SQLite store: bytes */
+	fs_buf_printf(&sql, "SELECT %s FROM %s WHERE %s ORDER BY id", cols.p, t->name,
+		      scope ? "$1 LIKE '%,' || scope || ',%'" : "1 = 1");
+	memset(out, 0, sizeof *out);
+	assert_int_equal(hq_acquire(H, &db), 0);
+	if (hq_be(H)->exec(db, sql.p, scope ? 1 : 0, &p, load_row, &x))
+		fail_msg("reading HQ: %s", fieldsync_errmsg());
+	hq_release(H, db);
 	fs_buf_release(&cols);
 	fs_buf_release(&sql);
 }
@@ -448,24 +516,30 @@ static const struct fs_rec *find(const struct recset *s, const char *id)
 	return NULL;
 }
 
+struct quar {
+	const struct fs_dot *d;
+	int hit;
+};
+
+static int quar_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	struct quar *q = ctx;
+	struct fs_vv vv = { 0 };
+	if (ncol > 0 && v[0].t == FS_V_TEXT && fs_vv_decode(v[0].s, &vv) == 0)
+		q->hit |= fs_vv_covers(&vv, q->d);
+	fs_vv_release(&vv);
+	return 0;
+}
+
 static int quarantined(const char *id, const struct fs_dot *d)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int hit = 0;
-	sqlite3_open_v2(hqpath, &db, SQLITE_OPEN_READONLY, NULL);
-	sqlite3_busy_timeout(db, 10000);
-	sqlite3_prepare_v2(db, "SELECT vv FROM quarantine WHERE rec_id = ?1", -1, &st, NULL);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (!hit && sqlite3_step(st) == SQLITE_ROW) {
-		struct fs_vv vv = { 0 };
-		if (fs_vv_decode((const char *)sqlite3_column_text(st, 0), &vv) == 0)
-			hit = fs_vv_covers(&vv, d);
-		fs_vv_release(&vv);
-	}
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return hit;
+	struct hq_db *db;
+	struct quar q = { d, 0 };
+	struct fs_val p = fs_vref(id);
+	assert_int_equal(hq_acquire(H, &db), 0);
+	assert_int_equal(hq_be(H)->exec(db, "SELECT vv FROM quarantine WHERE rec_id = $1", 1, &p, quar_row, &q), 0);
+	hq_release(H, db);
+	return q.hit;
 }
 
 static void check(void)
@@ -478,7 +552,7 @@ static void check(void)
 		strcat(scope, ",");
 		for (int t = 0; t < fs_ntables; t++) {
 			struct recset hq, dv, all;
-			load(hqpath, fs_tables[t], scope, &hq);
+			load_hq(fs_tables[t], scope, &hq);
 			load(D[i].s->st->path, fs_tables[t], scope, &dv);
 			load(D[i].s->st->path, fs_tables[t], NULL, &all);
 			if (hq.n != dv.n || all.n != dv.n) {
@@ -505,7 +579,7 @@ static void check(void)
 	/* every write is accounted for, judged on HQ's state (the union of all) */
 	struct recset hqs[16];
 	for (int t = 0; t < fs_ntables; t++)
-		load(hqpath, fs_tables[t], NULL, &hqs[t]);
+		load_hq(fs_tables[t], NULL, &hqs[t]);
 	int *acc = calloc((size_t)nw + 1, sizeof *acc), grew = 1;
 	for (int w = 0; w < nw; w++) {
 		const struct fs_table *t = fs_table_find(W[w].tbl);
@@ -577,7 +651,7 @@ static void run_seed(int s)
 		snprintf(path, sizeof path, "%s/s%d-d%d.db", dir, s, i);
 		assert_int_equal(fieldsync_open(path, FIELDSYNC_OPEN_CREATE, &D[i].s), 0);
 		snprintf(name, sizeof name, "dev%d", i);
-		if (fieldsync_enroll(D[i].s, url, token, name, 0))
+		if (fieldsync_enroll(D[i].s, url[i % nhq], token, name, 0))
 			fail_msg("seed %d: enrol: %s", s, fieldsync_errmsg());
 	}
 	int ops = 15 + rnd(30);
