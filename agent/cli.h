@@ -38,6 +38,8 @@ int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_conflicts(struct cli *c, int argc, char **argv);
 int cmd_quarantine(struct cli *c, int argc, char **argv);
+int cmd_report(struct cli *c, int argc, char **argv);
+int cmd_due(struct cli *c, int argc, char **argv);
 
 /* Open the store (creating it when `create`); prints the error itself. */
 int cli_open(struct cli *c, int create);

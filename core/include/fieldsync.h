@@ -277,6 +277,37 @@ FIELDSYNC_API int fieldsync_list(fieldsync_store *s, const char *table, const ch
  * amount. Errors: FIELDSYNC_EINVAL (not a date). */
 FIELDSYNC_API int fieldsync_today(fieldsync_store *s, const char *date, fieldsync_rows **out);
 
+/* ---- the ledger's reports (docs/ledger.md) ----
+ * Read-only, offline, over one snapshot; each returns a new table in *out
+ * (the caller's). Money columns are minor units. Errors: FIELDSYNC_EINVAL
+ * (a date, month or option that is not one), FIELDSYNC_EIO, ENOMEM.
+ */
+/* Every visit of a day (NULL: today) with check-in/out, contact met,
+ * outcome, problem, countermeasure, follow-up, next date, miss reason, and
+ * the amounts ordered, receivable, received and outstanding on it. */
+FIELDSYNC_API int fieldsync_report_day(fieldsync_store *s, const char *date, fieldsync_rows **out);
+/* Planned vs done per customer for a month "YYYY-MM" (NULL: this month):
+ * planned (visits not cancelled), done, missed, open, done_pct, and w1..w5
+ * as "done/planned" for days 1-7, 8-14, 15-21, 22-28, 29-31; the last row
+ * is the "(total)". */
+FIELDSYNC_API int fieldsync_report_plan(fieldsync_store *s, const char *month, fieldsync_rows **out);
+/* Collections in a month (NULL: all time): by "customer" (NULL; ordered,
+ * receivable, received, outstanding), "grade" (the same summed, with a
+ * "(total)" row) or "open" (each amount still outstanding, oldest first;
+ * a receipt beyond its own visit's receivable pays the customer's oldest
+ * open amounts). */
+FIELDSYNC_API int fieldsync_report_money(fieldsync_store *s, const char *month, const char *by,
+					 fieldsync_rows **out);
+/* Customers due for a visit on `date` (NULL: today) by their grade's
+ * interval (an HQ setting that syncs), most overdue first, never-visited
+ * ones before all: customer, code, territory, grade, interval_days,
+ * last_done, days_since, overdue_days, next_planned, customer_id.
+ * territory NULL or "": all. */
+FIELDSYNC_API int fieldsync_due(fieldsync_store *s, const char *territory, const char *date, fieldsync_rows **out);
+/* The visit intervals in force: grade (A, B, C, VIP, none), days, source
+ * ("HQ" once a sync brought HQ's setting, else "default"). */
+FIELDSYNC_API int fieldsync_due_intervals(fieldsync_store *s, fieldsync_rows **out);
+
 /* ---- route planning ----
  * Orders a day's planned visits (or a territory's customers) into the
  * shortest drive by great-circle distance (see docs/route.md). Positions are

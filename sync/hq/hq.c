@@ -1,5 +1,6 @@
 /* hq.c - the HQ replica: schema, records, push, pull, enrolment, the HTTP handler. */
 #include "hq.h"
+#include "hq_report.h"
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -1318,6 +1319,8 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 		snprintf(num, sizeof num, "%lld", (long long)(backfill && m ? -to : to));
 		cJSON_AddItemToObject(cur, d->terr[i], cJSON_CreateRaw(num));
 	}
+	if (rc == 0)
+		rc = hq_settings_reply(h, db, out);	/* HQ's settings ride along (hq_report.h) */
 	h->be->rollback(db);	/* read-only */
 	cJSON_AddBoolToObject(out, "more", more);
 	cJSON_AddStringToObject(out, "rep", d->rep);
