@@ -16,6 +16,7 @@ static const struct {
 	{ "today", cmd_today, "the day's visits in route order" },
 	{ "due", cmd_due, "customers past their grade's visit interval, most overdue first" },
 	{ "report", cmd_report, "the day's visits, planned vs done, collections" },
+	{ "export", cmd_export, "customers, visits or payments as CSV for a spreadsheet" },
 	{ "route", cmd_route, "plan the day's route; show it as text, GeoJSON or SVG" },
 	{ "init", cmd_init, "enrol this store with HQ" },
 	{ "sync", cmd_sync, "push local changes to HQ and pull theirs" },

@@ -97,3 +97,10 @@ FIELDSYNC_API int fieldsync_due_intervals(fieldsync_store *s, fieldsync_rows **o
 	*out = r;
 	return 0;
 }
+
+FIELDSYNC_API int fieldsync_export(fieldsync_store *s, const char *what, const char *from, const char *to,
+				   fieldsync_rows **out)
+{
+	struct fs_exec x = fs_store_execer(s->st);
+	return fs_export(&x, what ? what : "", from && *from ? from : NULL, to && *to ? to : NULL, out);
+}

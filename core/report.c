@@ -452,3 +452,55 @@ int fs_report_due(const struct fs_exec *x, const struct fs_due *d, const char *t
 	*out = r;
 	return 0;
 }
+
+/* ---- exports ---- */
+
+int fs_export(const struct fs_exec *x, const char *what, const char *from, const char *to,
+	      struct fieldsync_rows **out)
+{
+	*out = NULL;
+	if ((from && day_number(from) == INT64_MIN) || (to && day_number(to) == INT64_MIN))
+		return fs_err(FIELDSYNC_EINVAL, "--from/--to: '%.40s' is not a date YYYY-MM-DD",
+			      from && day_number(from) == INT64_MIN ? from : to);
+	struct fs_val p[2] = { fs_vref(from ? from : "0000-01-01"), fs_vref(to ? to : "9999-12-31") };
+	if (!strcmp(what, "customers")) {
+		if (from || to)
+			return fs_err(FIELDSYNC_EINVAL, "export customers takes no --from/--to");
+		return fs_query_list(x, &fs_tbl_customer, NULL, NULL, out);
+	}
+	if (!strcmp(what, "visits")) {
+		static const char sql[] =
+			"SELECT v.planned_date, v.planned_time, v.status, c.code, c.name, v.purpose, v.check_in,"
+			" v.check_out, coalesce(v.met_name, (SELECT k.name FROM contact k WHERE k.id = v.met_contact_id)),"
+			" v.discussed, v.outcome, v.problem, v.countermeasure, v.follow_up, v.next_date, v.miss_reason,"
+			" (SELECT sum(o.amount) FROM order_line o WHERE o.visit_id = v.id AND " LIVE("o") "),"
+			" (SELECT sum(m.receivable) FROM payment m WHERE m.visit_id = v.id AND " LIVE("m") "),"
+			" (SELECT sum(m.received) FROM payment m WHERE m.visit_id = v.id AND " LIVE("m") "),"
+			" v.disputed, v.id, c.id"
+			" FROM visit v JOIN customer c ON c.id = v.customer_id"
+			" WHERE " LIVE("v") " AND v.planned_date >= $1 AND v.planned_date <= $2"
+			" ORDER BY v.planned_date, v.planned_time, c.name, v.id";
+		static const char *const names[] = { "planned_date", "planned_time", "status", "code", "customer",
+			"purpose", "check_in", "check_out", "met", "discussed", "outcome", "problem", "countermeasure",
+			"follow_up", "next_date", "miss_reason", "ordered", "receivable", "received", "disputed",
+			"visit_id", "customer_id", NULL };
+		static const int types[] = { FS_T_DATE, FS_T_TIME, FS_T_ENUM, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT,
+			FS_T_DATETIME, FS_T_DATETIME, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT,
+			FS_T_DATE, FS_T_TEXT, FS_T_MONEY, FS_T_MONEY, FS_T_MONEY, FS_T_BOOL, FS_T_REF, FS_T_REF };
+		return fs_exec_rows(x, sql, 2, p, names, types, out);
+	}
+	if (!strcmp(what, "money")) {
+		static const char sql[] =
+			"SELECT m.date, c.code, c.name, c.grade, m.receivable, m.received,"
+			" coalesce(m.receivable, 0) - coalesce(m.received, 0), m.method, m.note, m.disputed,"
+			" m.visit_id, m.id, c.id"
+			" FROM payment m JOIN customer c ON c.id = m.customer_id"
+			" WHERE " LIVE("m") " AND m.date >= $1 AND m.date <= $2 ORDER BY m.date, c.name, m.id";
+		static const char *const names[] = { "date", "code", "customer", "grade", "receivable", "received",
+			"balance", "method", "note", "disputed", "visit_id", "payment_id", "customer_id", NULL };
+		static const int types[] = { FS_T_DATE, FS_T_TEXT, FS_T_TEXT, FS_T_ENUM, FS_T_MONEY, FS_T_MONEY,
+			FS_T_MONEY, FS_T_ENUM, FS_T_TEXT, FS_T_BOOL, FS_T_REF, FS_T_REF, FS_T_REF };
+		return fs_exec_rows(x, sql, 2, p, names, types, out);
+	}
+	return fs_err(FIELDSYNC_EINVAL, "export: '%.40s' is not one of customers, visits, money", what);
+}

@@ -35,4 +35,9 @@ int fs_report_money(const struct fs_exec *x, const char *month, const char *by, 
 int fs_report_due(const struct fs_exec *x, const struct fs_due *d, const char *territory, const char *date,
 		  struct fieldsync_rows **out);
 
+/* CSV exports: "customers" (every field), "visits" (planned date in
+ * [from, to], inclusive, NULL: open) or "money" (payments dated in it). */
+int fs_export(const struct fs_exec *x, const char *what, const char *from, const char *to,
+	      struct fieldsync_rows **out);
+
 #endif

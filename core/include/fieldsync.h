@@ -308,6 +308,31 @@ FIELDSYNC_API int fieldsync_due(fieldsync_store *s, const char *territory, const
  * ("HQ" once a sync brought HQ's setting, else "default"). */
 FIELDSYNC_API int fieldsync_due_intervals(fieldsync_store *s, fieldsync_rows **out);
 
+/* ---- CSV in ----
+ * Import customers from the CSV file `path` ("-": standard input), all or
+ * nothing, in one transaction: UTF-8 with or without a byte order mark,
+ * RFC 4180 quoting (commas, quotes and newlines inside quotes), a header
+ * row of field names (as fieldsync_rec_set takes them) with "code" or
+ * "id": a row whose id (if the file has that column, as an export does) or
+ * else code names a customer updates it, any other creates one (and needs
+ * a code); empty cells leave a field as it is. dry_run: check and report, write nothing. *out (the caller's)
+ * gets one row per imported row: line, action (created, updated,
+ * unchanged), code, name, id.
+ * Errors: FIELDSYNC_EINVAL "line N: reason" for the first bad row (nothing
+ * written), FIELDSYNC_ENOTFOUND (no such file), FIELDSYNC_ELIMIT (more
+ * than 100000 rows or 64 MiB), FIELDSYNC_EIO / EBUSY. */
+FIELDSYNC_API int fieldsync_import(fieldsync_store *s, const char *table, const char *path, int dry_run,
+				   fieldsync_rows **out);
+
+/* A table to export (print it with FIELDSYNC_FMT_CSV, | FIELDSYNC_FMT_BOM
+ * for spreadsheets that need the mark): "customers" (every field; imports
+ * back with fieldsync_import), "visits" (with customer code and name, the
+ * report fields and the amounts, planned date in [from, to]) or "money"
+ * (payments dated in [from, to]: receivable, received, balance). from / to
+ * are inclusive dates YYYY-MM-DD, NULL: open. Errors: FIELDSYNC_EINVAL. */
+FIELDSYNC_API int fieldsync_export(fieldsync_store *s, const char *what, const char *from, const char *to,
+				   fieldsync_rows **out);
+
 /* ---- route planning ----
  * Orders a day's planned visits (or a territory's customers) into the
  * shortest drive by great-circle distance (see docs/route.md). Positions are

@@ -815,6 +815,30 @@ int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[3
 	return rc;
 }
 
+int hq_write_in(struct hq *h, struct hq_db *db, const struct fs_chg *c, const char *id, char id_out[33])
+{
+	return write_locked(h, db, c, id, id_out);
+}
+
+int hq_write_batch(struct hq *h, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx, int commit)
+{
+	struct hq_db *db;
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	rc = h->be->begin(db, 1);
+	if (rc == 0) {
+		txn_start(db);
+		rc = txn_end(h, fn(h, db, ctx));
+		if (rc == 0 && commit)
+			rc = h->be->commit(db);
+		else
+			h->be->rollback(db);
+	}
+	hq_release(h, db);
+	return rc;
+}
+
 int hq_resolve(struct hq *h, const char *cid, int keep_loser)
 {
 	const struct fs_table *ct = &fs_tbl_conflict;

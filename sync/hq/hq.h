@@ -74,6 +74,10 @@ const struct hq_backend *hq_be(const struct hq *h);
 
 /* HQ's own versioned write (admin edits): create (id NULL) or update. */
 int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[33]);
+/* Many writes in one transaction: fn calls hq_write_in() on db; committed
+ * when fn returns 0 and `commit`, else rolled back (a dry run). */
+int hq_write_batch(struct hq *h, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx, int commit);
+int hq_write_in(struct hq *h, struct hq_db *db, const struct fs_chg *c, const char *id, char id_out[33]);
 int hq_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char *id, int lock,
 	   struct fs_rec *out);
 /* Resolve an open conflict by writing the kept value (keep_loser 0/1). */

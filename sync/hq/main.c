@@ -74,6 +74,8 @@ static void usage(FILE *fp)
 		"  rep list                   reps, territories, devices, last successful sync\n"
 		"  device list                every enrolled device\n"
 		"  customer add|edit|show|list|delete    as in fieldsync, as HQ's own writes\n"
+		"  customer import FILE.csv [--dry-run]  customers from CSV, all or nothing, by code\n"
+		"  export customers|visits|money [--from D] [--to D] [--bom] [FILE]   CSV out\n"
 		"  conflicts [--all]          open conflicts (--all: resolved ones too)\n"
 		"  conflicts resolve ID --keep winner|loser\n"
 		"  quarantine                 writes HQ refused, with the reason\n"
@@ -367,6 +369,86 @@ static int fields(struct opts *o, struct fs_chg *c, const char **key)
 	return 0;
 }
 
+static int cmd_customer_import(struct opts *o)
+{
+	const char *file = NULL;
+	int dry = 0, k;
+	while ((k = next(o)) > 0) {
+		if (k == 2 && !file)
+			file = o->word;
+		else if (k == 1 && !strcmp(o->name, "dry-run") && !o->inl)
+			dry = 1;
+		else
+			return usage_err("customer import FILE.csv [--dry-run]");
+	}
+	if (!file)
+		return usage_err("customer import needs a FILE.csv (\"-\" for standard input)");
+	struct hq *h;
+	struct fieldsync_rows *r;
+	int rc = open_hq(&h);
+	if (rc)
+		return rc;
+	rc = hq_import(h, file, dry, &r);
+	hq_close(h);
+	if (rc)
+		return fail(rc);
+	if (!json) {
+		int n[3] = { 0 };
+		for (int i = 0; i < r->nrow; i++) {
+			const char *a = r->cells[(size_t)i * (size_t)r->ncol + 1];
+			n[!strcmp(a, "created") ? 0 : !strcmp(a, "updated") ? 1 : 2]++;
+		}
+		fprintf(stderr, "fieldsyncd: %s%d created, %d updated, %d unchanged\n",
+			dry ? "dry run, nothing written: " : "", n[0], n[1], n[2]);
+	}
+	return print_rows(r, NULL);
+}
+
+static int cmd_export(struct opts *o)
+{
+	const char *what = NULL, *file = NULL, *from = NULL, *to = NULL, *v;
+	int bom = 0, k;
+	while ((k = next(o)) > 0) {
+		if (k == 2) {
+			if (!what)
+				what = o->word;
+			else if (!file)
+				file = o->word;
+			else
+				return usage_err("export: unexpected argument '%s'", o->word);
+		} else if (!strcmp(o->name, "bom") && !o->inl) {
+			bom = 1;
+		} else if (!strcmp(o->name, "from") || !strcmp(o->name, "to")) {
+			if (!(v = value(o)))
+				return 2;
+			*(o->name[0] == 'f' ? &from : &to) = v;
+		} else {
+			return usage_err("export: unknown option --%s", o->name);
+		}
+	}
+	if (!what)
+		return usage_err("export customers|visits|money [--from D] [--to D] [--bom] [FILE]");
+	struct hq *h;
+	struct fieldsync_rows *r;
+	int rc = open_hq(&h);
+	if (rc)
+		return rc;
+	rc = hq_export(h, what, from, to, &r);
+	hq_close(h);
+	if (rc)
+		return fail(rc);
+	FILE *fp = file && strcmp(file, "-") ? fopen(file, "wb") : stdout;
+	if (!fp) {
+		fs_rows_free(r);
+		return fail(fs_err(FIELDSYNC_EIO, "cannot write %s: %s", file, strerror(errno)));
+	}
+	rc = fieldsync_rows_print(r, fp, FIELDSYNC_FMT_CSV | (bom ? FIELDSYNC_FMT_BOM : 0), NULL);
+	if (fp != stdout && fclose(fp) != 0 && !rc)
+		rc = fs_err(FIELDSYNC_EIO, "writing %s failed", file);
+	fs_rows_free(r);
+	return rc ? fail(rc) : 0;
+}
+
 static int cmd_customer(struct opts *o)
 {
 	const char *sub = o->i < o->argc ? o->argv[o->i++] : NULL, *key = NULL;
@@ -378,6 +460,8 @@ static int cmd_customer(struct opts *o)
 	if (!sub)
 		return usage_err("customer: add, edit, show, list or delete?");
 	fs_chg_init(&c, t);
+	if (!strcmp(sub, "import"))
+		return cmd_customer_import(o);
 	if (!strcmp(sub, "list")) {
 		const char *filters[64], *search = NULL, *v;
 		char buf[64][320];
@@ -814,5 +898,7 @@ int main(int argc, char **argv)
 		return cmd_setting(&o);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(&o);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(&o);
 	return usage_err("unknown command '%s'", cmd);
 }

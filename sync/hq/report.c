@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "due.h"
+#include "import.h"
 #include "query.h"
 #include "report.h"
 #include "util.h"
@@ -296,6 +297,86 @@ int hq_report(struct hq *h, const char *kind, const char *by, const char *month,
 		rc = fs_err(FIELDSYNC_EINVAL, "unknown report '%.40s' (visits, customers, money, overdue)", kind);
 	}
 	hq_be(h)->rollback(db);
+	hq_release(h, db);
+	return rc;
+}
+
+/* ---- CSV ---- */
+
+struct imp {
+	const struct fs_import *im;
+	struct fieldsync_rows *out;
+};
+
+struct hq_w {
+	struct hq *h;
+	struct hq_db *db;
+};
+
+static int hq_import_write(void *ctx, const struct fs_chg *c, const char *id, char id_out[33], int *changed)
+{
+	struct hq_w *w = ctx;
+	*changed = 1;
+	if (id) {
+		struct fs_rec r;
+		int rc = hq_get(w->h, w->db, c->t, id, 1, &r);
+		if (rc)
+			return rc;
+		*changed = 0;
+		for (int i = 0; i < c->t->nfields; i++)
+			*changed += c->set[i] && !fs_val_eq(&r.f[i].v, &c->v[i]);
+		fs_rec_release(&r);
+		if (!*changed)
+			return 0;
+	}
+	return hq_write_in(w->h, w->db, c, id, id_out);
+}
+
+static int import_tx(struct hq *h, struct hq_db *db, void *ctx)
+{
+	struct imp *m = ctx;
+	struct bexec b = { h, db };
+	struct fs_exec x = { be_exec, &b };
+	struct hq_w w = { h, db };
+	return fs_import_apply(m->im, &x, hq_import_write, &w, &m->out);
+}
+
+int hq_import(struct hq *h, const char *path, int dry_run, struct fieldsync_rows **out)
+{
+	struct fs_import im;
+	*out = NULL;
+	FILE *fp = !strcmp(path, "-") ? stdin : fopen(path, "rb");
+	if (!fp)
+		return fs_err(FIELDSYNC_ENOTFOUND, "cannot open %.200s", path);
+	int rc = fs_import_read(fp, &fs_tbl_customer, &im);
+	if (fp != stdin)
+		fclose(fp);
+	if (rc)
+		return rc;
+	struct imp m = { &im, NULL };
+	rc = hq_write_batch(h, import_tx, &m, !dry_run);
+	fs_import_release(&im);
+	if (rc) {
+		fs_rows_free(m.out);
+		return rc;
+	}
+	*out = m.out;
+	return 0;
+}
+
+int hq_export(struct hq *h, const char *what, const char *from, const char *to, struct fieldsync_rows **out)
+{
+	struct hq_db *db;
+	*out = NULL;
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	struct bexec b = { h, db };
+	struct fs_exec x = { be_exec, &b };
+	if ((rc = hq_be(h)->begin(db, 0)) == 0) {
+		rc = fs_export(&x, what, from && *from ? from : NULL, to && *to ? to : NULL, out);
+		hq_be(h)->rollback(db);
+	}
 	hq_release(h, db);
 	return rc;
 }
