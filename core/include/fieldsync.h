@@ -308,6 +308,15 @@ FIELDSYNC_API int fieldsync_due(fieldsync_store *s, const char *territory, const
  * ("HQ" once a sync brought HQ's setting, else "default"). */
 FIELDSYNC_API int fieldsync_due_intervals(fieldsync_store *s, fieldsync_rows **out);
 
+/* Who changed which field of a customer (and of its contacts) when, oldest
+ * first: at, by (rep name, "HQ", or "device XXXXXXXX"), record ("customer"
+ * or "contact NAME"), field, old_value, new_value, source ("change": the
+ * change log that devices write with each edit and that syncs; "last
+ * write": a field's current dot where the log has no entry, e.g. creation
+ * or an edit at HQ), replica. id: a full customer id (fieldsync_lookup).
+ * Errors: FIELDSYNC_ENOTFOUND, FIELDSYNC_EIO, ENOMEM. */
+FIELDSYNC_API int fieldsync_customer_history(fieldsync_store *s, const char *id, fieldsync_rows **out);
+
 /* ---- CSV in ----
  * Import customers from the CSV file `path` ("-": standard input), all or
  * nothing, in one transaction: UTF-8 with or without a byte order mark,

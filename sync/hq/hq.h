@@ -24,7 +24,7 @@
 #include "server.h"
 
 #define HQ_MAX_TERR 64
-#define HQ_SCHEMA_VERSION 1
+#define HQ_SCHEMA_VERSION 2	/* 2: the change log table */
 
 struct hq;
 
@@ -44,8 +44,8 @@ struct hq_limits {
 	int def_page;		/* default page size (default 1000) */
 };
 
-/* Create the HQ store's schema if there is none; refuse a newer one.
- * (Schema version 1 is the only one so far: there is nothing to upgrade.) */
+/* Create the HQ store's schema if there is none, upgrade an older one
+ * (1 -> 2: the change log); refuse a newer one. */
 int hq_init(const char *conninfo);
 /* Open a store; fails with ENOTFOUND / ESCHEMA if missing or newer. */
 int hq_open(const char *conninfo, struct hq **out);
