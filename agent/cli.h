@@ -41,6 +41,7 @@ int cmd_quarantine(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_due(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_schedule(struct cli *c, int argc, char **argv);
 
 /* Open the store (creating it when `create`); prints the error itself. */
 int cli_open(struct cli *c, int create);

@@ -20,6 +20,7 @@ static const struct {
 	{ "route", cmd_route, "plan the day's route; show it as text, GeoJSON or SVG" },
 	{ "init", cmd_init, "enrol this store with HQ" },
 	{ "sync", cmd_sync, "push local changes to HQ and pull theirs" },
+	{ "schedule", cmd_schedule, "nightly sync: a systemd user timer or a crontab line" },
 	{ "status", cmd_status, "server, last sync, pending changes, conflicts" },
 	{ "conflicts", cmd_conflicts, "list and resolve conflicting edits" },
 	{ "quarantine", cmd_quarantine, "records HQ refused, with the reason" },
