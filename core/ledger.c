@@ -194,7 +194,12 @@ static int hist_dots(struct hist *h, struct fs_store *st, const struct fs_table 
 		}
 		if (logged)
 			continue;
-		char *v = fs_val_canon(&r.f[i].v);
+		char *v = fs_val_canon(&r.f[i].v), num[32];
+		if (r.f[i].v.t == FS_V_REAL && v) {
+			snprintf(num, sizeof num, "%.15g", r.f[i].v.r);	/* as typed, not every binary digit */
+			free(v);
+			v = strdup(num);
+		}
 		const char *vals[8] = { at, who(h, rid, wb, sizeof wb), label, t->fields[i].name, NULL, v,
 			"last write", rid };
 		rc = hist_add(h, vals);
