@@ -14,6 +14,9 @@
 int hq_setting_set(struct hq *h, const char *key, const char *value);
 /* Every setting: key, value, source ("HQ" or "default"). */
 int hq_settings(struct hq *h, struct fieldsync_rows **out);
+/* HQ's grade visit intervals (the defaults until set). */
+struct fs_due;
+int hq_due_intervals(struct hq *h, struct fs_due *d);
 /* The "settings" object of a pull reply, read on db (in its transaction). */
 int hq_settings_reply(struct hq *h, struct hq_db *db, cJSON *out);
 

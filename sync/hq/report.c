@@ -74,6 +74,22 @@ int hq_setting_set(struct hq *h, const char *key, const char *value)
 	return rc;
 }
 
+int hq_due_intervals(struct hq *h, struct fs_due *d)
+{
+	struct hq_db *db;
+	char *v = NULL;
+	fs_due_defaults(d);
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	rc = get_setting(h, db, "due_days", &v);
+	hq_release(h, db);
+	if (rc == 0 && fs_due_parse(v, d))
+		fs_due_defaults(d);	/* an unreadable value: the defaults, as on the devices */
+	free(v);
+	return rc;
+}
+
 int hq_settings(struct hq *h, struct fieldsync_rows **out)
 {
 	struct hq_db *db;
