@@ -38,6 +38,10 @@ int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_conflicts(struct cli *c, int argc, char **argv);
 int cmd_quarantine(struct cli *c, int argc, char **argv);
+int cmd_report(struct cli *c, int argc, char **argv);
+int cmd_due(struct cli *c, int argc, char **argv);
+int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_schedule(struct cli *c, int argc, char **argv);
 
 /* Open the store (creating it when `create`); prints the error itself. */
 int cli_open(struct cli *c, int create);
@@ -91,6 +95,9 @@ int rec_wants_help(int argc, char **argv);
 
 /* A contact of customer `cust` by id prefix or exact name (cmd_plan.c). */
 int find_contact(struct cli *c, const char *cust, const char *key, char id[33]);
+
+/* `customer import FILE [--dry-run]` (cmd_csv.c); a is past the subcommand. */
+int cmd_customer_import(struct cli *c, struct args *a);
 
 /* Print the fields a record type takes (for --help). */
 void cli_print_fields(const char *table);

@@ -9,9 +9,16 @@ static int usage(int rc)
 	       "       fieldsync customer show ID\n"
 	       "       fieldsync customer list [--territory T] [--grade G] [--status S] [--FIELD V]...\n"
 	       "                               [--search TEXT]\n"
-	       "       fieldsync customer delete ID\n\n"
+	       "       fieldsync customer delete ID\n"
+	       "       fieldsync customer import FILE.csv [--dry-run]\n"
+	       "       fieldsync customer history ID\n\n"
 	       "ID is the full id, a unique prefix of it (8 characters are shown in tables)\n"
-	       "or the customer code. A VALUE of \"\" clears a field.\n");
+	       "or the customer code. A VALUE of \"\" clears a field.\n\n"
+	       "import reads a CSV file (UTF-8, with or without a byte order mark; a header\n"
+	       "row of field names, which must include code): a row whose code names a\n"
+	       "customer updates it, others create customers; empty cells change nothing.\n"
+	       "All or nothing: the first bad row stops it with its line number and the\n"
+	       "reason. --dry-run checks and reports without writing.\n");
 	cli_print_fields("customer");
 	return rc;
 }
@@ -51,6 +58,22 @@ static int show(struct cli *c, struct args *a)
 	return rc;
 }
 
+static int history(struct cli *c, struct args *a)
+{
+	const char *key;
+	char id[33];
+	int rc = rec_one_id(a, &key);
+	if (rc || (rc = cli_open(c, 0)) || (rc = cli_lookup(c, "customer", key, id)))
+		return rc;
+	fieldsync_rows *r;
+	int e = fieldsync_customer_history(c->s, id, &r);
+	if (e)
+		return cli_fail(e);
+	rc = cli_print(c, r, "at,by,record,field,old_value,new_value,source");
+	fieldsync_rows_free(r);
+	return rc;
+}
+
 int cmd_customer(struct cli *c, int argc, char **argv)
 {
 	struct args a;
@@ -65,5 +88,7 @@ int cmd_customer(struct cli *c, int argc, char **argv)
 	if (!strcmp(sub, "list"))
 		return rec_list(c, &a, "customer", "id,code,name,territory,route_seq,grade,status,city,phone", NULL);
 	if (!strcmp(sub, "delete")) return rec_delete(c, &a, "customer");
+	if (!strcmp(sub, "import")) return cmd_customer_import(c, &a);
+	if (!strcmp(sub, "history")) return history(c, &a);
 	return cli_usage("customer", "unknown subcommand '%s'", sub);
 }

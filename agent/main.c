@@ -14,9 +14,13 @@ static const struct {
 	{ "plan", cmd_plan, "plan a visit" },
 	{ "visit", cmd_visit, "log, list, show, miss and cancel visits" },
 	{ "today", cmd_today, "the day's visits in route order" },
+	{ "due", cmd_due, "customers past their grade's visit interval, most overdue first" },
+	{ "report", cmd_report, "the day's visits, planned vs done, collections" },
+	{ "export", cmd_export, "customers, visits or payments as CSV for a spreadsheet" },
 	{ "route", cmd_route, "plan the day's route; show it as text, GeoJSON or SVG" },
 	{ "init", cmd_init, "enrol this store with HQ" },
 	{ "sync", cmd_sync, "push local changes to HQ and pull theirs" },
+	{ "schedule", cmd_schedule, "nightly sync: a systemd user timer or a crontab line" },
 	{ "status", cmd_status, "server, last sync, pending changes, conflicts" },
 	{ "conflicts", cmd_conflicts, "list and resolve conflicting edits" },
 	{ "quarantine", cmd_quarantine, "records HQ refused, with the reason" },
@@ -32,6 +36,7 @@ static void usage(FILE *fp)
 	fprintf(fp, "\nGlobal options:\n"
 		"  --db PATH   store file (default: $FIELDSYNC_DB or $XDG_DATA_HOME/fieldsync/fieldsync.db)\n"
 		"  --json      print one JSON document instead of a table\n"
+		"  --csv       print tables as CSV (RFC 4180, header row)\n"
 		"  --cacert FILE  trust the CA certificate(s) in this PEM file for HQ's HTTPS\n"
 		"              certificate (private CA, self-signed); kept in the store for later\n"
 		"              syncs, \"\" forgets it; $FIELDSYNC_CACERT overrides it\n"
@@ -63,6 +68,8 @@ int main(int argc, char **argv)
 			c.cacert = a + 9;
 		} else if (strcmp(a, "--json") == 0) {
 			c.json = 1;
+		} else if (strcmp(a, "--csv") == 0) {
+			c.csv = 1;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return 0;

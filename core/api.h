@@ -20,5 +20,8 @@ struct fieldsync_rec {
 
 /* The store as an fs_exec for the shared queries (query.h). */
 struct fs_exec fs_store_execer(struct fs_store *s);
+/* HQ's visit intervals as the store last received them (defaults until then). */
+struct fs_due;
+int fs_store_due(struct fs_store *s, struct fs_due *d);
 
 #endif

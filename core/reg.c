@@ -135,9 +135,27 @@ static const struct fs_field conflict_fields[] = {
 };
 static const char *const conflict_idx[] = { "rec_id", NULL };
 
+/* The change log: one record per field a device changed on a customer or a
+ * contact (written with the change, synced like any record), so that every
+ * change stays traceable after later writes replace the field's dot. */
+static const struct fs_field change_fields[] = {
+	REF("customer_id", "customer", FS_F_REQUIRED | FS_F_IMMUTABLE | FS_F_PARENT, "customer"),
+	TXT("tbl", 32, FS_F_REQUIRED | FS_F_IMMUTABLE, "table of the changed record"),
+	TXT("rec_id", FS_ID_LEN, FS_F_REQUIRED | FS_F_IMMUTABLE, "changed record"),
+	TXT("field", 64, FS_F_REQUIRED | FS_F_IMMUTABLE, "changed field"),
+	TXT("old_value", 8192, FS_F_IMMUTABLE | FS_F_SENSITIVE, "value before"),
+	TXT("new_value", 8192, FS_F_IMMUTABLE | FS_F_SENSITIVE, "value after"),
+	TXT("by_name", 100, FS_F_IMMUTABLE, "who: the rep of the device"),
+	TXT("replica", FS_ID_LEN, FS_F_IMMUTABLE, "replica that wrote"),
+	TYP("at", FS_T_DATETIME, FS_F_REQUIRED | FS_F_IMMUTABLE, "when"),
+	DELETED,
+};
+static const char *const change_idx[] = { "customer_id", NULL };
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
-#define TABLE(var, nm, f, ix, fl) \
-	struct fs_table var = { nm, f, N(f), 1, fl, ix, 0, 0, 0 }
+#define TABLE_SINCE(var, nm, f, ix, fl, since) \
+	struct fs_table var = { nm, f, N(f), since, fl, ix, 0, 0, 0 }
+#define TABLE(var, nm, f, ix, fl) TABLE_SINCE(var, nm, f, ix, fl, 1)
 
 TABLE(fs_tbl_customer, "customer", customer_fields, customer_idx, 0);
 TABLE(fs_tbl_contact, "contact", contact_fields, contact_idx, 0);
@@ -145,10 +163,11 @@ TABLE(fs_tbl_visit, "visit", visit_fields, visit_idx, 0);
 TABLE(fs_tbl_order_line, "order_line", order_line_fields, order_line_idx, 0);
 TABLE(fs_tbl_payment, "payment", payment_fields, payment_idx, 0);
 TABLE(fs_tbl_conflict, "conflict", conflict_fields, conflict_idx, FS_TBL_NO_CONFLICT_ROWS);
+TABLE_SINCE(fs_tbl_change, "change_log", change_fields, change_idx, FS_TBL_NO_CONFLICT_ROWS, 3);
 
 const struct fs_table *const fs_tables[] = {
 	&fs_tbl_customer, &fs_tbl_contact, &fs_tbl_visit, &fs_tbl_order_line,
-	&fs_tbl_payment, &fs_tbl_conflict,
+	&fs_tbl_payment, &fs_tbl_conflict, &fs_tbl_change,
 };
 const int fs_ntables = N(fs_tables);
 _Static_assert(N(fs_tables) <= FS_MAX_TABLES, "raise FS_MAX_TABLES");

@@ -80,6 +80,7 @@ const char *fs_enum_match(const struct fs_field *f, const char *s);
 void fs_enum_list(const struct fs_field *f, char *buf, size_t n);
 
 /* Tables used by name throughout the engine. */
+extern struct fs_table fs_tbl_change;
 extern struct fs_table fs_tbl_customer, fs_tbl_contact, fs_tbl_visit,
 	fs_tbl_order_line, fs_tbl_payment, fs_tbl_conflict;
 

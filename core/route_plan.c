@@ -76,6 +76,7 @@ struct rp {
 	uint64_t iters;
 	int written;
 	int64_t seq_base;
+	struct fs_due due;	/* HQ's visit intervals */
 	int rc;			/* failure inside a row callback */
 };
 
@@ -292,7 +293,7 @@ static int stop_row(void *ctx, int ncol, const struct fs_val *v)
 		int due = 1;
 		const char *grade = v[6].t == FS_V_TEXT ? v[6].s : NULL;
 		const char *last = v[7].t == FS_V_TEXT ? v[7].s : NULL;
-		if (p->o->select == FIELDSYNC_ROUTE_DUE && (p->rc = fs_due_check(grade, last, p->date, &due)))
+		if (p->o->select == FIELDSYNC_ROUTE_DUE && (p->rc = fs_due_check_in(&p->due, grade, last, p->date, &due)))
 			return p->rc;
 		if (!due)
 			return 0;
@@ -949,7 +950,7 @@ static int route_run(fieldsync_store *s, const fieldsync_route_opts *o, int plan
 	p.s = s->st;
 	p.o = o;
 	p.planning = planning;
-	if ((rc = check_opts(&p, o)))
+	if ((rc = check_opts(&p, o)) || (rc = fs_store_due(p.s, &p.due)))
 		goto out;
 	p.writes = planning && (o->select == FIELDSYNC_ROUTE_PLANS || o->save);
 	/* read, plan and write in one transaction: what was planned is what is stored */

@@ -748,6 +748,49 @@ static int log_change(struct fs_store *s, const struct fs_rec *r)
 	return rc == SQLITE_DONE ? 0 : fs_sqlite_err(s->db, rc, "writing change log");
 }
 
+static int write_locked(struct fs_store *s, const struct fs_chg *c, const char *id, char id_out[33]);
+
+/* The change log (reg.c, change_log): a record per field this device
+ * changed on an existing customer or contact, in the write's transaction.
+ * route_seq is left out: it is the planner's, rewritten wholesale. */
+static int log_fields(struct fs_store *s, const struct fs_rec *before, const struct fs_rec *after, int64_t hlc)
+{
+	const struct fs_table *t = after->t, *lt = &fs_tbl_change;
+	if (t != &fs_tbl_customer && t != &fs_tbl_contact)
+		return 0;
+	char at[32], *rep = NULL;
+	fs_iso_utc(fs_hlc_ms(hlc), at);
+	int rc = fs_meta_get(s, "rep", &rep);
+	const char *cust = t == &fs_tbl_customer ? after->id : NULL;
+	if (!cust) {
+		int p = t->scope_field;
+		cust = after->f[p].v.t == FS_V_TEXT ? after->f[p].v.s : NULL;
+	}
+	for (int i = 0; rc == 0 && cust && i < t->nfields; i++) {
+		if (fs_val_eq(&before->f[i].v, &after->f[i].v) || !strcmp(t->fields[i].name, "route_seq"))
+			continue;
+		char *ov = fs_val_canon(&before->f[i].v), *nv = fs_val_canon(&after->f[i].v);
+		const char *vals[] = { cust, t->name, after->id, t->fields[i].name, ov, nv, rep ? rep : "",
+			s->self_hex, at };
+		const char *names[] = { "customer_id", "tbl", "rec_id", "field", "old_value", "new_value",
+			"by_name", "replica", "at" };
+		struct fs_chg lc;
+		fs_chg_init(&lc, lt);
+		for (int k = 0; rc == 0 && k < 9; k++) {
+			/* every logged field is at most 4000 bytes: old_value/new_value hold 8192 */
+			struct fs_val v = fs_vref(vals[k] && *vals[k] ? vals[k] : NULL);
+			rc = fs_chg_set(&lc, fs_field_find(lt, names[k]), &v);
+		}
+		if (rc == 0)
+			rc = write_locked(s, &lc, NULL, NULL);
+		fs_chg_release(&lc);
+		free(ov);
+		free(nv);
+	}
+	free(rep);
+	return rc;
+}
+
 static int write_locked(struct fs_store *s, const struct fs_chg *c, const char *id, char id_out[33])
 {
 	const struct fs_table *t = c->t;
@@ -772,9 +815,16 @@ static int write_locked(struct fs_store *s, const struct fs_chg *c, const char *
 	int64_t hlc = 0;
 	if (rc == 0)
 		rc = fs_store_next_hlc(s, &hlc);
+	struct fs_rec before;
+	fs_rec_init(&before, t);
+	if (rc == 0 && !creating)
+		rc = fs_rec_copy(&before, &r);
 	int n = rc ? 0 : fs_rec_write(&r, c, &s->self, hlc);
 	if (n < 0)
 		rc = n;
+	if (rc == 0 && n > 0 && !creating)
+		rc = log_fields(s, &before, &r, hlc);
+	fs_rec_release(&before);
 	/* The scope comes from HQ once HQ has seen the record; a local write
 	 * re-derives it only when it creates the record or moves it. */
 	int moves = t->scope_field >= 0 && c->set[t->scope_field];

@@ -818,6 +818,23 @@ static int stray_scopes(struct fs_store *s, const cJSON *terr, char (*out)[65], 
 	return 0;
 }
 
+/* HQ's settings (grade visit intervals...) as "hq.KEY" in the store's meta,
+ * in the page's transaction; a device reads them offline (core/due.h). */
+static int store_settings(struct fs_store *s, const cJSON *settings)
+{
+	int rc = 0;
+	for (const cJSON *e = cJSON_IsObject(settings) ? settings->child : NULL; rc == 0 && e; e = e->next) {
+		char key[64];
+		size_t n = strlen(e->string);
+		if (!cJSON_IsString(e) || n == 0 || n > 40 || strspn(e->string, "abcdefghijklmnopqrstuvwxyz_") != n ||
+		    strlen(e->valuestring) > 1024)
+			return fs_err(FIELDSYNC_EPROTO, "HQ sent a malformed setting");
+		snprintf(key, sizeof key, "hq.%s", e->string);
+		rc = fs_meta_set(s, key, e->valuestring);
+	}
+	return rc;
+}
+
 static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 {
 	struct fs_store *s = x->s;
@@ -897,6 +914,8 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 		rc = fs_meta_set(s, "territories", b.p ? b.p : "");
 		fs_buf_release(&b);
 	}
+	if (rc == 0)
+		rc = store_settings(s, cJSON_GetObjectItemCaseSensitive(doc, "settings"));
 	if (rc) {
 		fs_store_rollback(s);
 		return rc;

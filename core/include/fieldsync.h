@@ -277,6 +277,71 @@ FIELDSYNC_API int fieldsync_list(fieldsync_store *s, const char *table, const ch
  * amount. Errors: FIELDSYNC_EINVAL (not a date). */
 FIELDSYNC_API int fieldsync_today(fieldsync_store *s, const char *date, fieldsync_rows **out);
 
+/* ---- the ledger's reports (docs/ledger.md) ----
+ * Read-only, offline, over one snapshot; each returns a new table in *out
+ * (the caller's). Money columns are minor units. Errors: FIELDSYNC_EINVAL
+ * (a date, month or option that is not one), FIELDSYNC_EIO, ENOMEM.
+ */
+/* Every visit of a day (NULL: today) with check-in/out, contact met,
+ * outcome, problem, countermeasure, follow-up, next date, miss reason, and
+ * the amounts ordered, receivable, received and outstanding on it. */
+FIELDSYNC_API int fieldsync_report_day(fieldsync_store *s, const char *date, fieldsync_rows **out);
+/* Planned vs done per customer for a month "YYYY-MM" (NULL: this month):
+ * planned (visits not cancelled), done, missed, open, done_pct, and w1..w5
+ * as "done/planned" for days 1-7, 8-14, 15-21, 22-28, 29-31; the last row
+ * is the "(total)". */
+FIELDSYNC_API int fieldsync_report_plan(fieldsync_store *s, const char *month, fieldsync_rows **out);
+/* Collections in a month (NULL: all time): by "customer" (NULL; ordered,
+ * receivable, received, outstanding), "grade" (the same summed, with a
+ * "(total)" row) or "open" (each amount still outstanding, oldest first;
+ * a receipt beyond its own visit's receivable pays the customer's oldest
+ * open amounts). */
+FIELDSYNC_API int fieldsync_report_money(fieldsync_store *s, const char *month, const char *by,
+					 fieldsync_rows **out);
+/* Customers due for a visit on `date` (NULL: today) by their grade's
+ * interval (an HQ setting that syncs), most overdue first, never-visited
+ * ones before all: customer, code, territory, grade, interval_days,
+ * last_done, days_since, overdue_days, next_planned, customer_id.
+ * territory NULL or "": all. */
+FIELDSYNC_API int fieldsync_due(fieldsync_store *s, const char *territory, const char *date, fieldsync_rows **out);
+/* The visit intervals in force: grade (A, B, C, VIP, none), days, source
+ * ("HQ" once a sync brought HQ's setting, else "default"). */
+FIELDSYNC_API int fieldsync_due_intervals(fieldsync_store *s, fieldsync_rows **out);
+
+/* Who changed which field of a customer (and of its contacts) when, oldest
+ * first: at, by (rep name, "HQ", or "device XXXXXXXX"), record ("customer"
+ * or "contact NAME"), field, old_value, new_value, source ("change": the
+ * change log that devices write with each edit and that syncs; "last
+ * write": a field's current dot where the log has no entry, e.g. creation
+ * or an edit at HQ), replica. id: a full customer id (fieldsync_lookup).
+ * Errors: FIELDSYNC_ENOTFOUND, FIELDSYNC_EIO, ENOMEM. */
+FIELDSYNC_API int fieldsync_customer_history(fieldsync_store *s, const char *id, fieldsync_rows **out);
+
+/* ---- CSV in ----
+ * Import customers from the CSV file `path` ("-": standard input), all or
+ * nothing, in one transaction: UTF-8 with or without a byte order mark,
+ * RFC 4180 quoting (commas, quotes and newlines inside quotes), a header
+ * row of field names (as fieldsync_rec_set takes them) with "code" or
+ * "id": a row whose id (if the file has that column, as an export does) or
+ * else code names a customer updates it, any other creates one (and needs
+ * a code); empty cells leave a field as it is. dry_run: check and report, write nothing. *out (the caller's)
+ * gets one row per imported row: line, action (created, updated,
+ * unchanged), code, name, id.
+ * Errors: FIELDSYNC_EINVAL "line N: reason" for the first bad row (nothing
+ * written), FIELDSYNC_ENOTFOUND (no such file), FIELDSYNC_ELIMIT (more
+ * than 100000 rows or 64 MiB), FIELDSYNC_EIO / EBUSY. */
+FIELDSYNC_API int fieldsync_import(fieldsync_store *s, const char *table, const char *path, int dry_run,
+				   fieldsync_rows **out);
+
+/* A table to export (print it with FIELDSYNC_FMT_CSV, | FIELDSYNC_FMT_BOM
+ * for spreadsheets that need the mark): "customers" (every field; imports
+ * back with fieldsync_import), "visits" (with customer code and name, the
+ * report fields and the amounts, planned date in [from, to]) or "money"
+ * (payments dated in [from, to]: receivable, received, balance). from / to
+ * are inclusive dates YYYY-MM-DD, NULL: open. Errors: FIELDSYNC_EINVAL. */
+FIELDSYNC_API int fieldsync_export(fieldsync_store *s, const char *what, const char *from, const char *to,
+				   fieldsync_rows **out);
+
 /* ---- route planning ----
  * Orders a day's planned visits (or a territory's customers) into the
  * shortest drive by great-circle distance (see docs/route.md). Positions are

@@ -1,5 +1,6 @@
 /* hq.c - the HQ replica: schema, records, push, pull, enrolment, the HTTP handler. */
 #include "hq.h"
+#include "hq_report.h"
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -145,7 +146,8 @@ static int schema(const struct hq_backend *be, struct fs_buf *b)
 		rc = hq_web_schema(be, b);	/* the dashboard's tables (web.c) */
 	snprintf(extra, sizeof extra, "seq %s NOT NULL, origin TEXT", be->t_int);
 	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
-		rc = fs_sql_table_ddl(fs_tables[i], 1, extra, types, b);
+		for (int v = 1; rc == 0 && v <= FS_SCHEMA_VERSION; v++)
+			rc = fs_sql_table_ddl(fs_tables[i], v, extra, types, b);
 		if (rc == 0)
 			rc = fs_buf_printf(b, "CREATE INDEX %s_feed ON %s(scope, seq);\n", fs_tables[i]->name,
 					   fs_tables[i]->name);
@@ -156,6 +158,26 @@ static int schema(const struct hq_backend *be, struct fs_buf *b)
 		rc = fs_buf_printf(b, "INSERT INTO hq_meta VALUES ('replica_id', '%s');\n"
 				   "INSERT INTO hq_meta VALUES ('schema', '%d');\n", rid, HQ_SCHEMA_VERSION);
 	}
+	return rc;
+}
+
+/* HQ schema 1 -> 2: the record tables and fields added since the first
+ * store schema (the registry's `since`; the change log). */
+static int upgrade(const struct hq_backend *be, struct fs_buf *b)
+{
+	const char *types[3] = { be->t_int, be->t_real, be->t_text };
+	char extra[128];
+	int rc = 0;
+	snprintf(extra, sizeof extra, "seq %s NOT NULL, origin TEXT", be->t_int);
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		for (int v = 2; rc == 0 && v <= FS_SCHEMA_VERSION; v++)
+			rc = fs_sql_table_ddl(fs_tables[i], v, extra, types, b);
+		if (rc == 0 && fs_tables[i]->since > 1)
+			rc = fs_buf_printf(b, "CREATE INDEX %s_feed ON %s(scope, seq);\n", fs_tables[i]->name,
+					   fs_tables[i]->name);
+	}
+	if (rc == 0)
+		rc = fs_buf_printf(b, "UPDATE hq_meta SET value = '%d' WHERE key = 'schema';\n", HQ_SCHEMA_VERSION);
 	return rc;
 }
 
@@ -206,9 +228,9 @@ int hq_init(const char *conninfo)
 	if (rc == 0 && v > HQ_SCHEMA_VERSION)
 		rc = fs_err(FIELDSYNC_ESCHEMA, "HQ store schema %d is newer than this fieldsyncd (%d)", v,
 			    HQ_SCHEMA_VERSION);
-	if (rc == 0 && v == 0)
-		rc = schema(be, &b);
-	if (rc == 0 && v == 0)
+	if (rc == 0 && v < HQ_SCHEMA_VERSION)
+		rc = v == 0 ? schema(be, &b) : upgrade(be, &b);
+	if (rc == 0 && v < HQ_SCHEMA_VERSION)
 		rc = be->script(db, b.p);
 	if (rc == 0)
 		rc = be->commit(db);
@@ -337,6 +359,9 @@ int hq_open(const char *conninfo, struct hq **out)
 	if (rc == 0 && v > HQ_SCHEMA_VERSION)
 		rc = fs_err(FIELDSYNC_ESCHEMA, "HQ store schema %d is newer than this fieldsyncd (%d)", v,
 			    HQ_SCHEMA_VERSION);
+	if (rc == 0 && v < HQ_SCHEMA_VERSION)
+		rc = fs_err(FIELDSYNC_ESCHEMA, "HQ store schema %d is older than this fieldsyncd (%d):"
+			    " run 'fieldsyncd migrate'", v, HQ_SCHEMA_VERSION);
 	char *rid = NULL;
 	if (rc == 0)
 		rc = h->be->exec(db, "SELECT value FROM hq_meta WHERE key = 'replica_id'", 0, NULL, one_text, &rid);
@@ -812,6 +837,30 @@ int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[3
 		txn_start(db);
 		rc = txn_end(h, write_locked(h, db, c, id, id_out));
 		if (rc == 0)
+			rc = h->be->commit(db);
+		else
+			h->be->rollback(db);
+	}
+	hq_release(h, db);
+	return rc;
+}
+
+int hq_write_in(struct hq *h, struct hq_db *db, const struct fs_chg *c, const char *id, char id_out[33])
+{
+	return write_locked(h, db, c, id, id_out);
+}
+
+int hq_write_batch(struct hq *h, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx, int commit)
+{
+	struct hq_db *db;
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	rc = h->be->begin(db, 1);
+	if (rc == 0) {
+		txn_start(db);
+		rc = txn_end(h, fn(h, db, ctx));
+		if (rc == 0 && commit)
 			rc = h->be->commit(db);
 		else
 			h->be->rollback(db);
@@ -1326,6 +1375,8 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 		snprintf(num, sizeof num, "%lld", (long long)(backfill && m ? -to : to));
 		cJSON_AddItemToObject(cur, d->terr[i], cJSON_CreateRaw(num));
 	}
+	if (rc == 0)
+		rc = hq_settings_reply(h, db, out);	/* HQ's settings ride along (hq_report.h) */
 	h->be->rollback(db);	/* read-only */
 	cJSON_AddBoolToObject(out, "more", more);
 	cJSON_AddStringToObject(out, "rep", d->rep);

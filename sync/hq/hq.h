@@ -24,7 +24,7 @@
 #include "server.h"
 
 #define HQ_MAX_TERR 64
-#define HQ_SCHEMA_VERSION 1
+#define HQ_SCHEMA_VERSION 2	/* 2: the change log table */
 
 struct hq;
 
@@ -47,8 +47,8 @@ struct hq_limits {
 				 * fast writers across processes */
 };
 
-/* Create the HQ store's schema if there is none; refuse a newer one.
- * (Schema version 1 is the only one so far: there is nothing to upgrade.) */
+/* Create the HQ store's schema if there is none, upgrade an older one
+ * (1 -> 2: the change log); refuse a newer one. */
 int hq_init(const char *conninfo);
 /* Open a store; fails with ENOTFOUND / ESCHEMA if missing or newer. */
 int hq_open(const char *conninfo, struct hq **out);
@@ -77,6 +77,10 @@ const struct hq_backend *hq_be(const struct hq *h);
 
 /* HQ's own versioned write (admin edits): create (id NULL) or update. */
 int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[33]);
+/* Many writes in one transaction: fn calls hq_write_in() on db; committed
+ * when fn returns 0 and `commit`, else rolled back (a dry run). */
+int hq_write_batch(struct hq *h, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx, int commit);
+int hq_write_in(struct hq *h, struct hq_db *db, const struct fs_chg *c, const char *id, char id_out[33]);
 int hq_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char *id, int lock,
 	   struct fs_rec *out);
 /* Resolve an open conflict by writing the kept value (keep_loser 0/1). */

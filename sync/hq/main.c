@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include "fieldsync.h"
 #include "hq.h"
+#include "hq_report.h"
 #include "ops.h"
 #include "server.h"
 #include "util.h"
@@ -22,6 +23,7 @@
 
 static const char *db_path;
 static int json;
+static int csv;			/* --csv: CSV for listings */
 static struct hq_conf conf;	/* the configuration file (ops.h) */
 static int log_json;		/* serve --log-format json: messages as JSON lines too */
 
@@ -72,19 +74,29 @@ static void usage(FILE *fp)
 		"  rep list                   reps, territories, devices, last successful sync\n"
 		"  device list                every enrolled device\n"
 		"  customer add|edit|show|list|delete    as in fieldsync, as HQ's own writes\n"
+		"  customer import FILE.csv [--dry-run]  customers from CSV, all or nothing, by code\n"
+		"  export customers|visits|money [--from D] [--to D] [--bom] [FILE]   CSV out\n"
 		"  conflicts [--all]          open conflicts (--all: resolved ones too)\n"
 		"  conflicts resolve ID --keep winner|loser\n"
 		"  quarantine                 writes HQ refused, with the reason\n"
 		"  admin add NAME             a dashboard administrator (/admin/); prints a password once\n"
 		"  admin reset NAME           a new password (ends the admin's sessions)\n"
-		"  admin remove NAME | admin list | admin log (decisions taken in the dashboard)\n\n"
+		"  admin remove NAME | admin list | admin log (decisions taken in the dashboard)\n"
+		"  setting set due-days A=7,B=14,C=30,VIP=7,none=30   grade visit intervals (devices\n"
+		"                             receive them with their next sync; \"\" = defaults)\n"
+		"  setting show               the settings devices receive\n"
+		"  report visits [--by rep|territory] --month YYYY-MM   planned vs done\n"
+		"  report customers [--by grade|nature|status|territory|size]   composition\n"
+		"  report money [--by grade|customer|open] [--month YYYY-MM] [--territory T]\n"
+		"  report overdue [--territory T] [--date YYYY-MM-DD]   customers past their interval\n\n"
 		"Global options:\n"
 		"  --db STORE   SQLite file, or a PostgreSQL URL (postgres://USER@HOST/DB) or\n"
 		"               connection string ('host=H dbname=DB'); default: $FIELDSYNCD_DB,\n"
 		"               the configuration's db, or ./fieldsync-hq.db\n"
 		"  --config FILE  key = value settings (default: $FIELDSYNCD_CONFIG, or\n"
 		"               " HQ_CONF_DEFAULT " if it exists); options override it\n"
-		"  --json       JSON output for listings\n\n"
+		"  --json       JSON output for listings\n"
+		"  --csv        CSV output for listings (RFC 4180)\n\n"
 		"Exit codes: 0 ok, 2 invalid input, 3 not found, 5 store I/O, 6 store from a newer version,\n"
 		"10 busy (restore while a server runs on the store).\n");
 }
@@ -113,6 +125,10 @@ static int next(struct opts *o)
 		o->inl = eq ? eq + 1 : NULL;
 		if (!strcmp(o->name, "json") && !eq) {
 			json = 1;
+			return next(o);
+		}
+		if (!strcmp(o->name, "csv") && !eq) {
+			csv = 1;
 			return next(o);
 		}
 		return 1;
@@ -169,7 +185,8 @@ static int open_hq(struct hq **h)
 
 static int print_rows(struct fieldsync_rows *r, const char *cols)
 {
-	int rc = fieldsync_rows_print(r, stdout, json ? FIELDSYNC_FMT_JSON : FIELDSYNC_FMT_TABLE, json ? NULL : cols);
+	int rc = fieldsync_rows_print(r, stdout, json ? FIELDSYNC_FMT_JSON : csv ? FIELDSYNC_FMT_CSV : FIELDSYNC_FMT_TABLE,
+				      json ? NULL : cols);
 	fs_rows_free(r);
 	return rc ? fail(rc) : 0;
 }
@@ -386,6 +403,86 @@ static int fields(struct opts *o, struct fs_chg *c, const char **key)
 	return 0;
 }
 
+static int cmd_customer_import(struct opts *o)
+{
+	const char *file = NULL;
+	int dry = 0, k;
+	while ((k = next(o)) > 0) {
+		if (k == 2 && !file)
+			file = o->word;
+		else if (k == 1 && !strcmp(o->name, "dry-run") && !o->inl)
+			dry = 1;
+		else
+			return usage_err("customer import FILE.csv [--dry-run]");
+	}
+	if (!file)
+		return usage_err("customer import needs a FILE.csv (\"-\" for standard input)");
+	struct hq *h;
+	struct fieldsync_rows *r;
+	int rc = open_hq(&h);
+	if (rc)
+		return rc;
+	rc = hq_import(h, file, dry, &r);
+	hq_close(h);
+	if (rc)
+		return fail(rc);
+	if (!json) {
+		int n[3] = { 0 };
+		for (int i = 0; i < r->nrow; i++) {
+			const char *a = r->cells[(size_t)i * (size_t)r->ncol + 1];
+			n[!strcmp(a, "created") ? 0 : !strcmp(a, "updated") ? 1 : 2]++;
+		}
+		fprintf(stderr, "fieldsyncd: %s%d created, %d updated, %d unchanged\n",
+			dry ? "dry run, nothing written: " : "", n[0], n[1], n[2]);
+	}
+	return print_rows(r, NULL);
+}
+
+static int cmd_export(struct opts *o)
+{
+	const char *what = NULL, *file = NULL, *from = NULL, *to = NULL, *v;
+	int bom = 0, k;
+	while ((k = next(o)) > 0) {
+		if (k == 2) {
+			if (!what)
+				what = o->word;
+			else if (!file)
+				file = o->word;
+			else
+				return usage_err("export: unexpected argument '%s'", o->word);
+		} else if (!strcmp(o->name, "bom") && !o->inl) {
+			bom = 1;
+		} else if (!strcmp(o->name, "from") || !strcmp(o->name, "to")) {
+			if (!(v = value(o)))
+				return 2;
+			*(o->name[0] == 'f' ? &from : &to) = v;
+		} else {
+			return usage_err("export: unknown option --%s", o->name);
+		}
+	}
+	if (!what)
+		return usage_err("export customers|visits|money [--from D] [--to D] [--bom] [FILE]");
+	struct hq *h;
+	struct fieldsync_rows *r;
+	int rc = open_hq(&h);
+	if (rc)
+		return rc;
+	rc = hq_export(h, what, from, to, &r);
+	hq_close(h);
+	if (rc)
+		return fail(rc);
+	FILE *fp = file && strcmp(file, "-") ? fopen(file, "wb") : stdout;
+	if (!fp) {
+		fs_rows_free(r);
+		return fail(fs_err(FIELDSYNC_EIO, "cannot write %s: %s", file, strerror(errno)));
+	}
+	rc = fieldsync_rows_print(r, fp, FIELDSYNC_FMT_CSV | (bom ? FIELDSYNC_FMT_BOM : 0), NULL);
+	if (fp != stdout && fclose(fp) != 0 && !rc)
+		rc = fs_err(FIELDSYNC_EIO, "writing %s failed", file);
+	fs_rows_free(r);
+	return rc ? fail(rc) : 0;
+}
+
 static int cmd_customer(struct opts *o)
 {
 	const char *sub = o->i < o->argc ? o->argv[o->i++] : NULL, *key = NULL;
@@ -397,6 +494,8 @@ static int cmd_customer(struct opts *o)
 	if (!sub)
 		return usage_err("customer: add, edit, show, list or delete?");
 	fs_chg_init(&c, t);
+	if (!strcmp(sub, "import"))
+		return cmd_customer_import(o);
 	if (!strcmp(sub, "list")) {
 		const char *filters[64], *search = NULL, *v;
 		char buf[64][320];
@@ -614,6 +713,78 @@ static void print_done(const char *what, const char *file, const char *extra_key
 	}
 }
 
+/* ---- settings and reports (hq_report.h) ---- */
+
+static int cmd_setting(struct opts *o)
+{
+	const char *sub = o->i < o->argc ? o->argv[o->i++] : "show", *words[2] = { NULL, NULL };
+	int k, n = 0;
+	while ((k = next(o)) > 0) {
+		if (k != 2 || n == 2)
+			return usage_err("setting %s: unexpected argument", sub);
+		words[n++] = o->word;
+	}
+	if (strcmp(sub, "show") && strcmp(sub, "set"))
+		return usage_err("setting: set or show?");
+	if (!strcmp(sub, "set") && n != 2)
+		return usage_err("setting set KEY VALUE (e.g. due-days A=7,B=14,C=30,VIP=7,none=30)");
+	if (!strcmp(sub, "show") && n)
+		return usage_err("setting show takes no argument");
+	struct hq *h;
+	struct fieldsync_rows *r;
+	int rc = open_hq(&h);
+	if (rc)
+		return rc;
+	if (!strcmp(sub, "set")) {
+		char key[64];
+		snprintf(key, sizeof key, "%s", words[0]);
+		for (char *p = key; *p; p++)
+			*p = *p == '-' ? '_' : *p;
+		rc = hq_setting_set(h, key, words[1]);
+	}
+	if (rc == 0)
+		rc = hq_settings(h, &r);
+	hq_close(h);
+	return rc ? fail(rc) : print_rows(r, NULL);
+}
+
+static int cmd_report(struct opts *o)
+{
+	const char *kind = o->i < o->argc ? o->argv[o->i++] : NULL, *v;
+	const char *by = NULL, *month = NULL, *terr = NULL, *date = NULL;
+	int k;
+	if (!kind)
+		return usage_err("report: visits, customers, money or overdue?");
+	while ((k = next(o)) > 0) {
+		if (k == 2)
+			return usage_err("report %s: unexpected argument '%s'", kind, o->word);
+		const char **dst = !strcmp(o->name, "by") ? &by : !strcmp(o->name, "month") ? &month :
+				   !strcmp(o->name, "territory") ? &terr : !strcmp(o->name, "date") ? &date : NULL;
+		if (!dst)
+			return usage_err("report %s: unknown option --%s", kind, o->name);
+		if (!(v = value(o)))
+			return 2;
+		*dst = v;
+	}
+	struct hq *h;
+	struct fieldsync_rows *r;
+	int rc = open_hq(&h);
+	if (rc)
+		return rc;
+	rc = hq_report(h, kind, by, month, terr, date, &r);
+	hq_close(h);
+	if (rc)
+		return fail(rc);
+	const char *cols = NULL;
+	if (!strcmp(kind, "overdue"))
+		cols = "customer,code,territory,grade,interval_days,last_done,days_since,overdue_days,next_planned";
+	else if (!strcmp(kind, "money") && by && !strcmp(by, "open"))
+		cols = "date,customer,grade,receivable,received,outstanding,visit_id";
+	else if (!strcmp(kind, "money") && by && !strcmp(by, "customer"))
+		cols = "customer,code,grade,territory,ordered,receivable,received,outstanding";
+	return print_rows(r, cols);
+}
+
 static int cmd_backup(struct opts *o)
 {
 	const char *file;
@@ -703,6 +874,8 @@ int main(int argc, char **argv)
 			config = a + 9;
 		else if (!strcmp(a, "--json"))
 			json = 1;
+		else if (!strcmp(a, "--csv"))
+			csv = 1;
 		else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
@@ -759,5 +932,11 @@ int main(int argc, char **argv)
 		return cmd_backup(&o);
 	if (!strcmp(cmd, "restore"))
 		return cmd_restore(&o);
+	if (!strcmp(cmd, "setting") || !strcmp(cmd, "settings"))
+		return cmd_setting(&o);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(&o);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(&o);
 	return usage_err("unknown command '%s'", cmd);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "due.h"
+#include "hq_report.h"
 #include "query.h"
 #include "wire.h"
 
@@ -1090,6 +1091,7 @@ struct custs {
 	int *days;			/* days since the last done visit, -1: never */
 	int *interval;
 	unsigned char *overdue;
+	struct fs_due due;		/* HQ's intervals (fieldsyncd setting set due-days) */
 };
 
 static void custs_free(struct custs *c)
@@ -1121,6 +1123,8 @@ static int load_customers(struct hq *h, const char *territory, const char *date,
 		      " (SELECT max(v.planned_date) FROM visit v WHERE v.customer_id = c.id AND v.status = 'done'"
 		      " AND coalesce(v.deleted, 0) = 0) FROM customer c WHERE coalesce(c.deleted, 0) = 0"
 		      " ORDER BY c.territory, c.name, c.id", territory ? 1 : 0, territory ? &p : NULL, names, NULL, &c->r);
+	if (rc == 0)
+		rc = hq_due_intervals(h, &c->due);
 	if (rc)
 		return rc;
 	size_t n = (size_t)c->r->nrow + 1;
@@ -1133,7 +1137,7 @@ static int load_customers(struct hq *h, const char *territory, const char *date,
 	}
 	for (int i = 0; i < c->r->nrow; i++) {
 		int64_t last;
-		c->interval[i] = fs_due_interval_days(CELL(c->r, i, 4));
+		c->interval[i] = fs_due_interval(&c->due, CELL(c->r, i, 4));
 		c->days[i] = days_of(CELL(c->r, i, 10), &last) ? -1 : (int)(today - last);
 		c->overdue[i] = c->days[i] < 0 || c->days[i] > c->interval[i];
 	}
@@ -1178,7 +1182,7 @@ static int build_customers(struct hq *h, const char *territory, const char *grad
 	cJSON_AddStringToObject(out, "date", date);
 	cJSON *iv = cJSON_AddObjectToObject(out, "intervals");
 	for (int k = 0; k < 5; k++)
-		cJSON_AddNumberToObject(iv, k < 4 ? grades[k] : "none", fs_due_interval_days(grades[k]));
+		cJSON_AddNumberToObject(iv, k < 4 ? grades[k] : "none", fs_due_interval(&c.due, grades[k]));
 	cJSON *arr = cJSON_AddArrayToObject(out, "rows");
 	cJSON *mx = cJSON_AddArrayToObject(out, "matrix");
 	int total = 0, overdue = 0;

@@ -147,8 +147,9 @@ test_expect_success 'unpushed edits of an evicted record are pushed first, never
 	test_status 1 "$FS" --db b.db sync >/dev/null 2>&1 &&
 	! "$FS" --db b.db customer show AC-1 2>/dev/null &&
 	"$FSD" --db "$HQ_DB" --json quarantine |
-		jq -e "map(select(.rep == \"boris\" and (.record | test(\"example.org\")))) | length == 1" >/dev/null &&
-	"$FS" --db b.db --json quarantine | jq -e "map(select(.record | test(\"example.org\"))) | length == 1" >/dev/null
+		jq -e "map(select(.rep == \"boris\" and .tbl == \"customer\" and (.record | test(\"example.org\")))) | length == 1" >/dev/null &&
+	"$FS" --db b.db --json quarantine | jq -e "map(select(.tbl == \"customer\" and (.record | test(\"example.org\")))) | length == 1" >/dev/null &&
+	"$FS" --db b.db --json quarantine | jq -e "map(select(.tbl == \"change_log\")) | length == 2" >/dev/null
 '
 
 test_expect_success 'a rep moved to another territory loses the old one and gets the new one' '

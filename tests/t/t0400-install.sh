@@ -50,7 +50,7 @@ test_expect_success 'the embedding example (in-tree build) enrols, writes a visi
 	"$EX" ex.db "$HQ_URL" "$tok" >out1 &&
 	grep -q "^libfieldsync " out1 &&
 	grep -q "^created customer EMB-1 in MOW-1" out1 &&
-	grep -q "^sync: 3 pushed (3 accepted, 0 rejected)" out1 &&
+	grep -q "^sync: 4 pushed (4 accepted, 0 rejected)" out1 &&
 	grep -q "^0 open conflicts" out1 &&
 	test "$(sql "$HQ_DB" "select count(*) from visit v join customer c on c.id = v.customer_id
 		where c.code = '"'"'EMB-1'"'"' and v.status = '"'"'done'"'"'")" = 1 &&
@@ -112,7 +112,7 @@ test_expect_success 'the example builds against the installed copy with pkg-conf
 	tok=$("$FSD" --db "$HQ_DB" rep add olga --territory MOW-1 2>/dev/null) &&
 	LD_LIBRARY_PATH="$DEST/usr/lib" ./embed-dyn inst.db "$HQ_URL" "$tok" >out3 &&
 	grep -q "^libfieldsync 0.1.0 (built against 0.1.0)" out3 &&
-	grep -q "^sync: 3 pushed (3 accepted, 0 rejected)" out3 &&
+	grep -q "^sync: 4 pushed (4 accepted, 0 rejected)" out3 &&
 	grep -q "^0 open conflicts" out3 &&
 	test "$(sql inst.db "select count(*) from customer where code = '"'"'EMB-1'"'"'")" = 1
 '

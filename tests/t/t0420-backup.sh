@@ -22,10 +22,10 @@ check_backup() {
 	test "$orphans" = 0 || { echo "$1: $orphans order lines without their visit" >&2; return 1; }
 	top=$(sqlite3 "$1" "select max(s) from (select max(seq) s from customer union all select max(seq) from contact
 		union all select max(seq) from visit union all select max(seq) from order_line
-		union all select max(seq) from payment union all select max(seq) from conflict
+		union all select max(seq) from payment union all select max(seq) from conflict union all select max(seq) from change_log
 		union all select max(seq) from evictions)") || return 1
 	test "$(sqlite3 "$1" "select seq from hq_seq")" = "$top" || { echo "$1: hq_seq is not the top seq $top" >&2; return 1; }
-	test "$(sqlite3 "$1" "select value from hq_meta where key = 'schema'")" = 1 || return 1
+	test "$(sqlite3 "$1" "select value from hq_meta where key = 'schema'")" = 2 || return 1
 	sqlite3 "$1" "select count(*) from visit where outcome like 'loop %'"
 }
 

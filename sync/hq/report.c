@@ -1,0 +1,398 @@
+/* report.c - HQ's settings for devices and HQ's reports (see hq_report.h). */
+#include "hq_report.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "due.h"
+#include "import.h"
+#include "query.h"
+#include "report.h"
+#include "util.h"
+
+struct bexec {
+	struct hq *h;
+	struct hq_db *db;
+};
+
+static int be_exec(void *ctx, const char *sql, int n, const struct fs_val *p, fs_row_fn fn, void *rctx)
+{
+	struct bexec *b = ctx;
+	return hq_be(b->h)->exec(b->db, sql, n, p, fn, rctx);
+}
+
+static int one_text(void *ctx, int ncol, const struct fs_val *v)
+{
+	char **out = ctx;
+	if (ncol > 0 && v[0].t == FS_V_TEXT && !*out)
+		*out = strdup(v[0].s);
+	return 0;
+}
+
+/* ---- settings ---- */
+
+static const char *const keys[] = { "due_days", NULL };
+
+static int get_setting(struct hq *h, struct hq_db *db, const char *key, char **out)
+{
+	char k[64];
+	snprintf(k, sizeof k, "setting.%s", key);
+	struct fs_val p = fs_vref(k);
+	*out = NULL;
+	return hq_be(h)->exec(db, "SELECT value FROM hq_meta WHERE key = $1", 1, &p, one_text, out);
+}
+
+int hq_setting_set(struct hq *h, const char *key, const char *value)
+{
+	char canon[128], k[64];
+	struct fs_due d;
+	struct hq_db *db;
+	const struct hq_backend *be = hq_be(h);
+	int known = 0;
+	for (int i = 0; keys[i]; i++)
+		known |= !strcmp(keys[i], key);
+	if (!known)
+		return fs_err(FIELDSYNC_EINVAL, "unknown setting '%.40s' (known: due-days)", key);
+	int rc = fs_due_parse(value, &d);
+	if (rc)
+		return rc;
+	fs_due_format(&d, canon, sizeof canon);
+	snprintf(k, sizeof k, "setting.%s", key);
+	if ((rc = hq_acquire(h, &db)))
+		return rc;
+	if ((rc = be->begin(db, 1)) == 0) {
+		struct fs_val p[2] = { fs_vref(k), fs_vref(canon) };
+		rc = be->exec(db, "DELETE FROM hq_meta WHERE key = $1", 1, p, NULL, NULL);
+		if (rc == 0 && value && *value)
+			rc = be->exec(db, "INSERT INTO hq_meta (key, value) VALUES ($1, $2)", 2, p, NULL, NULL);
+		if (rc == 0)
+			rc = be->commit(db);
+		else
+			be->rollback(db);
+	}
+	hq_release(h, db);
+	return rc;
+}
+
+int hq_due_intervals(struct hq *h, struct fs_due *d)
+{
+	struct hq_db *db;
+	char *v = NULL;
+	fs_due_defaults(d);
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	rc = get_setting(h, db, "due_days", &v);
+	hq_release(h, db);
+	if (rc == 0 && fs_due_parse(v, d))
+		fs_due_defaults(d);	/* an unreadable value: the defaults, as on the devices */
+	free(v);
+	return rc;
+}
+
+int hq_settings(struct hq *h, struct fieldsync_rows **out)
+{
+	struct hq_db *db;
+	*out = NULL;
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	struct fieldsync_rows *r = fs_rows_new(3);
+	if (!r)
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	if (rc == 0 && !(rc = fs_rows_set_col(r, 0, "key", FS_T_TEXT)) && !(rc = fs_rows_set_col(r, 1, "value", FS_T_TEXT)))
+		rc = fs_rows_set_col(r, 2, "source", FS_T_TEXT);
+	for (int i = 0; rc == 0 && keys[i]; i++) {
+		char *v = NULL, def[128];
+		struct fs_due d;
+		if ((rc = get_setting(h, db, keys[i], &v)))
+			break;
+		fs_due_defaults(&d);
+		fs_due_format(&d, def, sizeof def);
+		int row = fs_rows_add(r);
+		if (row < 0)
+			rc = row;
+		if (rc == 0 && !(rc = fs_rows_set(r, row, 0, "due-days")) && !(rc = fs_rows_set(r, row, 1, v ? v : def)))
+			rc = fs_rows_set(r, row, 2, v ? "HQ" : "default");
+		free(v);
+	}
+	hq_release(h, db);
+	if (rc) {
+		fs_rows_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int hq_settings_reply(struct hq *h, struct hq_db *db, cJSON *out)
+{
+	cJSON *s = cJSON_AddObjectToObject(out, "settings");
+	int rc = s ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	for (int i = 0; rc == 0 && keys[i]; i++) {
+		char *v = NULL;
+		/* "" tells the device to go back to its defaults */
+		if ((rc = get_setting(h, db, keys[i], &v)) == 0 && !cJSON_AddStringToObject(s, keys[i], v ? v : ""))
+			rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+		free(v);
+	}
+	return rc;
+}
+
+/* ---- reports ---- */
+
+static int put_int(struct fieldsync_rows *r, int row, int col, int64_t v)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%" PRId64, v);
+	return fs_rows_set(r, row, col, buf);
+}
+
+static const char *cell(const struct fieldsync_rows *r, int row, int col)
+{
+	return r->cells[(size_t)row * (size_t)r->ncol + (size_t)col];
+}
+
+/* Composition: count per value of one customer field, with the share. */
+static int report_customers(const struct fs_exec *x, const char *by, struct fieldsync_rows **out)
+{
+	static const char *const ok[] = { "grade", "nature", "status", "territory", "size", NULL };
+	char sql[256];
+	int k = -1;
+	for (int i = 0; ok[i]; i++)
+		if (by && !strcmp(by, ok[i]))
+			k = i;
+	if (k < 0)
+		return fs_err(FIELDSYNC_EINVAL, "--by: '%.40s' is not one of grade, nature, status, territory, size",
+			      by ? by : "");
+	/* the column name comes from the fixed list above, never from input */
+	snprintf(sql, sizeof sql, "SELECT %s, count(*) FROM customer WHERE coalesce(deleted, 0) = 0"
+		 " GROUP BY %s ORDER BY %s", ok[k], ok[k], ok[k]);
+	const char *rn[] = { ok[k], "customers", NULL };
+	struct fieldsync_rows *raw;
+	int rc = fs_exec_rows(x, sql, 0, NULL, rn, NULL, &raw);
+	if (rc)
+		return rc;
+	static const char *const cn[] = { "value", "customers", "pct" };
+	static const int ct[] = { FS_T_TEXT, FS_T_INT, FS_T_INT };
+	struct fieldsync_rows *r = fs_rows_new(3);
+	int64_t total = 0;
+	for (int i = 0; i < raw->nrow; i++)
+		total += strtoll(cell(raw, i, 1), NULL, 10);
+	if (!r)
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	for (int c = 0; rc == 0 && c < 3; c++)
+		rc = fs_rows_set_col(r, c, c ? cn[c] : ok[k], ct[c]);
+	for (int i = 0; rc == 0 && i <= raw->nrow; i++) {
+		int row = fs_rows_add(r);
+		if (row < 0) {
+			rc = row;
+			break;
+		}
+		int64_t n = i < raw->nrow ? strtoll(cell(raw, i, 1), NULL, 10) : total;
+		rc = fs_rows_set(r, row, 0, i < raw->nrow ? (cell(raw, i, 0) ? cell(raw, i, 0) : "(none)") : "(total)");
+		if (rc == 0)
+			rc = put_int(r, row, 1, n);
+		if (rc == 0)
+			rc = put_int(r, row, 2, total ? (n * 100 + total / 2) / total : 0);
+	}
+	fs_rows_free(raw);
+	if (rc) {
+		fs_rows_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* Planned vs done per rep (the reps of the visit's territory) or territory. */
+static int report_visits(const struct fs_exec *x, const char *by, const char *month, struct fieldsync_rows **out)
+{
+	struct fs_period per;
+	int rep = by && !strcmp(by, "rep");
+	if (!rep && by && strcmp(by, "territory"))
+		return fs_err(FIELDSYNC_EINVAL, "--by: '%.40s' is not one of rep, territory", by);
+	if (!month || !*month)
+		return fs_err(FIELDSYNC_EINVAL, "--month: give a month YYYY-MM");
+	int rc = fs_period_month(month, &per);
+	if (rc)
+		return rc;
+	const char *sql = rep ?
+		"SELECT rt.rep, v.status, count(*) FROM visit v JOIN rep_territories rt ON rt.territory = v.scope"
+		" WHERE coalesce(v.deleted, 0) = 0 AND v.planned_date >= $1 AND v.planned_date < $2"
+		" AND v.status <> 'cancelled' GROUP BY rt.rep, v.status ORDER BY rt.rep, v.status" :
+		"SELECT v.scope, v.status, count(*) FROM visit v"
+		" WHERE coalesce(v.deleted, 0) = 0 AND v.planned_date >= $1 AND v.planned_date < $2"
+		" AND v.status <> 'cancelled' GROUP BY v.scope, v.status ORDER BY v.scope, v.status";
+	static const char *const rn[] = { "key", "status", "n", NULL };
+	struct fs_val p[2] = { fs_vref(per.from), fs_vref(per.to) };
+	struct fieldsync_rows *raw, *r;
+	if ((rc = fs_exec_rows(x, sql, 2, p, rn, NULL, &raw)))
+		return rc;
+	static const char *const cn[] = { "key", "planned", "done", "missed", "open", "done_pct" };
+	r = fs_rows_new(6);
+	if (!r)
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	for (int c = 0; rc == 0 && c < 6; c++)
+		rc = fs_rows_set_col(r, c, c ? cn[c] : rep ? "rep" : "territory", c ? FS_T_INT : FS_T_TEXT);
+	int64_t tot[4] = { 0 };
+	for (int i = 0; rc == 0 && i <= raw->nrow; i++) {
+		int64_t v[4] = { 0 };	/* planned, done, missed, open */
+		int first = i;
+		if (i < raw->nrow) {
+			while (i < raw->nrow && !strcmp(cell(raw, i, 0), cell(raw, first, 0))) {
+				const char *st = cell(raw, i, 1);
+				int64_t n = strtoll(cell(raw, i, 2), NULL, 10);
+				v[0] += n;
+				v[1] += st && !strcmp(st, "done") ? n : 0;
+				v[2] += st && !strcmp(st, "missed") ? n : 0;
+				v[3] += st && !strcmp(st, "planned") ? n : 0;
+				i++;
+			}
+			i--;
+			for (int k = 0; k < 4; k++)
+				tot[k] += v[k];
+		} else {
+			memcpy(v, tot, sizeof v);
+		}
+		int row = fs_rows_add(r);
+		if (row < 0) {
+			rc = row;
+			break;
+		}
+		rc = fs_rows_set(r, row, 0, i < raw->nrow ? cell(raw, first, 0) : "(total)");
+		for (int c = 0; rc == 0 && c < 4; c++)
+			rc = put_int(r, row, 1 + c, v[c]);
+		if (rc == 0)
+			rc = put_int(r, row, 5, v[0] ? v[1] * 100 / v[0] : 0);
+	}
+	fs_rows_free(raw);
+	if (rc) {
+		fs_rows_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int hq_report(struct hq *h, const char *kind, const char *by, const char *month, const char *territory,
+	      const char *date, struct fieldsync_rows **out)
+{
+	struct hq_db *db;
+	*out = NULL;
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	struct bexec b = { h, db };
+	struct fs_exec x = { be_exec, &b };
+	/* one snapshot for the whole report */
+	if ((rc = hq_be(h)->begin(db, 0))) {
+		hq_release(h, db);
+		return rc;
+	}
+	if (!strcmp(kind, "visits")) {
+		rc = report_visits(&x, by ? by : "rep", month, out);
+	} else if (!strcmp(kind, "customers")) {
+		rc = report_customers(&x, by ? by : "grade", out);
+	} else if (!strcmp(kind, "money")) {
+		rc = fs_report_money(&x, month, by ? by : "grade", territory, out);
+	} else if (!strcmp(kind, "overdue")) {
+		char today[11], *v = NULL;
+		struct fs_due d;
+		if (!date) {
+			fs_today_local(today);
+			date = today;
+		}
+		rc = get_setting(h, db, "due_days", &v);
+		if (rc == 0)
+			rc = fs_due_parse(v, &d);
+		free(v);
+		if (rc == 0)
+			rc = fs_report_due(&x, &d, territory, date, out);
+	} else {
+		rc = fs_err(FIELDSYNC_EINVAL, "unknown report '%.40s' (visits, customers, money, overdue)", kind);
+	}
+	hq_be(h)->rollback(db);
+	hq_release(h, db);
+	return rc;
+}
+
+/* ---- CSV ---- */
+
+struct imp {
+	const struct fs_import *im;
+	struct fieldsync_rows *out;
+};
+
+struct hq_w {
+	struct hq *h;
+	struct hq_db *db;
+};
+
+static int hq_import_write(void *ctx, const struct fs_chg *c, const char *id, char id_out[33], int *changed)
+{
+	struct hq_w *w = ctx;
+	*changed = 1;
+	if (id) {
+		struct fs_rec r;
+		int rc = hq_get(w->h, w->db, c->t, id, 1, &r);
+		if (rc)
+			return rc;
+		*changed = 0;
+		for (int i = 0; i < c->t->nfields; i++)
+			*changed += c->set[i] && !fs_val_eq(&r.f[i].v, &c->v[i]);
+		fs_rec_release(&r);
+		if (!*changed)
+			return 0;
+	}
+	return hq_write_in(w->h, w->db, c, id, id_out);
+}
+
+static int import_tx(struct hq *h, struct hq_db *db, void *ctx)
+{
+	struct imp *m = ctx;
+	struct bexec b = { h, db };
+	struct fs_exec x = { be_exec, &b };
+	struct hq_w w = { h, db };
+	return fs_import_apply(m->im, &x, hq_import_write, &w, &m->out);
+}
+
+int hq_import(struct hq *h, const char *path, int dry_run, struct fieldsync_rows **out)
+{
+	struct fs_import im;
+	*out = NULL;
+	FILE *fp = !strcmp(path, "-") ? stdin : fopen(path, "rb");
+	if (!fp)
+		return fs_err(FIELDSYNC_ENOTFOUND, "cannot open %.200s", path);
+	int rc = fs_import_read(fp, &fs_tbl_customer, &im);
+	if (fp != stdin)
+		fclose(fp);
+	if (rc)
+		return rc;
+	struct imp m = { &im, NULL };
+	rc = hq_write_batch(h, import_tx, &m, !dry_run);
+	fs_import_release(&im);
+	if (rc) {
+		fs_rows_free(m.out);
+		return rc;
+	}
+	*out = m.out;
+	return 0;
+}
+
+int hq_export(struct hq *h, const char *what, const char *from, const char *to, struct fieldsync_rows **out)
+{
+	struct hq_db *db;
+	*out = NULL;
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	struct bexec b = { h, db };
+	struct fs_exec x = { be_exec, &b };
+	if ((rc = hq_be(h)->begin(db, 0)) == 0) {
+		rc = fs_export(&x, what, from && *from ? from : NULL, to && *to ? to : NULL, out);
+		hq_be(h)->rollback(db);
+	}
+	hq_release(h, db);
+	return rc;
+}

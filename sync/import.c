@@ -1,0 +1,363 @@
+/* import.c - customers from CSV, all or nothing (see import.h). */
+#include "import.h"
+
+#include <csv.h>
+#include "api.h"
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "fieldsync.h"
+#include "util.h"
+
+struct parse {
+	struct fs_import *im;
+	int col[FS_MAX_FIELDS + 8];	/* field index per column; -1: ignored (id) */
+	int ncol;			/* header columns */
+	int code_col, id_col;
+	int header_done;
+	int cur;			/* column of the next cell */
+	int line;			/* line being fed */
+	int start;			/* line the current record started on (0: none yet) */
+	int in_row;			/* a record has started */
+	struct fs_import_row row;
+	int rc;
+};
+
+static int set_error(struct parse *p, int line, const char *fmt, const char *a, const char *b)
+{
+	char msg[512];
+	snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
+	if (p->rc == 0)
+		p->rc = fs_err(FIELDSYNC_EINVAL, "line %d: %s", line, msg);
+	return p->rc;
+}
+
+static void header_cell(struct parse *p, const char *s, size_t n)
+{
+	char name[80];
+	size_t k = 0;
+	if (p->ncol >= (int)(sizeof p->col / sizeof p->col[0])) {
+		set_error(p, 1, "too many columns%s%s", NULL, NULL);
+		return;
+	}
+	for (size_t i = 0; i < n && k < sizeof name - 1; i++)
+		name[k++] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+	name[k] = '\0';
+	int fi = strcmp(name, "id") ? fs_field_find(p->im->t, name) : -2;
+	if (fi == -2) {
+		if (p->id_col >= 0) {
+			set_error(p, 1, "column 'id' appears twice%s%s", NULL, NULL);
+			return;
+		}
+		p->id_col = p->ncol;
+	}
+	if (fi == -1 || (fi >= 0 && (p->im->t->fields[fi].flags & FS_F_INTERNAL))) {
+		set_error(p, 1, "unknown column '%.60s'%s", name, NULL);
+		return;
+	}
+	for (int c = 0; fi >= 0 && c < p->ncol; c++)
+		if (p->col[c] == fi) {
+			set_error(p, 1, "column '%.60s' appears twice%s", name, NULL);
+			return;
+		}
+	if (fi >= 0 && !strcmp(p->im->t->fields[fi].name, "code"))
+		p->code_col = p->ncol;
+	p->col[p->ncol++] = fi < 0 ? -1 : fi;
+}
+
+static void on_cell(void *s, size_t n, void *ctx)
+{
+	struct parse *p = ctx;
+	if (p->rc)
+		return;
+	if (!p->in_row) {
+		p->in_row = 1;
+		if (!p->start)
+			p->start = p->line;
+	}
+	if (!p->header_done) {
+		header_cell(p, s, n);
+		return;
+	}
+	int c = p->cur++;
+	if (c >= p->ncol) {
+		if (n)
+			set_error(p, p->start, "more cells than the header has columns%s%s", NULL, NULL);
+		return;
+	}
+	int fi = p->col[c];
+	if (c == p->id_col && n) {
+		free(p->row.id);
+		if (!(p->row.id = malloc(n + 1))) {
+			p->rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+			return;
+		}
+		memcpy(p->row.id, s, n);
+		p->row.id[n] = '\0';
+	}
+	if (fi < 0 || n == 0)
+		return;
+	const struct fs_field *f = &p->im->t->fields[fi];
+	char *text = malloc(n + 1);
+	if (!text) {
+		p->rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+		return;
+	}
+	memcpy(text, s, n);
+	text[n] = '\0';
+	struct fs_val v = { 0 };
+	int rc = fs_field_parse(f, text, FS_PARSE_USER, &v);
+	if (rc) {
+		set_error(p, p->start, "%s%s", fs_errmsg_get(), NULL);
+	} else if ((rc = fs_chg_set(&p->row.c, fi, &v))) {
+		p->rc = rc;
+	} else if (c == p->code_col) {
+		p->row.code = text;
+		text = NULL;
+	}
+	fs_val_release(&v);
+	free(text);
+}
+
+static void on_row(int term, void *ctx)
+{
+	struct parse *p = ctx;
+	struct fs_import *im = p->im;
+	(void)term;
+	if (p->rc)
+		return;
+	int line = p->start;
+	p->in_row = 0;
+	p->start = 0;
+	if (!p->header_done) {
+		p->header_done = 1;
+		if (p->code_col < 0 && p->id_col < 0)
+			set_error(p, line, "the header has no column 'code' (rows are matched by customer code)%s%s",
+				  NULL, NULL);
+		return;
+	}
+	p->cur = 0;
+	if (fs_chg_count(&p->row.c) == 0 && !p->row.code && !p->row.id) {
+		fs_chg_release(&p->row.c);
+		fs_chg_init(&p->row.c, im->t);
+		return;	/* a row of empty cells */
+	}
+	if (!p->row.code && !p->row.id) {
+		set_error(p, line, "code is empty%s%s", NULL, NULL);
+		return;
+	}
+	for (int i = 0; p->row.code && i < im->n; i++)
+		if (im->rows[i].code && !strcmp(im->rows[i].code, p->row.code)) {
+			char other[16];
+			snprintf(other, sizeof other, "%d", im->rows[i].line);
+			set_error(p, line, "code '%.64s' is already on line %s", p->row.code, other);
+			return;
+		}
+	if (im->n == FS_IMPORT_MAX_ROWS) {
+		p->rc = fs_err(FIELDSYNC_ELIMIT, "line %d: more than %d rows", line, FS_IMPORT_MAX_ROWS);
+		return;
+	}
+	if (im->n == im->cap) {
+		int cap = im->cap ? im->cap * 2 : 64;
+		struct fs_import_row *r = realloc(im->rows, (size_t)cap * sizeof *r);
+		if (!r) {
+			p->rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+			return;
+		}
+		im->rows = r;
+		im->cap = cap;
+	}
+	p->row.line = line;
+	im->rows[im->n++] = p->row;
+	memset(&p->row, 0, sizeof p->row);
+	fs_chg_init(&p->row.c, im->t);
+}
+
+void fs_import_release(struct fs_import *im)
+{
+	for (int i = 0; i < im->n; i++) {
+		fs_chg_release(&im->rows[i].c);
+		free(im->rows[i].code);
+		free(im->rows[i].id);
+	}
+	free(im->rows);
+	im->rows = NULL;
+	im->n = im->cap = 0;
+}
+
+int fs_import_read(FILE *fp, const struct fs_table *t, struct fs_import *im)
+{
+	struct csv_parser cp;
+	struct parse p;
+	char buf[65536];
+	long total = 0;
+	memset(im, 0, sizeof *im);
+	im->t = t;
+	memset(&p, 0, sizeof p);
+	p.im = im;
+	p.code_col = p.id_col = -1;
+	p.line = 1;
+	fs_chg_init(&p.row.c, t);
+	if (csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	int first = 1;
+	/* fed a line at a time, so each record knows the line it starts on */
+	while (p.rc == 0 && fgets(buf, sizeof buf, fp)) {
+		size_t n = strlen(buf), off = 0;
+		total += (long)n;
+		if (total > FS_IMPORT_MAX_BYTES) {
+			p.rc = fs_err(FIELDSYNC_ELIMIT, "the file is larger than %ld bytes", FS_IMPORT_MAX_BYTES);
+			break;
+		}
+		if (first && n >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+			off = 3;	/* UTF-8 byte order mark */
+		first = 0;
+		if (!p.in_row && !p.start && strspn(buf + off, " \t\r\n") < n - off)
+			p.start = p.line;	/* a record starts on this line */
+		if (csv_parse(&cp, buf + off, n - off, on_cell, on_row, &p) != n - off && p.rc == 0)
+			set_error(&p, p.start ? p.start : p.line, "not valid CSV (%s)%s", csv_strerror(csv_error(&cp)),
+				  NULL);
+		if (n && buf[n - 1] == '\n')
+			p.line++;
+	}
+	if (p.rc == 0 && ferror(fp))
+		p.rc = fs_err(FIELDSYNC_EIO, "reading the file failed");
+	if (p.rc == 0 && csv_fini(&cp, on_cell, on_row, &p) != 0 && p.rc == 0)
+		set_error(&p, p.start ? p.start : p.line, "not valid CSV (%s: a quote is not closed)%s",
+			  csv_strerror(csv_error(&cp)), NULL);
+	csv_free(&cp);
+	fs_chg_release(&p.row.c);
+	free(p.row.code);
+	free(p.row.id);
+	if (p.rc == 0 && !p.header_done)
+		p.rc = fs_err(FIELDSYNC_EINVAL, "line 1: the file is empty (a header row is needed)");
+	if (p.rc)
+		fs_import_release(im);
+	return p.rc;
+}
+
+struct found {
+	int n;
+	char id[33];
+};
+
+static int found_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	struct found *f = ctx;
+	if (ncol > 0 && v[0].t == FS_V_TEXT && f->n++ == 0)
+		snprintf(f->id, sizeof f->id, "%s", v[0].s);
+	return 0;
+}
+
+int fs_import_apply(const struct fs_import *im, const struct fs_exec *x, fs_import_write_fn write, void *ctx,
+		    struct fieldsync_rows **out)
+{
+	static const char *const names[] = { "line", "action", "code", "name", "id" };
+	static const int types[] = { FS_T_INT, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_REF };
+	struct fieldsync_rows *r = fs_rows_new(5);
+	int rc = r ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	int name_f = fs_field_find(im->t, "name");
+	*out = NULL;
+	for (int c = 0; rc == 0 && c < 5; c++)
+		rc = fs_rows_set_col(r, c, names[c], types[c]);
+	for (int i = 0; rc == 0 && i < im->n; i++) {
+		const struct fs_import_row *row = &im->rows[i];
+		struct found f = { 0, "" };
+		char id[33] = "", line[16];
+		int changed = 0;
+		if (row->id) {
+			struct fs_val p = fs_vref(row->id);
+			rc = x->fn(x->ctx, "SELECT id FROM customer WHERE id = $1 AND coalesce(deleted, 0) = 0", 1, &p,
+				   found_row, &f);
+		}
+		if (rc == 0 && f.n == 0 && row->code) {
+			struct fs_val p = fs_vref(row->code);
+			rc = x->fn(x->ctx, "SELECT id FROM customer WHERE code = $1 AND coalesce(deleted, 0) = 0"
+				   " ORDER BY id", 1, &p, found_row, &f);
+		}
+		if (rc == 0 && f.n > 1)
+			rc = fs_err(FIELDSYNC_EINVAL, "line %d: code '%.64s' names %d customers already", row->line,
+				    row->code, f.n);
+		if (rc == 0)
+			rc = write(ctx, &row->c, f.n ? f.id : NULL, id, &changed);
+		if (rc) {
+			rc = fs_err_wrap(rc, "line %d", row->line);
+			break;
+		}
+		int k = fs_rows_add(r);
+		if (k < 0) {
+			rc = k;
+			break;
+		}
+		snprintf(line, sizeof line, "%d", row->line);
+		const struct fs_val *nm = name_f >= 0 && row->c.set[name_f] ? &row->c.v[name_f] : NULL;
+		const char *vals[5] = { line, !f.n ? "created" : changed ? "updated" : "unchanged", row->code,
+			nm && nm->t == FS_V_TEXT ? nm->s : NULL, f.n ? f.id : id };
+		for (int c = 0; rc == 0 && c < 5; c++)
+			rc = fs_rows_set(r, k, c, vals[c]);
+	}
+	if (rc) {
+		fs_rows_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---- on a device's store ---- */
+
+/* Fields of c that differ from the stored record (0: the write changes nothing). */
+static int differs(const struct fs_rec *r, const struct fs_chg *c)
+{
+	int n = 0;
+	for (int i = 0; i < c->t->nfields; i++)
+		n += c->set[i] && !fs_val_eq(&r->f[i].v, &c->v[i]);
+	return n;
+}
+
+static int store_write(void *ctx, const struct fs_chg *c, const char *id, char id_out[33], int *changed)
+{
+	struct fs_store *s = ctx;
+	*changed = 1;
+	if (id) {
+		struct fs_rec r;
+		int rc = fs_store_get(s, c->t, id, &r);
+		if (rc)
+			return rc;
+		*changed = differs(&r, c);
+		fs_rec_release(&r);
+		if (!*changed)
+			return 0;
+	}
+	return fs_store_write(s, c, id, id_out);
+}
+
+FIELDSYNC_API int fieldsync_import(fieldsync_store *s, const char *table, const char *path, int dry_run,
+				   fieldsync_rows **out)
+{
+	const struct fs_table *t = table ? fs_table_find(table) : NULL;
+	struct fs_import im;
+	*out = NULL;
+	if (t != &fs_tbl_customer)
+		return fs_err(FIELDSYNC_EINVAL, "import: only customers can be imported");
+	FILE *fp = !strcmp(path, "-") ? stdin : fopen(path, "rb");
+	if (!fp)
+		return fs_err(FIELDSYNC_ENOTFOUND, "cannot open %.200s", path);
+	int rc = fs_import_read(fp, t, &im);
+	if (fp != stdin)
+		fclose(fp);
+	if (rc)
+		return rc;
+	if ((rc = fs_store_begin(s->st)) == 0) {
+		struct fs_exec x = fs_store_execer(s->st);
+		rc = fs_import_apply(&im, &x, store_write, s->st, out);
+		if (rc || dry_run)
+			fs_store_rollback(s->st);
+		else if ((rc = fs_store_commit(s->st))) {
+			fs_rows_free(*out);
+			*out = NULL;
+		}
+	}
+	fs_import_release(&im);
+	return rc;
+}

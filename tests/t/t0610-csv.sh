@@ -1,0 +1,109 @@
+#!/bin/sh
+# CSV in and out: customer import (all or nothing, line numbers, --dry-run,
+# update by code, BOM, quoted newlines, CJK and Cyrillic) on the device and
+# at HQ; exports that a spreadsheet opens and that import back.
+. "$(dirname "$0")/../lib.sh"
+export FIELDSYNC_RETRY_MS=20
+
+n_customers() { "$FS" --db "$1" --json customer list | jq length; }
+
+test_expect_success 'a spreadsheet file: BOM, quoted commas, quotes and newlines, CJK and Cyrillic' '
+	printf "\357\273\277code,Name,territory,grade,address,notes,monthly-demand\r\n" >c.csv &&
+	printf "AC-1,\"Acme, Tea \"\"Best\"\"\",MOW-1,A,\"Line 1\nLine 2\",,1250.50\r\n" >>c.csv &&
+	printf "BS-2,Борис и сыновья,MOW-1,b,Москва,\"многострочная\nзаметка\",\r\n\r\n" >>c.csv &&
+	printf "BJ-3,北京茶行,MOW-1,C,北京市,,\r\n" >>c.csv &&
+	"$FS" --db a.db customer add --name Seed --territory MOW-1 >/dev/null
+'
+
+test_expect_success 'import --dry-run reports and writes nothing' '
+	"$FS" --db a.db --json customer import c.csv --dry-run >dry.json &&
+	jq -e "[.[].line] == [2, 4, 7] and all(.[]; .action == \"created\")" dry.json &&
+	test "$(n_customers a.db)" = 1 &&
+	test "$(sqlite3 a.db "select count(*) from changelog")" = 1
+'
+
+test_expect_success 'import creates; the values come through exactly' '
+	"$FS" --db a.db customer import c.csv >out &&
+	grep -q "3 created, 0 updated, 0 unchanged" out &&
+	test "$(n_customers a.db)" = 4 &&
+	"$FS" --db a.db --json customer show AC-1 | jq -e ".customer | .name == \"Acme, Tea \\\"Best\\\"\" and
+		.address == \"Line 1\nLine 2\" and .monthly_demand == 125050 and .grade == \"A\"" &&
+	"$FS" --db a.db --json customer show BS-2 | jq -e ".customer | .name == \"Борис и сыновья\" and
+		.grade == \"B\" and .notes == \"многострочная\nзаметка\"" &&
+	test "$(field a.db BJ-3 name)" = "北京茶行"
+'
+
+test_expect_success 're-import updates by code instead of duplicating' '
+	"$FS" --db a.db customer import c.csv >out && grep -q "0 created, 0 updated, 3 unchanged" out &&
+	sed "s/^BJ-3,北京茶行,MOW-1,C/BJ-3,北京茶行,MOW-1,VIP/" c.csv >c2.csv &&
+	"$FS" --db a.db --json customer import c2.csv | jq -e "[.[].action] == [\"unchanged\", \"unchanged\", \"updated\"]" &&
+	test "$(field a.db BJ-3 grade)" = VIP && test "$(n_customers a.db)" = 4
+'
+
+test_expect_success 'one bad row rejects the whole file, with its line number and reason' '
+	before=$(sqlite3 a.db "select count(*) from changelog") &&
+	printf "code,name,territory,grade\nN-1,New one,MOW-1,A\n\"N-2\",\"Two\nlines\",MOW-1,B\nN-3,Bad,MOW-1,D\n" >bad.csv &&
+	test_status 2 "$FS" --db a.db customer import bad.csv 2>err &&
+	grep -q "line 5: grade: .D. is not one of A, B, C, VIP" err &&
+	test "$(n_customers a.db)" = 4 && test "$(sqlite3 a.db "select count(*) from changelog")" = "$before" &&
+	printf "code,name,territory\nN-1,One,MOW-1\nN-2,,MOW-1\n" >bad.csv &&
+	test_status 2 "$FS" --db a.db customer import bad.csv 2>err && grep -q "line 3: name: required" err &&
+	printf "code,name,territory\nN-1,One,MOW-1\nN-1,Again,MOW-1\n" >bad.csv &&
+	test_status 2 "$FS" --db a.db customer import bad.csv 2>err && grep -q "line 3: code .N-1. is already on line 2" err &&
+	printf "code,name,colour\n" >bad.csv &&
+	test_status 2 "$FS" --db a.db customer import bad.csv 2>err && grep -q "line 1: unknown column .colour." err &&
+	printf "name,territory\nX,MOW-1\n" >bad.csv &&
+	test_status 2 "$FS" --db a.db customer import bad.csv 2>err && grep -q "no column .code." err &&
+	printf "code,name,territory\nN-1,\"open quote,MOW-1\n" >bad.csv &&
+	test_status 2 "$FS" --db a.db customer import bad.csv 2>err && grep -q "line 2: not valid CSV" err &&
+	printf "code,name,territory\nN-1,One,MOW-1,extra\n" >bad.csv &&
+	test_status 2 "$FS" --db a.db customer import bad.csv 2>err && grep -q "line 2: more cells" err &&
+	printf "code,name,territory\nN-1,\377\376,MOW-1\n" >bad.csv &&
+	test_status 2 "$FS" --db a.db customer import bad.csv 2>err && grep -q "line 2: name: value is not valid UTF-8" err &&
+	: >empty.csv && test_status 2 "$FS" --db a.db customer import empty.csv 2>err &&
+	test_status 3 "$FS" --db a.db customer import nosuch.csv 2>err &&
+	test "$(n_customers a.db)" = 4 && test "$(sqlite3 a.db "select count(*) from changelog")" = "$before"
+'
+
+test_expect_success 'export customers: RFC 4180, optional BOM, imports back unchanged' '
+	"$FS" --db a.db export customers all.csv 2>/dev/null &&
+	head -1 all.csv | grep -q "^\"id\",\"name\",\"code\"" &&
+	grep -q "\"Acme, Tea \"\"Best\"\"\"" all.csv &&
+	"$FS" --db a.db export customers --bom bom.csv 2>/dev/null &&
+	test "$(head -c 3 bom.csv | od -An -tx1 | tr -d " ")" = efbbbf &&
+	test "$(head -c 3 all.csv | od -An -tx1 | tr -d " ")" != efbbbf &&
+	"$FS" --db a.db --json customer import bom.csv | jq -e "length == 4 and all(.[]; .action == \"unchanged\")"
+'
+
+test_expect_success 'export visits and money for a period' '
+	"$FS" --db a.db visit log AC-1 --date 2026-11-02 --outcome "Заказ, большой" --order Tea:10:2.50 \
+		--receivable 25 --collected 10 >/dev/null &&
+	"$FS" --db a.db visit log BS-2 --date 2026-12-01 --outcome later --receivable 5 >/dev/null &&
+	"$FS" --db a.db export visits --from 2026-11-01 --to 2026-11-30 >v.csv &&
+	test "$(wc -l <v.csv)" = 2 && grep -q "\"Заказ, большой\"" v.csv && grep -q "\"25.00\",\"25.00\",\"10.00\"" v.csv &&
+	"$FS" --db a.db export money >m.csv && test "$(wc -l <m.csv)" = 3 &&
+	"$FS" --db a.db export money --from 2026-12-01 | grep -q "\"BS-2\"" &&
+	test_status 2 "$FS" --db a.db export money --from 2026-13-01 2>err &&
+	test_status 2 "$FS" --db a.db export colours 2>err &&
+	test_status 2 "$FS" --db a.db export customers --from 2026-01-01 2>err
+'
+
+test_expect_success 'HQ imports the same file as its own writes; devices receive it; by code again' '
+	hq_start && enroll anna h.db MOW-1 &&
+	"$FSD" --db "$HQ_DB" --json customer import c.csv --dry-run | jq -e "length == 3" &&
+	test "$(sqlite3 "$HQ_DB" "select count(*) from customer")" = 0 &&
+	"$FSD" --db "$HQ_DB" customer import c.csv 2>err >/dev/null && grep -q "3 created" err &&
+	"$FSD" --db "$HQ_DB" customer import c2.csv 2>err >/dev/null && grep -q "0 created, 1 updated, 2 unchanged" err &&
+	test "$(sqlite3 "$HQ_DB" "select count(*) from customer")" = 3 &&
+	test_status 2 "$FSD" --db "$HQ_DB" customer import bad.csv 2>err && grep -q "line 2" err &&
+	"$FS" --db h.db sync >/dev/null &&
+	test "$(field h.db BJ-3 grade)" = VIP && test "$(field h.db BS-2 notes)" = "многострочная
+заметка" &&
+	"$FSD" --db "$HQ_DB" export customers --bom hq.csv && test "$(head -c 3 hq.csv | od -An -tx1 | tr -d " ")" = efbbbf &&
+	grep -q "北京茶行" hq.csv &&
+	"$FS" --db h.db visit log AC-1 --date 2026-11-03 --outcome ok --receivable 7 >/dev/null && "$FS" --db h.db sync >/dev/null &&
+	"$FSD" --db "$HQ_DB" export money --from 2026-11-01 --to 2026-11-30 | grep -q "\"7.00\",,\"7.00\"" &&
+	"$FSD" --db "$HQ_DB" export visits | grep -q "\"AC-1\",\"Acme, Tea \"\"Best\"\"\""
+'
+
+test_done

@@ -1,0 +1,54 @@
+#!/bin/sh
+# Change history per customer: the change log that devices write with each
+# edit syncs, so HQ and every rep of the territory see who changed what when.
+. "$(dirname "$0")/../lib.sh"
+export FIELDSYNC_RETRY_MS=20
+
+test_expect_success 'a customer from HQ, two reps of its territory' '
+	hq_start && enroll anna a.db MOW-1 && enroll boris b.db MOW-1 &&
+	"$FSD" --db "$HQ_DB" customer add --name "Acme" --code AC-1 --territory MOW-1 --grade C >/dev/null &&
+	"$FS" --db a.db sync >/dev/null && "$FS" --db b.db sync >/dev/null
+'
+
+test_expect_success 'edits on two devices are logged with who, when, old and new' '
+	FIELDSYNC_NOW_MS=1800000000000 "$FS" --db a.db customer edit AC-1 --grade B --city Moscow >/dev/null &&
+	"$FS" --db a.db contact add AC-1 --name Olga --role decision-maker >/dev/null &&
+	FIELDSYNC_NOW_MS=1800000100000 "$FS" --db a.db contact edit "$("$FS" --db a.db --json contact list AC-1 | jq -r ".[0].id")" --title Buyer >/dev/null &&
+	"$FS" --db a.db sync >/dev/null && "$FS" --db b.db sync >/dev/null &&
+	FIELDSYNC_NOW_MS=1800000200000 "$FS" --db b.db customer edit AC-1 --grade A >/dev/null &&
+	"$FS" --db b.db sync >/dev/null && "$FS" --db a.db sync >/dev/null &&
+	"$FS" --db a.db --json customer history AC-1 >h.json &&
+	jq -e "[.[] | select(.source == \"change\") | [.by, .record, .field, .old_value, .new_value]] ==
+		[[\"anna\", \"customer\", \"city\", null, \"Moscow\"], [\"anna\", \"customer\", \"grade\", \"C\", \"B\"],
+		 [\"anna\", \"contact Olga\", \"title\", null, \"Buyer\"], [\"boris\", \"customer\", \"grade\", \"B\", \"A\"]]" h.json &&
+	jq -e "[.[] | select(.source == \"change\") | .at] == [\"2027-01-15T08:00:00Z\", \"2027-01-15T08:00:00Z\",
+		\"2027-01-15T08:01:40Z\", \"2027-01-15T08:03:20Z\"]" h.json
+'
+
+test_expect_success 'what the log does not hold comes from the dots: creation at HQ' '
+	jq -e "any(.[]; .source == \"last write\" and .by == \"HQ\" and .field == \"name\" and .new_value == \"Acme\")" h.json &&
+	jq -e "any(.[]; .source == \"last write\" and .record == \"contact Olga\" and .field == \"name\" and .by == \"anna\")" h.json &&
+	jq -e "all(.[]; .field != \"grade\" or .source == \"change\")" h.json &&
+	"$FS" --db b.db customer history AC-1 | grep -q "boris.*grade.*B.*A"
+'
+
+test_expect_success 'the change log reaches HQ; planner rewrites of route_seq are not logged' '
+	test "$(sqlite3 "$HQ_DB" "select count(*) from change_log")" = 4 &&
+	"$FS" --db a.db customer edit AC-1 --route-seq 5 >/dev/null &&
+	test "$(sqlite3 a.db "select count(*) from change_log")" = 4 &&
+	"$FS" --db a.db customer edit AC-1 --grade A >/dev/null &&
+	test "$(sqlite3 a.db "select count(*) from change_log")" = 4 &&
+	test_status 3 "$FS" --db a.db customer history NOPE 2>err
+'
+
+test_expect_success 'an HQ store of schema 1 is refused until migrate adds the change log' '
+	"$FSD" --db old.db init >/dev/null &&
+	sqlite3 old.db "DROP TABLE change_log; UPDATE hq_meta SET value = '\''1'\'' WHERE key = '\''schema'\''" &&
+	test_status 6 "$FSD" --db old.db rep list 2>err && grep -q "fieldsyncd migrate" err &&
+	"$FSD" --db old.db migrate >/dev/null &&
+	test "$(sqlite3 old.db "select value from hq_meta where key = '\''schema'\''")" = 2 &&
+	test "$(sqlite3 old.db "select count(*) from change_log")" = 0 &&
+	"$FSD" --db old.db migrate >/dev/null && "$FSD" --db old.db rep list >/dev/null
+'
+
+test_done
