@@ -139,6 +139,7 @@ e2e: all
 # The long versions of the randomised tests (minutes, not part of check).
 soak: deps all
 	@FIELDSYNC_CONVERGE_SEEDS=2000 FIELDSYNC_CRASH_TRIALS=300 FIELDSYNC_MERGE_CASES=50000 \
+		FIELDSYNC_ISOLATION_REQUESTS=100000 \
 		tests/run $(BUILD)
 
 demo: deps
