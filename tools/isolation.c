@@ -40,7 +40,7 @@
 #define NTERR		4
 #define NREP		6
 #define CUST_PER_TERR	40
-#define MAX_IDS		40000
+#define MAX_IDS		200000
 
 enum kind { K_PULL, K_CREATE, K_GUESS, K_STEAL, K_VISIT, K_MOVE, K_LEGIT, K_N };
 static const char *const kind_name[K_N] = { "pull", "create", "guess", "steal", "visit", "move", "legit" };
@@ -62,7 +62,7 @@ struct known {
 static struct known ids[MAX_IDS];
 static int nids;
 /* id -> index + 1 in ids[], open addressing */
-#define HASH_SLOTS	(1 << 17)
+#define HASH_SLOTS	(1 << 19)
 static int slot[HASH_SLOTS];
 
 struct dev {
