@@ -585,7 +585,7 @@ static int record_answer(struct sync_state *x, const struct pending *p, int n, c
 	if (rc)
 		return rc;
 	sqlite3_prepare_v2(s->db, "DELETE FROM changelog WHERE tbl = ?1 AND id = ?2 AND seq <= ?3", -1, &del, NULL);
-	sqlite3_prepare_v2(s->db, "INSERT INTO quarantine (tbl, id, reason, at, record) VALUES (?1, ?2, ?3, ?4, ?5)"
+	sqlite3_prepare_v2(s->db, "INSERT INTO quarantine (tbl, id, reason, at, record) VALUES (?1, ?2, ?3, ?4, fs_seal(?5))"
 			   " ON CONFLICT (tbl, id) DO UPDATE SET reason = excluded.reason, at = excluded.at,"
 			   " record = excluded.record", -1, &q, NULL);
 	const cJSON *res = results->child, *rec = records->child;
