@@ -23,6 +23,7 @@ test_expect_success "$requests random requests from six devices: nothing crosses
 		and .wrong_verdicts == 0 and .store_violations == 0 and .http_errors == 0
 		and .rows_returned > 0 and .attacks_refused > 0 and .legit_accepted > 0" result >/dev/null
 '
+echo "# $(cat result 2>/dev/null)"
 
 test_expect_success 'the HQ store is intact and the server still up' '
 	test "$(sql "$HQ_DB" "pragma integrity_check")" = ok &&

@@ -17,6 +17,12 @@
  * was reported successful. Failures come back as a fieldsync error code
  * with a message. FIELDSYNC_FAULT_STEP (default 1) tests every Nth point
  * only.
+ *
+ * The same three faults then hit a whole fieldsync_sync() (a real
+ * fieldsyncd on loopback; the device has local records to push and HQ's to
+ * pull) at 20 points spread over it (FIELDSYNC_FAULT_STEP overrides):
+ * the store passes integrity_check, and a rerun without faults ends with
+ * exactly the records of a sync that never failed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,9 +33,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "fieldsync.h"
+#include "hq.h"
 
 enum mode { M_OFF, M_IO, M_POWER, M_MALLOC };
 
@@ -369,10 +378,13 @@ static int setup(void **state)
 	return sqlite3_vfs_register(&shim, 1) == SQLITE_OK ? 0 : -1;
 }
 
+static void stop_hq(void);
+
 static int teardown(void **state)
 {
 	(void)state;
 	char cmd[300];
+	stop_hq();
 	dur_reset();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	return system(cmd);
@@ -588,12 +600,192 @@ static void test_malloc_failures(void **state)
 	run_mode(M_MALLOC, "malloc");
 }
 
+/* ---- faults during a sync ---- */
+
+static pid_t server = -1;
+static char hqpath[320], url[128], base2[320], work2[320];
+
+static void start_hq(void)
+{
+	const char *b = getenv("FIELDSYNC_BUILD");
+	char bin[512], portf[320], port[16] = "";
+	snprintf(hqpath, sizeof hqpath, "%s/hq.db", dir);
+	snprintf(portf, sizeof portf, "%s/port", dir);
+	snprintf(bin, sizeof bin, "%s/fieldsyncd", b ? b : "build");
+	assert_int_equal(hq_init(hqpath), 0);
+	server = fork();
+	if (server == 0) {
+		char logf[320];
+		snprintf(logf, sizeof logf, "%s/hq.log", dir);
+		if (!freopen(logf, "w", stderr))
+			_exit(127);
+		execl(bin, "fieldsyncd", "--db", hqpath, "serve", "--listen", "127.0.0.1:0", "--port-file", portf,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 400 && !port[0]; i++) {
+		FILE *f = fopen(portf, "r");
+		if (f) {
+			if (!fgets(port, sizeof port, f))
+				port[0] = '\0';
+			fclose(f);
+		}
+		if (!port[0])
+			usleep(25000);
+	}
+	assert_true(port[0] != '\0');
+	port[strcspn(port, "\n")] = '\0';
+	snprintf(url, sizeof url, "http://127.0.0.1:%s", port);
+	setenv("FIELDSYNC_RETRY_MS", "5", 1);
+	setenv("FIELDSYNC_RETRIES", "1", 1);
+	setenv("FIELDSYNC_BATCH", "3", 1);
+	setenv("FIELDSYNC_PAGE", "4", 1);
+}
+
+static void stop_hq(void)
+{
+	if (server > 0) {
+		kill(server, SIGTERM);
+		waitpid(server, NULL, 0);
+	}
+	server = -1;
+}
+
+static void add_customers(fieldsync_store *s, const char *prefix, int n)
+{
+	for (int i = 0; i < n; i++) {
+		fieldsync_rec *r;
+		char name[48], id[33];
+		snprintf(name, sizeof name, "%s %02d", prefix, i);
+		assert_int_equal(fieldsync_rec_new("customer", &r), 0);
+		assert_int_equal(set(r, "name", name), 0);
+		assert_int_equal(set(r, "territory", "T1"), 0);
+		assert_int_equal(set(r, "notes", prefix), 0);
+		assert_int_equal(fieldsync_insert(s, r, id), 0);
+		fieldsync_rec_free(r);
+	}
+}
+
+static void copy_store(const char *from, const char *to)
+{
+	char p[340];
+	unlink(to);
+	snprintf(p, sizeof p, "%s-wal", to);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", to);
+	unlink(p);
+	copy_file(from, to);
+}
+
+static void sync_trials(enum mode m, const char *name, const char *want, long total)
+{
+	long st = getenv("FIELDSYNC_FAULT_STEP") ? step() : (total + 19) / 20, tried = 0, clean = 0, done = 0;
+	for (long n = 1; n <= total; n += st, tried++) {
+		fieldsync_store *s = NULL;
+		int ok;
+		copy_store(base2, work2);
+		dur_reset();
+		ops = allocs = 0;
+		fail_at = m == M_MALLOC ? 0 : n;
+		alloc_fail_at = m == M_MALLOC ? n : 0;
+		mode = m;
+		int rc = fieldsync_open(work2, 0, &s);
+		if (rc == 0) {
+			rc = fieldsync_sync(s, NULL, NULL, NULL);
+			fieldsync_close(s);
+		}
+		mode = M_OFF;
+		if (rc) {
+			assert_true(rc < 0);
+			assert_true(fieldsync_errmsg()[0] != '\0');
+			clean++;
+		} else {
+			done++;
+		}
+		if (m == M_POWER)
+			power_restore();
+		char *now = state_of(work2, &ok);
+		if (!ok)
+			fail_msg("sync, %s fault at %ld: integrity_check failed", name, n);
+		free(now);
+		/* the rerun converges */
+		assert_int_equal(fieldsync_open(work2, 0, &s), 0);
+		rc = fieldsync_sync(s, NULL, NULL, NULL);
+		fieldsync_close(s);
+		if (rc)
+			fail_msg("sync, %s fault at %ld: the rerun failed: %s", name, n, fieldsync_errmsg());
+		now = state_of(work2, &ok);
+		if (strcmp(now, want))
+			fail_msg("sync, %s fault at %ld: after a rerun the records differ:\n%s", name, n, now);
+		free(now);
+	}
+	printf("# sync %s: %ld fault points of %ld tried, %ld clean errors, %ld syncs completed before the fault;"
+	       " every rerun converged\n", name, tried, total, clean, done);
+	assert_true(clean > 0);
+}
+
+static void test_sync_faults(void **state)
+{
+	(void)state;
+	struct hq *h;
+	char tok1[65], tok2[65];
+	fieldsync_store *s;
+	int ok;
+	mode = M_OFF;
+	start_hq();
+	assert_int_equal(hq_open(hqpath, &h), 0);
+	assert_int_equal(hq_rep_add(h, "rep", "T1", tok1), 0);
+	assert_int_equal(hq_rep_add(h, "other", "T1", tok2), 0);
+	hq_close(h);
+	/* HQ's records, from another device */
+	char other[320];
+	snprintf(other, sizeof other, "%s/other.db", dir);
+	assert_int_equal(fieldsync_open(other, FIELDSYNC_OPEN_CREATE, &s), 0);
+	assert_int_equal(fieldsync_enroll(s, url, tok2, "other", 0), 0);
+	add_customers(s, "From HQ", 12);
+	assert_int_equal(fieldsync_sync(s, NULL, NULL, NULL), 0);
+	fieldsync_close(s);
+	/* the device: enrolled, with local records waiting */
+	snprintf(base2, sizeof base2, "%s/dev-base.db", dir);
+	snprintf(work2, sizeof work2, "%s/dev.db", dir);
+	assert_int_equal(fieldsync_open(base2, FIELDSYNC_OPEN_CREATE, &s), 0);
+	assert_int_equal(fieldsync_enroll(s, url, tok1, "dev", 0), 0);
+	add_customers(s, "Local", 7);
+	fieldsync_close(s);
+	/* a sync that nothing disturbs, counted */
+	long n_ops, n_allocs;
+	copy_store(base2, work2);
+	ops = allocs = 0;
+	fail_at = alloc_fail_at = 0;
+	mode = M_IO;
+	assert_int_equal(fieldsync_open(work2, 0, &s), 0);
+	assert_int_equal(fieldsync_sync(s, NULL, NULL, NULL), 0);
+	fieldsync_close(s);
+	n_ops = ops;
+	mode = M_MALLOC;
+	copy_store(base2, work2);
+	assert_int_equal(fieldsync_open(work2, 0, &s), 0);
+	assert_int_equal(fieldsync_sync(s, NULL, NULL, NULL), 0);
+	fieldsync_close(s);
+	n_allocs = allocs;
+	mode = M_OFF;
+	char *want = state_of(work2, &ok);
+	assert_true(ok);
+	assert_non_null(strstr(want, "From HQ 11"));
+	sync_trials(M_IO, "io", want, n_ops);
+	sync_trials(M_POWER, "power", want, n_ops);
+	sync_trials(M_MALLOC, "malloc", want, n_allocs);
+	free(want);
+	stop_hq();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_io_errors),
 		cmocka_unit_test(test_power_loss),
 		cmocka_unit_test(test_malloc_failures),
+		cmocka_unit_test(test_sync_faults),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
