@@ -124,17 +124,54 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(TESTLIB_SRC)) $(HQA) 
 deps:
 	@tools/deps.sh
 
+# ---- fuzzing (clang libFuzzer) ----
+# One binary per tests/fuzz/fuzz_*.c, linked with the engine (core + sync)
+# compiled for coverage under ASan/UBSan. Seeds in tests/fuzz/corpus/NAME;
+# what a run finds goes to build/fuzz/corpus/NAME.
+#   make fuzzers                       build them
+#   make fuzz [FUZZ_SECONDS=600]       a long run of each
+# make check runs a short one of each (tests/t/t0180-fuzz.sh).
+FUZZ_DIR   = build/fuzz
+FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS    = $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+FUZZ_CC    = clang
+FUZZ_FLAGS = $(CSTD) -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-Icore/include -Icore -Isync $(shell pkg-config --cflags $(PKGS_LIB) 2>/dev/null)
+FUZZ_OBJ   = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(CORE_SRC) $(SYNC_SRC))
+FUZZ_SECONDS ?= 600
+
+$(FUZZ_DIR)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h sync/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_OBJ) tools/tsplib.c
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBS_LIB) -lcsv
+
+.PHONY: fuzzers
+fuzzers: $(FUZZERS)
+
+fuzz: deps fuzzers
+	@for f in $(FUZZERS); do n=$${f##*/fuzz_}; mkdir -p $(FUZZ_DIR)/corpus/$$n; \
+		echo "== $$f for $(FUZZ_SECONDS) s"; \
+		ASAN_OPTIONS=detect_leaks=$$([ $$n = tsplib ] && echo 0 || echo 1) \
+		$$f -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
 # Tests run against the sanitizer tree; the plain tree is built last so that
 # the installed/used binaries are the optimised ones.
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
+	@$(MAKE) --no-print-directory fuzzers
 	@tests/run build/asan
 	@$(MAKE) --no-print-directory all
 
 unit: all
 	@tests/run $(BUILD) unit
 
-e2e: all
+e2e: all fuzzers
 	@tests/run $(BUILD) e2e
 
 # HQ over PostgreSQL, longer than in check: the sync suite with three
@@ -145,8 +182,10 @@ check-pg: deps
 		tests/run $(BUILD) pg
 
 # The long versions of the randomised tests (minutes, not part of check).
-soak: deps all
+soak: deps all fuzzers
 	@FIELDSYNC_CONVERGE_SEEDS=2000 FIELDSYNC_CRASH_TRIALS=300 FIELDSYNC_MERGE_CASES=50000 \
+		FIELDSYNC_ISOLATION_REQUESTS=100000 FIELDSYNC_NETFAULT_ROUNDS=60 FIELDSYNC_SKEW_ROUNDS=30 \
+		FIELDSYNC_FUZZ_SECONDS=120 \
 		tests/run $(BUILD)
 
 demo: deps

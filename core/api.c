@@ -251,7 +251,7 @@ FIELDSYNC_API int fieldsync_today(fieldsync_store *s, const char *date, fieldsyn
 		" (SELECT p.outcome FROM visit p WHERE p.customer_id = v.customer_id AND p.status = 'done'"
 		"   AND p.deleted IS NOT 1 AND p.id <> v.id AND p.planned_date <= v.planned_date"
 		"   ORDER BY p.planned_date DESC, p.check_out DESC LIMIT 1),"
-		" (SELECT coalesce(sum(coalesce(receivable, 0) - coalesce(received, 0)), 0) FROM payment m"
+		" (SELECT coalesce(sum(coalesce(fs_unseal(receivable), 0) - coalesce(fs_unseal(received), 0)), 0) FROM payment m"
 		"   WHERE m.customer_id = v.customer_id AND m.deleted IS NOT 1),"
 		" v.id, c.id, c.lat, c.lon"
 		" FROM visit v JOIN customer c ON c.id = v.customer_id"

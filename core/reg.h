@@ -31,7 +31,7 @@ enum fs_type {
 
 #define FS_F_REQUIRED  0x01u	/* must be set when the record is created */
 #define FS_F_IMMUTABLE 0x02u	/* cannot change after creation */
-#define FS_F_SENSITIVE 0x04u	/* personal or money data: left out of text search (not sealed yet) */
+#define FS_F_SENSITIVE 0x04u	/* personal or money data: left out of text search, sealed at rest (seal.h) */
 #define FS_F_SCOPE     0x08u	/* this field is the record's territory */
 #define FS_F_PARENT    0x10u	/* the customer this record belongs to */
 #define FS_F_INTERNAL  0x20u	/* written by commands, not by --FIELD flags */

@@ -1,5 +1,6 @@
 /* store.c - the local SQLite replica: schema, migrations, transactions, record I/O. */
 #include "store.h"
+#include "seal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -334,6 +335,8 @@ int fs_store_open(const char *path, unsigned flags, struct fs_store **out)
 	if (rc == 0 && (rc = fs_meta_get(s, "hlc", &hlc)) == 0 && hlc)
 		s->hlc = strtoll(hlc, NULL, 10);
 	free(hlc);
+	if (rc == 0)
+		rc = fs_seal_open(s, (flags & FS_OPEN_READONLY) != 0);
 	if (rc)
 		goto fail;
 	*out = s;
@@ -356,6 +359,7 @@ void fs_store_close(struct fs_store *s)
 	sqlite3_finalize(s->log_add);
 	sqlite3_finalize(s->meta_get);
 	sqlite3_finalize(s->meta_set);
+	fs_seal_close(s);
 	if (s->db)
 		sqlite3_close_v2(s->db);
 	sodium_memzero(s->key, sizeof s->key);
@@ -571,8 +575,11 @@ static void column_vals(sqlite3_stmt *st, int c0, int n, struct fs_val *v)
 		switch (sqlite3_column_type(st, c0 + c)) {
 		case SQLITE_INTEGER: v[c].t = FS_V_INT; v[c].i = sqlite3_column_int64(st, c0 + c); break;
 		case SQLITE_FLOAT: v[c].t = FS_V_REAL; v[c].r = sqlite3_column_double(st, c0 + c); break;
-		case SQLITE_TEXT:
 		case SQLITE_BLOB:
+			if (fs_unseal_column(st, c0 + c, c, &v[c]))
+				break;
+			/* fall through */
+		case SQLITE_TEXT:
 			v[c].t = FS_V_TEXT;
 			v[c].s = (char *)sqlite3_column_text(st, c0 + c);
 			break;
@@ -652,8 +659,21 @@ int fs_store_put_hq(struct fs_store *s, const struct fs_rec *r, int64_t hqseq)
 	int rc = fs_rec_to_row(r, row, enc);
 	if (rc)
 		return rc;
-	for (int c = 0; c < FS_ROW_COLS(r->t); c++)
-		bind_val(st, c + 1, &row[c]);
+	for (int c = 0; rc == 0 && c < FS_ROW_COLS(r->t); c++) {
+		unsigned char *sealed;
+		int len;
+		if (!s->has_key || row[c].t == FS_V_NULL || !fs_seal_col(r->t, c)) {
+			bind_val(st, c + 1, &row[c]);
+		} else if ((rc = fs_seal_val(s, &row[c], &sealed, &len)) == 0) {
+			sqlite3_bind_blob(st, c + 1, sealed, len, free);
+		}
+	}
+	if (rc) {
+		sqlite3_clear_bindings(st);
+		for (int k = 0; k < 3; k++)
+			free(enc[k]);
+		return rc;
+	}
 	if (hqseq > 0)
 		sqlite3_bind_int64(st, FS_ROW_COLS(r->t) + 1, hqseq);
 	else

@@ -39,6 +39,8 @@ struct http {
 	long timeout_ms;
 	int retries, retry_ms;
 	long requests;
+	int wipe;		/* HQ answered "revoked" with a wipe request */
+	long kept;		/* ... and kept this many pushed records (-1: none said) */
 };
 
 static long env_long(const char *name, long def, long lo, long hi)
@@ -191,10 +193,12 @@ static int http_once(struct http *h, const char *path, const char *body, size_t 
 		rc = fs_err(status == 429 ? FIELDSYNC_EBUSY : FIELDSYNC_ESERVER, "HQ answered %ld%s%s", status,
 			    msg ? ": " : "", msg ? msg : "");
 	} else if (status == 401 || status == 403) {
-		if (err && !strcmp(err, "revoked"))
-			rc = fs_err(FIELDSYNC_EAUTH, "this device was revoked by HQ%s",
-				    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "wipe")) ? " (wipe requested)" : "");
-		else
+		if (err && !strcmp(err, "revoked")) {
+			const cJSON *kept = cJSON_GetObjectItemCaseSensitive(j, "kept");
+			h->wipe = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "wipe"));
+			h->kept = cJSON_IsNumber(kept) ? (long)kept->valuedouble : -1;
+			rc = fs_err(FIELDSYNC_EAUTH, "this device was revoked by HQ%s", h->wipe ? " (wipe requested)" : "");
+		} else
 			rc = fs_err(FIELDSYNC_EAUTH, "HQ refused the token: %s", msg ? msg : "unauthorized");
 	} else if (status == 413) {
 		rc = fs_err(FIELDSYNC_ELIMIT, "HQ refused the request size: %s", msg ? msg : "too large");
@@ -581,7 +585,7 @@ static int record_answer(struct sync_state *x, const struct pending *p, int n, c
 	if (rc)
 		return rc;
 	sqlite3_prepare_v2(s->db, "DELETE FROM changelog WHERE tbl = ?1 AND id = ?2 AND seq <= ?3", -1, &del, NULL);
-	sqlite3_prepare_v2(s->db, "INSERT INTO quarantine (tbl, id, reason, at, record) VALUES (?1, ?2, ?3, ?4, ?5)"
+	sqlite3_prepare_v2(s->db, "INSERT INTO quarantine (tbl, id, reason, at, record) VALUES (?1, ?2, ?3, ?4, fs_seal(?5))"
 			   " ON CONFLICT (tbl, id) DO UPDATE SET reason = excluded.reason, at = excluded.at,"
 			   " record = excluded.record", -1, &q, NULL);
 	const cJSON *res = results->child, *rec = records->child;
@@ -1041,6 +1045,82 @@ static int summary_rows(const struct sync_state *x, int rounds, long ms, struct 
 	return 0;
 }
 
+/* ---- lost device: hand in, then wipe ---- */
+
+/* HQ asked for erasure: push every pending record once more (HQ keeps them
+ * for review, answering each batch "revoked" with the count kept). 0 when
+ * all batches were answered, or a transport/server error: then nothing is
+ * wiped now and the next contact tries again. */
+static int hand_in(struct sync_state *x, long *kept)
+{
+	struct batch b = { calloc((size_t)x->batch, sizeof(struct pending)), 0, NULL, NULL };
+	int64_t after = 0;
+	int rc = b.p ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	*kept = 0;
+	while (rc == 0) {
+		cJSON *doc = NULL;
+		if ((rc = batch_read(x, &b, &after, 0)) || b.n == 0)
+			break;
+		x->h.wipe = 0;
+		rc = http_post(&x->h, "/v1/push", b.body, &doc);
+		cJSON_Delete(doc);
+		if (rc == FIELDSYNC_EAUTH && x->h.wipe) {
+			*kept += x->h.kept > 0 ? x->h.kept : 0;
+			rc = 0;
+		} else if (rc == 0) {
+			rc = fs_err(FIELDSYNC_ESTATE, "HQ accepted a push after asking for erasure; not wiping");
+		}
+		batch_clear(&b);
+	}
+	batch_clear(&b);
+	free(b.p);
+	return rc;
+}
+
+/* Erase the replica: every record, the change log, conflicts, quarantine,
+ * the token and the server; only the replica id and clock stay, with the
+ * time of the wipe. secure_delete zeroes the freed pages and VACUUM
+ * rewrites the file, so the rows are not left in free pages or the WAL. */
+static int wipe_store(struct fs_store *s)
+{
+	sqlite3_stmt *st;
+	char now[32];
+	int rc = sqlite3_exec(s->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlite_err(s->db, rc, "wiping the store");
+	if ((rc = fs_store_begin(s)))
+		return rc;
+	rc = sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_master WHERE type = 'table'"
+				" AND name NOT LIKE 'sqlite_%'", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlite_err(s->db, rc, "wiping the store");
+		fs_store_rollback(s);
+		return rc;
+	}
+	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		/* table names from the schema, not data: quoted all the same */
+		char *q = sqlite3_mprintf(strcmp((const char *)sqlite3_column_text(st, 0), "meta")
+						  ? "DELETE FROM \"%w\""
+						  : "DELETE FROM \"%w\" WHERE key NOT IN ('replica_id', 'hlc', 'created_at')",
+					  (const char *)sqlite3_column_text(st, 0));
+		rc = q ? sqlite3_exec(s->db, q, NULL, NULL, NULL) : SQLITE_NOMEM;
+		sqlite3_free(q);
+	}
+	sqlite3_finalize(st);
+	fs_iso_utc(fs_wall_ms(), now);
+	if (rc == SQLITE_OK)
+		rc = fs_meta_set(s, "wiped_at", now);
+	if (rc != 0) {
+		rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "wiping the store");
+		fs_store_rollback(s);
+		return rc;
+	}
+	if ((rc = fs_store_commit(s)))
+		return rc;
+	rc = sqlite3_exec(s->db, "VACUUM; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : fs_sqlite_err(s->db, rc, "wiping the store");
+}
+
 FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn progress, void *ctx,
 				 fieldsync_rows **summary)
 {
@@ -1085,6 +1165,12 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 	}
 	if (rc == 0 && need)
 		rc = fs_err(FIELDSYNC_EBUSY, "changes kept coming for %d rounds; run sync again", rounds);
+	if (rc == FIELDSYNC_EAUTH && x.h.wipe) {
+		long kept = 0;
+		if ((rc = hand_in(&x, &kept)) == 0 && (rc = wipe_store(s)) == 0)
+			rc = fs_err(FIELDSYNC_EAUTH, "this device was revoked by HQ: its local data was wiped"
+				    " (%ld unsynced record%s handed in to HQ for review)", kept, kept == 1 ? "" : "s");
+	}
 	if (rc == 0) {
 		char now[32];
 		fs_iso_utc(fs_wall_ms(), now);

@@ -1523,6 +1523,32 @@ static void reply_rc(struct hq_response *resp, int rc, const char *what)
 	}
 }
 
+/* A device revoked for erasure hands in what it has not synced before it
+ * wipes itself: each record is kept in quarantine for review, never merged
+ * (whoever holds the device now may not be the rep). All or nothing. */
+static int keep_for_review(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *records,
+			   int *kept)
+{
+	int n = cJSON_GetArraySize(records), rc;
+	*kept = 0;
+	if (n > h->lim.max_batch)
+		return fs_err(FIELDSYNC_ELIMIT, "batch of %d records; the limit is %d", n, h->lim.max_batch);
+	if ((rc = h->be->begin(db, 1)))
+		return rc;
+	for (const cJSON *e = records->child; e && rc == 0; e = e->next) {
+		struct fs_rec r;
+		rc = fs_wire_rec_decode(e, &r);
+		if (rc == 0)
+			rc = quarantine(h, db, d, &r, "handed in by a device revoked for erasure");
+		fs_rec_release(&r);
+	}
+	if (rc == 0 && (rc = h->be->commit(db)) == 0)
+		*kept = n;
+	if (rc)
+		h->be->rollback(db);
+	return rc;
+}
+
 static void touch_device(struct hq *h, struct hq_db *db, const struct hq_device *d, int synced,
 			 const cJSON *body)
 {
@@ -1617,6 +1643,10 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 			cJSON_AddStringToObject(e, "error", "revoked");
 			cJSON_AddStringToObject(e, "message", "this device was revoked by HQ");
 			cJSON_AddBoolToObject(e, "wipe", d.wipe);
+			const cJSON *recs = cJSON_GetObjectItemCaseSensitive(body, "records");
+			int kept = 0;
+			if (d.wipe && push && cJSON_IsArray(recs) && keep_for_review(h, db, &d, recs, &kept) == 0)
+				cJSON_AddNumberToObject(e, "kept", kept);
 			reply_json(resp, 401, e);
 		} else {
 			hq_response_error(resp, 401, "unauthorized", "%s", fs_errmsg_get());

@@ -62,6 +62,7 @@ static void usage(FILE *fp)
 		"  migrate                    create or upgrade the HQ store's schema\n"
 		"  serve [--listen ADDR:PORT] [--threads N] [--log-format text|json]\n"
 		"        [--port-file FILE] [--batch N] [--page N] [--max-body BYTES]\n"
+		"        [--timeout SECONDS]\n"
 		"        [--tls-cert PEM --tls-key PEM]\n"
 		"                             run the sync server until SIGTERM/SIGINT\n"
 		"  backup FILE                a consistent copy of the store, taken online\n"
@@ -233,6 +234,8 @@ static int cmd_serve(struct opts *o)
 			lim.def_page = atoi(v);
 		else if (!strcmp(o->name, "max-body"))
 			so.max_body = (size_t)strtoull(v, NULL, 10);
+		else if (!strcmp(o->name, "timeout"))
+			so.timeout_s = atoi(v);
 		else if (!strcmp(o->name, "tls-cert"))
 			so.tls_cert = v;
 		else if (!strcmp(o->name, "tls-key"))
@@ -241,8 +244,9 @@ static int cmd_serve(struct opts *o)
 			return usage_err("serve: unknown option --%s", o->name);
 	}
 	if (so.threads < 0 || so.threads > 256 || lim.max_batch < 1 || lim.def_page < 1 ||
-	    lim.def_page > lim.max_page)
-		return usage_err("serve: --threads 1-256, --batch >= 1, --page 1-%d", lim.max_page);
+	    lim.def_page > lim.max_page || so.timeout_s < 0 || so.timeout_s > 3600)
+		return usage_err("serve: --threads 1-256, --batch >= 1, --page 1-%d, --timeout 1-3600",
+				 lim.max_page);
 	log_json = so.log_json;
 	struct hq *h;
 	/* several servers may share a PostgreSQL store; an SQLite file is locked

@@ -703,6 +703,25 @@ static int content_encoding(const char *ce)
 	return -1;
 }
 
+/* Counts the Content-Length headers and whether they disagree. */
+struct clen_seen {
+	int n, differ;
+	const char *first;
+};
+
+static enum MHD_Result count_clen(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct clen_seen *cs = cls;
+	(void)kind;
+	if (key && !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+		if (cs->n++ == 0)
+			cs->first = value;
+		else if (strcmp(cs->first ? cs->first : "", value ? value : ""))
+			cs->differ = 1;
+	}
+	return MHD_YES;
+}
+
 /* Headers are in: everything that can be refused before the body is read. */
 static enum MHD_Result on_headers(struct req *r, struct MHD_Connection *c, const char *method)
 {
@@ -726,7 +745,16 @@ static enum MHD_Result on_headers(struct req *r, struct MHD_Connection *c, const
 
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	if (cl && !te) {
+	/* Framing that two parsers could read two ways (a proxy in front and
+	 * this server) is how requests get smuggled: refuse it outright. */
+	struct clen_seen cs = { 0, 0, NULL };
+	(void)MHD_get_connection_values(c, MHD_HEADER_KIND, count_clen, &cs);
+	if (cs.differ)
+		return send_error(r, c, 400, "bad_framing", 0, "conflicting Content-Length headers");
+	if (cl && te)
+		return send_error(r, c, 400, "bad_framing", 0,
+				  "both Content-Length and Transfer-Encoding: the body length is ambiguous");
+	if (cl) {
 		char *end;
 		errno = 0;
 		unsigned long long n = strtoull(cl, &end, 10);

@@ -5,8 +5,9 @@
 . "$(dirname "$0")/../lib.sh"
 export FIELDSYNC_RETRY_MS=20
 
+idle=3
 test_expect_success 'HQ and an enrolled device' '
-	hq_start && enroll anna a.db T1 &&
+	HQ_ARGS="--timeout $idle" hq_start && enroll anna a.db T1 &&
 	"$FS" --db a.db customer add --name Acme --territory T1 >/dev/null && "$FS" --db a.db sync >/dev/null
 '
 TOK=$(sql a.db "select value from meta where key = 'device_token'")
@@ -39,6 +40,7 @@ body "${good/\"name\":\"X\"/\"name\":\"X\",\"grade\":\"D\"}" badgrade.json
 body "${good/\"name\":\"X\"/\"name\":\"X\",\"monthly_demand\":12.5}" floatmoney.json
 body "${good/,5,1,\[/,6,1,[}" badot.json
 body "$good,${good/\"customer\"/\"invoice\"}" goodbad.json
+sqlid="x' OR '1'='1" && body "${good/$rec/$sqlid}" sqlid.json
 printf '{"v":1,"records":[%s' "$good" >"$F/bigbatch.json"
 for i in $(seq 1 1000); do printf ',%s' "$good"; done >>"$F/bigbatch.json"
 printf ']}' >>"$F/bigbatch.json"
@@ -47,20 +49,6 @@ printf ']}' >>"$F/bigbatch.json"
 printf '{"v":1,"limit":0}' >"$F/badlimit.json"
 printf '{"v":1,"cursor":{"T1":"seven"}}' >"$F/badcursor.json"
 printf '{"v":1,"token":"00000000000000000000000000000000"}' >"$F/enroll.json"
-
-while IFS='	' read -r want code what args; do
-	case "$want" in ''|\#*) continue ;; esac
-	test_expect_success "$want $code: $what" '
-		store_dump "$HQ_DB" >before &&
-		eval "set -- $args" &&
-		status=$(curl -s -o resp -w "%{http_code}" "$@") &&
-		{ test "$status" = "$want" || { echo "status $status, wanted $want"; head -c 300 resp; return 1; }; } &&
-		{ jq -e --arg c "$code" ".error == \$c and (.message | type) == \"string\"" resp >/dev/null ||
-			{ echo "not the JSON error $code:"; head -c 300 resp; return 1; }; } &&
-		curl -sf "$URL/v1/health" >/dev/null &&
-		store_dump "$HQ_DB" >after && cmp -s before after
-	'
-done <"$FIELDSYNC_TOP/tests/data/hq-bad-input.tsv"
 
 test_expect_success 'SQL metacharacters in every string field are stored and returned byte for byte' '
 	nasty="Robert'\''); DROP TABLE customer;-- \"%_\\\\ ¿ 中文 «»" &&
@@ -88,12 +76,74 @@ test_expect_success 'integers up to 2^53 - 1 travel exactly (vv counter and mone
 	grep -q "\"monthly_demand\":$max" pull && grep -q "\"$rid\":$max" pull
 '
 
-test_expect_success 'failed authentications are rate limited (429 with Retry-After)' '
-	for i in $(seq 1 25); do
-		curl -s -o /dev/null -w "%{http_code}\n" -X POST -H "Authorization: Bearer 0123456789abcdef0123456789abcdef" \
+# Raw requests: framing that curl will not produce.
+crlf() { printf '%s\r\n' "$@"; }
+post="POST /v1/push HTTP/1.1"
+{ crlf "$post" "Host: x" "Content-Length: 2" "Content-Length: 30" ""; printf '{"v":1,"records":[]}'; } >"$F/twocl.http"
+{ crlf "$post" "Host: x" "Content-Length: 20" "Transfer-Encoding: chunked" "" 14; printf '{"v":1,"records":[]}\r\n0\r\n\r\n'; } >"$F/clte.http"
+{ crlf "$post" "Host: x" "Connection: close" "Content-Length: 5" ""; printf '{"v":1,"records":[]}'; } >"$F/shortcl.http"
+{ crlf "$post" "Host: x" "Content-Length: abc" ""; printf '{}'; } >"$F/nancl.http"
+{ crlf "$post" "Host: x" "Content-Length: 99999999999999999999999" ""; printf '{}'; } >"$F/hugecl.http"
+{ crlf "$post" "Host: x" "Transfer-Encoding: chunked" "" "ZZ" "abc" "0" ""; } >"$F/badchunk.http"
+{ crlf "$post" "Host: x" "Connection: close" "Transfer-Encoding: chunked" "" 3 "abc" 0 ""; } >"$F/chunkjunk.http"
+{ crlf "$post" "Host: x" "X-Big: $(head -c 70000 /dev/zero | tr '\0' a)" "Content-Length: 2" ""; printf '{}'; } >"$F/bighdr.http"
+{ crlf "GET /v1/health?$(head -c 70000 /dev/zero | tr '\0' a) HTTP/1.1" "Host: x" ""; } >"$F/bigurl.http"
+{ crlf "$post" "Host: x" "Content-Length: 500" ""; printf '{"v":1,'; } >"$F/longcl.http"
+printf 'POST /v1/push HTTP/1.1\r\nHost: x\r\nX-Slow: a' >"$F/slowloris.http"
+
+# Each verb leaves the status in ./status and the body in ./resp.
+# (curl may fail to send a body the server refused early: the status counts)
+http() { curl -s -o resp -w "%{http_code}" "$@" >status; test "$(cat status)" != 000; }
+brute() {
+	_n=$1; shift
+	for _i in $(seq 1 "$_n"); do http "$@" || return 1; done
+}
+# raw FILE: one request on a fresh connection; the server closes it after
+# answering (Connection: close, or an error) within the wait.
+raw() {
+	exec 3<>"/dev/tcp/127.0.0.1/$HQ_PORT" || return 1
+	cat "$1" >&3
+	timeout 10 cat <&3 >answer; _rc=$?
+	exec 3<&-
+	test $_rc = 0 || { echo "no answer or connection left open (rc $_rc)"; return 1; }
+	tr -d '\r' <answer | sed -n '1s/^HTTP\/1\.[01] \([0-9]*\).*/\1/p' >status
+	tr -d '\r' <answer | sed '1,/^$/d' >resp
+}
+# hold FILE: the server must hang up on a client that stops mid-request,
+# within its idle timeout (--timeout $idle below), without an answer.
+hold() {
+	exec 3<>"/dev/tcp/127.0.0.1/$HQ_PORT" || return 1
+	cat "$1" >&3
+	_t0=$(date +%s)
+	timeout $((idle + 5)) cat <&3 >answer; _rc=$?
+	exec 3<&-
+	test $_rc = 0 || { echo "connection still open after $((idle + 5)) s"; return 1; }
+	test $(( $(date +%s) - _t0 )) -ge $((idle - 1)) || { echo "closed before the timeout"; return 1; }
+	test ! -s answer || { echo "answered:"; head -c 300 answer; return 1; }
+	echo closed >status
+}
+
+while IFS='	' read -r want code what args; do
+	case "$want" in ''|\#*) continue ;; esac
+	test_expect_success "$want $code: $what" '
+		store_dump "$HQ_DB" >before &&
+		eval "set -- $args" &&
+		"$@" && got=$(cat status) &&
+		{ test "$got" = "$want" || { echo "status $got, wanted $want"; head -c 300 resp; return 1; }; } &&
+		{ test "$code" = - || jq -e --arg c "$code" ".error == \$c and (.message | type) == \"string\"" resp >/dev/null ||
+			{ echo "not the JSON error $code:"; head -c 300 resp; return 1; }; } &&
+		{ test "$(curl -s -o /dev/null -w "%{http_code}" "$URL/v1/health")" != 000 || { echo "server gone"; return 1; }; } &&
+		store_dump "$HQ_DB" >after && { cmp -s before after || { echo "store changed"; diff before after | head -5; return 1; }; }
+	'
+done <"$FIELDSYNC_TOP/tests/data/hq-bad-input.tsv"
+
+test_expect_success 'the brute force above was cut off after 20 tries; 429 says when to retry' '
+	n401=$(grep -c " 401 " "$TRASH/hq.log") && test "$n401" -le 20 &&
+	for i in $(seq 1 5); do
+		curl -s -o /dev/null -w "%{http_code}\n" -X POST -H "Authorization: Bearer $TOK" \
 			--data-binary @$F/ok.json "$URL/v1/pull"
 	done >codes &&
-	grep -c "^401$" codes >n401 && test "$(cat n401)" -le 20 && grep -q "^429$" codes &&
+	test "$(grep -c "^429$" codes)" = 5 &&
 	curl -s -D hdr -o resp -X POST --data-binary @$F/ok.json "$URL/v1/pull" &&
 	grep -qi "^retry-after:" hdr && jq -e ".error == \"rate_limited\"" resp >/dev/null
 '
