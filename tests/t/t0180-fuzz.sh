@@ -1,7 +1,8 @@
 #!/bin/bash
 # A short libFuzzer run of each target (tests/fuzz/fuzz_*.c) from its
 # committed seed corpus (tests/fuzz/corpus/NAME): the wire-format parser and
-# record decoder, the field validators behind the CLI, the TSPLIB reader.
+# record decoder, the field validators behind the CLI, the TSPLIB reader,
+# the customer CSV import reader.
 # No crash, no sanitizer report, no leak. `make fuzz` runs them for long.
 # FIELDSYNC_FUZZ_SECONDS per target (default 10); fuzzers from `make fuzzers`
 # in $FIELDSYNC_FUZZ_BUILD (default build/fuzz).
