@@ -309,7 +309,7 @@
 		const p = pct(v.done, v.planned);
 		const tiles = h('div', { class: 'tiles' },
 			tile('synced', 'Devices synced in the last 24 h', `${d.synced_24h} / ${d.active}`,
-				d.not_synced_24h ? `${d.not_synced_24h} not synced, ${d.never_synced} never` : 'every active device', '/admin/devices',
+				d.not_synced_24h ? `${d.not_synced_24h} not synced in 24 h (${d.never_synced} never)` : 'every active device', '/admin/devices',
 				d.not_synced_24h ? 'alert' : 'good'),
 			tile('quarantine', 'Waiting in quarantine', s.quarantine.pending, 'writes HQ refused, to decide', '/admin/quarantine',
 				s.quarantine.pending ? 'alert' : 'good'),
