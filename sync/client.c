@@ -210,6 +210,8 @@ static int http_once(struct http *h, const char *path, const char *body, size_t 
 	}
 	cJSON_Delete(j);
 out:
+	/* `detail` dies with this frame: libcurl must not write there later */
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 	fs_buf_release(&resp);
 	return rc;
 }
@@ -759,16 +761,7 @@ static int push_all(struct sync_state *x)
 		flying = 1;
 		cur = 1 - cur;
 	}
-	if (flying) {	/* stopped with one in flight: its answer is still recorded */
-		cJSON *doc = NULL;
-		struct batch *prev = &b[1 - cur];
-		if (bg_wait(&fl, &doc) == 0) {
-			const cJSON *res = cJSON_GetObjectItemCaseSensitive(doc, "results");
-			if (cJSON_IsArray(res) && record_answer(x, prev->p, prev->n, res, prev->records) == 0)
-				x->pushed += prev->n;
-		}
-		cJSON_Delete(doc);
-	}
+	/* every way out of the loop waited for the batch in flight first */
 	batch_clear(&b[0]);
 	batch_clear(&b[1]);
 	free(b[0].p);
@@ -1059,14 +1052,26 @@ static int hand_in(struct sync_state *x, long *kept)
 	*kept = 0;
 	while (rc == 0) {
 		cJSON *doc = NULL;
+		int64_t start = after;
 		if ((rc = batch_read(x, &b, &after, 0)) || b.n == 0)
 			break;
 		x->h.wipe = 0;
+		x->h.kept = -1;
 		rc = http_post(&x->h, "/v1/push", b.body, &doc);
 		cJSON_Delete(doc);
-		if (rc == FIELDSYNC_EAUTH && x->h.wipe) {
-			*kept += x->h.kept > 0 ? x->h.kept : 0;
+		if (rc == FIELDSYNC_EAUTH && x->h.wipe && x->h.kept == b.n) {
+			*kept += x->h.kept;
 			rc = 0;
+		} else if (rc == FIELDSYNC_EAUTH && x->h.wipe && x->h.kept < 0 && x->batch > 1) {
+			/* HQ could not keep this batch (too large for it, say):
+			 * smaller ones from the same place */
+			x->batch /= 2;
+			after = start;
+			rc = 0;
+		} else if (rc == FIELDSYNC_EAUTH && x->h.wipe) {
+			/* only what HQ holds may be erased here */
+			rc = fs_err(FIELDSYNC_ESERVER, "HQ kept %ld of %d records handed in; not wiping this time",
+				    x->h.kept < 0 ? 0L : x->h.kept, b.n);
 		} else if (rc == 0) {
 			rc = fs_err(FIELDSYNC_ESTATE, "HQ accepted a push after asking for erasure; not wiping");
 		}
