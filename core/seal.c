@@ -129,10 +129,11 @@ int fs_unseal_column(sqlite3_stmt *st, int c, int slot, struct fs_val *v)
 	free(scratch[slot]);
 	scratch[slot] = (char *)plain;
 	if (!plain) {
-		/* not openable: shown for what it is, never as data */
+		/* not openable: shown for what it is in listings; a record read
+		 * (which a write could save back) fails on the -1 */
 		v->t = FS_V_TEXT;
 		v->s = "(sealed)";
-		return 1;
+		return -1;
 	}
 	if (plain[0] == 'i' && plen == 9) {
 		uint64_t u = 0;
@@ -272,10 +273,10 @@ static int key_from_file(const char *path, unsigned char key[crypto_secretbox_KE
 }
 
 static int key_from_passphrase(struct fs_store *s, const char *pp, int readonly,
-			       unsigned char key[crypto_secretbox_KEYBYTES])
+			       unsigned char key[crypto_secretbox_KEYBYTES], char buf[2 * crypto_pwhash_SALTBYTES + 1])
 {
 	unsigned char salt[crypto_pwhash_SALTBYTES];
-	char *hex = NULL, buf[2 * crypto_pwhash_SALTBYTES + 1];
+	char *hex = NULL;
 	int rc = fs_meta_get(s, "seal_salt", &hex);
 	if (rc)
 		return rc;
@@ -290,10 +291,12 @@ static int key_from_passphrase(struct fs_store *s, const char *pp, int readonly,
 			return fs_err(FIELDSYNC_ESTATE, "sealing starts at a read-write open");
 		}
 		randombytes_buf(salt, sizeof salt);
-		sodium_bin2hex(buf, sizeof buf, salt, sizeof salt);
+		sodium_bin2hex(buf, 2 * crypto_pwhash_SALTBYTES + 1, salt, sizeof salt);
 		if ((rc = fs_meta_set(s, "seal_salt", buf)))
 			return rc;
 	}
+	if (hex)
+		snprintf(buf, 2 * crypto_pwhash_SALTBYTES + 1, "%s", hex);
 	free(hex);
 	if (crypto_pwhash(key, crypto_secretbox_KEYBYTES, pp, strlen(pp), salt, crypto_pwhash_OPSLIMIT_INTERACTIVE,
 			  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_DEFAULT))
@@ -303,9 +306,20 @@ static int key_from_passphrase(struct fs_store *s, const char *pp, int readonly,
 
 /* Mark the store sealed and seal every sensitive value still in clear:
  * one transaction, so a store is never marked sealed and half in clear. */
-static int seal_all(struct fs_store *s, const char *check)
+static int seal_all(struct fs_store *s, const char *check, const char *salt)
 {
+	char *now = NULL, *now_salt = NULL;
 	int rc = fs_store_begin(s);
+	/* another process may have sealed it, or chosen another salt, since
+	 * this one looked: then sealing here would lock the values away */
+	if (rc == 0)
+		rc = fs_meta_get(s, "seal_check", &now);
+	if (rc == 0 && salt)
+		rc = fs_meta_get(s, "seal_salt", &now_salt);
+	if (rc == 0 && (now || (salt && (!now_salt || strcmp(now_salt, salt)))))
+		rc = fs_err(FIELDSYNC_EBUSY, "another process sealed this store at the same time; open it again");
+	free(now);
+	free(now_salt);
 	if (rc == 0)
 		rc = fs_meta_set(s, "seal_check", check);
 	for (int k = 0; rc == 0 && k < fs_ntables; k++) {
@@ -354,7 +368,8 @@ int fs_seal_open(struct fs_store *s, int readonly)
 	}
 	if (!check && readonly)
 		return 0;	/* sealing starts at a read-write open */
-	rc = kf ? key_from_file(kf, key, !check) : key_from_passphrase(s, pp, readonly, key);
+	char salt[2 * crypto_pwhash_SALTBYTES + 1] = "";
+	rc = kf ? key_from_file(kf, key, !check) : key_from_passphrase(s, pp, readonly, key, salt);
 	if (rc) {
 		free(check);
 		return rc;
@@ -386,7 +401,7 @@ int fs_seal_open(struct fs_store *s, int readonly)
 	/* freed pages of a sealed store are zeroed: no clear value lingers */
 	if (sqlite3_exec(s->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL) != SQLITE_OK)
 		rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "sealing the store");
-	if (rc == 0 && !check && (rc = seal_all(s, want)) == 0 && !readonly)
+	if (rc == 0 && !check && (rc = seal_all(s, want, kf ? NULL : salt)) == 0 && !readonly)
 		(void)sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	free(check);
 	return rc;

@@ -42,7 +42,9 @@ int fs_seal_col(const struct fs_table *t, int col);
 int fs_seal_val(const struct fs_store *s, const struct fs_val *v, unsigned char **out, int *len);
 /* If column c of the current row of st is a sealed blob, unseal it into *v
  * (text in a per-thread scratch buffer valid until the next call for the
- * same column slot) and return 1; 0 when it is not sealed. */
+ * same column slot) and return 1; 0 when it is not sealed; -1 when it
+ * cannot be opened (no key in this process): *v is then the text
+ * "(sealed)", for display only. */
 int fs_unseal_column(sqlite3_stmt *st, int c, int slot, struct fs_val *v);
 /* Free this thread's scratch buffers. */
 void fs_seal_scratch_free(void);

@@ -567,17 +567,22 @@ int fs_rec_to_row(const struct fs_rec *r, struct fs_val *row, char *enc[3])
 	return 0;
 }
 
-/* Typed views of columns [c0, c0 + n) of the current row (text borrowed). */
-static void column_vals(sqlite3_stmt *st, int c0, int n, struct fs_val *v)
+/* Typed views of columns [c0, c0 + n) of the current row (text borrowed).
+ * Returns the number of sealed values this process could not open. */
+static int column_vals(sqlite3_stmt *st, int c0, int n, struct fs_val *v)
 {
+	int closed = 0;
 	for (int c = 0; c < n; c++) {
 		memset(&v[c], 0, sizeof v[c]);
 		switch (sqlite3_column_type(st, c0 + c)) {
 		case SQLITE_INTEGER: v[c].t = FS_V_INT; v[c].i = sqlite3_column_int64(st, c0 + c); break;
 		case SQLITE_FLOAT: v[c].t = FS_V_REAL; v[c].r = sqlite3_column_double(st, c0 + c); break;
-		case SQLITE_BLOB:
-			if (fs_unseal_column(st, c0 + c, c, &v[c]))
+		case SQLITE_BLOB: {
+			int u = fs_unseal_column(st, c0 + c, c, &v[c]);
+			closed += u < 0;
+			if (u)
 				break;
+		}
 			/* fall through */
 		case SQLITE_TEXT:
 			v[c].t = FS_V_TEXT;
@@ -585,12 +590,18 @@ static void column_vals(sqlite3_stmt *st, int c0, int n, struct fs_val *v)
 			break;
 		}
 	}
+	return closed;
 }
 
 int fs_row_read(sqlite3_stmt *st, int c0, const struct fs_table *t, struct fs_rec *out)
 {
 	struct fs_val row[FS_MAX_FIELDS + 6];
-	column_vals(st, c0, FS_ROW_COLS(t), row);
+	/* a record with a value this process cannot open must not be read:
+	 * a write would save the placeholder back */
+	if (column_vals(st, c0, FS_ROW_COLS(t), row))
+		return fs_err(FIELDSYNC_EAUTH, "%s %.8s holds sealed values this process has no key for"
+			      " (the store was sealed after it was opened)", t->name,
+			      (const char *)sqlite3_column_text(st, c0));
 	return fs_rec_from_row(t, row, out);
 }
 

@@ -403,6 +403,47 @@ static void test_nested_txn(void **state)
 	fs_store_close(s);
 }
 
+/* A store sealed by another process after this one opened it without a
+ * key: a record with sealed values is not read (a write would save the
+ * placeholder back), and nothing changes. */
+static void test_sealed_after_open(void **state)
+{
+	(void)state;
+	char p[512], key[512], id[33], id2[33];
+	struct fs_store *a, *b;
+	struct fs_rec r;
+	path(p, "sealed.db");
+	path(key, "seal.key");
+	unsetenv("FIELDSYNC_KEY_FILE");
+	unsetenv("FIELDSYNC_PASSPHRASE");
+	assert_int_equal(fs_store_open(p, FS_OPEN_CREATE, &a), 0);
+	struct fs_chg c;
+	fs_chg_init(&c, &fs_tbl_customer);
+	set(&c, "name", "Acme");
+	set(&c, "territory", "T1");
+	set(&c, "phone", "+7 495 111 22 33");
+	assert_int_equal(fs_store_write(a, &c, NULL, id), 0);
+	fs_chg_release(&c);
+	new_customer(a, "Plain", "T1", id2);	/* nothing sensitive in it */
+	setenv("FIELDSYNC_KEY_FILE", key, 1);
+	assert_int_equal(fs_store_open(p, 0, &b), 0);	/* seals the store */
+	unsetenv("FIELDSYNC_KEY_FILE");
+	assert_int_equal(fs_store_get(a, &fs_tbl_customer, id, &r), FIELDSYNC_EAUTH);
+	fs_chg_init(&c, &fs_tbl_customer);
+	set(&c, "city", "Kazan");
+	assert_int_not_equal(fs_store_write(a, &c, id, NULL), 0);
+	fs_chg_release(&c);
+	assert_int_equal(fs_store_get(a, &fs_tbl_customer, id2, &r), 0);	/* no sealed value: readable */
+	fs_rec_release(&r);
+	/* the keyed side still reads the phone as written */
+	assert_int_equal(fs_store_get(b, &fs_tbl_customer, id, &r), 0);
+	assert_string_equal(r.f[fs_field_find(&fs_tbl_customer, "phone")].v.s, "+7 495 111 22 33");
+	assert_int_equal(r.f[fs_field_find(&fs_tbl_customer, "city")].v.t, FS_V_NULL);
+	fs_rec_release(&r);
+	fs_store_close(a);
+	fs_store_close(b);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -416,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_apply_and_conflicts),
 		cmocka_unit_test(test_evict),
 		cmocka_unit_test(test_nested_txn),
+		cmocka_unit_test(test_sealed_after_open),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
