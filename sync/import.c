@@ -20,8 +20,54 @@ struct parse {
 	int start;			/* line the current record started on (0: none yet) */
 	int in_row;			/* a record has started */
 	struct fs_import_row row;
+	int *codes;			/* hash set of the codes so far: row index + 1, 0 empty */
+	size_t ncodes;			/* its size, a power of two (0: none yet) */
 	int rc;
 };
+
+static size_t code_hash(const char *c)
+{
+	size_t h = 14695981039346656037u;	/* FNV-1a */
+	for (; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211u;
+	return h;
+}
+
+/* The row before that has this code, or -1. */
+static int code_find(const struct parse *p, const char *code)
+{
+	for (size_t k = p->ncodes ? code_hash(code) & (p->ncodes - 1) : 0; p->ncodes && p->codes[k];
+	     k = (k + 1) & (p->ncodes - 1))
+		if (!strcmp(p->im->rows[p->codes[k] - 1].code, code))
+			return p->codes[k] - 1;
+	return -1;
+}
+
+/* Add row i (which has a code); kept at most half full. */
+static int code_add(struct parse *p, int i)
+{
+	if (2 * ((size_t)p->im->n + 1) > p->ncodes) {
+		size_t n = p->ncodes ? 2 * p->ncodes : 256;
+		int *t = calloc(n, sizeof *t);
+		if (!t)
+			return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+		for (size_t k = 0; k < p->ncodes; k++)
+			if (p->codes[k]) {
+				size_t j = code_hash(p->im->rows[p->codes[k] - 1].code) & (n - 1);
+				while (t[j])
+					j = (j + 1) & (n - 1);
+				t[j] = p->codes[k];
+			}
+		free(p->codes);
+		p->codes = t;
+		p->ncodes = n;
+	}
+	size_t j = code_hash(p->im->rows[i].code) & (p->ncodes - 1);
+	while (p->codes[j])
+		j = (j + 1) & (p->ncodes - 1);
+	p->codes[j] = i + 1;
+	return 0;
+}
 
 static int set_error(struct parse *p, int line, const char *fmt, const char *a, const char *b)
 {
@@ -146,13 +192,13 @@ static void on_row(int term, void *ctx)
 		set_error(p, line, "code is empty%s%s", NULL, NULL);
 		return;
 	}
-	for (int i = 0; p->row.code && i < im->n; i++)
-		if (im->rows[i].code && !strcmp(im->rows[i].code, p->row.code)) {
-			char other[16];
-			snprintf(other, sizeof other, "%d", im->rows[i].line);
-			set_error(p, line, "code '%.64s' is already on line %s", p->row.code, other);
-			return;
-		}
+	int dup = p->row.code ? code_find(p, p->row.code) : -1;
+	if (dup >= 0) {
+		char other[16];
+		snprintf(other, sizeof other, "%d", im->rows[dup].line);
+		set_error(p, line, "code '%.64s' is already on line %s", p->row.code, other);
+		return;
+	}
 	if (im->n == FS_IMPORT_MAX_ROWS) {
 		p->rc = fs_err(FIELDSYNC_ELIMIT, "line %d: more than %d rows", line, FS_IMPORT_MAX_ROWS);
 		return;
@@ -171,6 +217,8 @@ static void on_row(int term, void *ctx)
 	im->rows[im->n++] = p->row;
 	memset(&p->row, 0, sizeof p->row);
 	fs_chg_init(&p->row.c, im->t);
+	if (im->rows[im->n - 1].code)
+		p->rc = code_add(p, im->n - 1);
 }
 
 void fs_import_release(struct fs_import *im)
@@ -226,6 +274,7 @@ int fs_import_read(FILE *fp, const struct fs_table *t, struct fs_import *im)
 		set_error(&p, p.start ? p.start : p.line, "not valid CSV (%s: a quote is not closed)%s",
 			  csv_strerror(csv_error(&cp)), NULL);
 	csv_free(&cp);
+	free(p.codes);
 	fs_chg_release(&p.row.c);
 	free(p.row.code);
 	free(p.row.id);

@@ -537,15 +537,18 @@ int hq_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char 
 static _Thread_local struct txn_cache {
 	struct hq_db *db;
 	int64_t seq_next, seq_end;
+	uint64_t gen;	/* this transaction's number: slots of others are stale */
 	struct {
+		uint64_t gen;
 		char id[33], scope[65];
 	} scope[SCOPE_SLOTS];
 } tc;
 
 static void txn_start(struct hq_db *db)
 {
-	memset(&tc, 0, sizeof tc);
 	tc.db = db;
+	tc.seq_next = tc.seq_end = 0;
+	tc.gen++;
 }
 
 static const char *const q_seq_set = "UPDATE hq_seq SET seq = $1 WHERE id = 1";
@@ -578,6 +581,7 @@ static void scope_note(struct hq_db *db, const char *id, const char *scope)
 	if (tc.db != db)
 		return;
 	unsigned k = scope_slot(id);
+	tc.scope[k].gen = tc.gen;
 	snprintf(tc.scope[k].id, sizeof tc.scope[k].id, "%s", id);
 	snprintf(tc.scope[k].scope, sizeof tc.scope[k].scope, "%s", scope);
 }
@@ -667,7 +671,7 @@ static int scope_of(struct hq *h, struct hq_db *db, const struct fs_rec *r, char
 		return fs_err(FIELDSYNC_EINVAL, "%s has no customer", r->t->name);
 	const char *cid = r->f[p].v.s;
 	unsigned k = scope_slot(cid);
-	if (tc.db == db && strcmp(tc.scope[k].id, cid) == 0) {
+	if (tc.db == db && tc.scope[k].gen == tc.gen && strcmp(tc.scope[k].id, cid) == 0) {
 		memcpy(scope, tc.scope[k].scope, 65);
 		return 0;
 	}
