@@ -221,21 +221,13 @@ static void sql_seal(sqlite3_context *cx, int argc, sqlite3_value **argv)
 
 /* ---- keys ---- */
 
+/* The directories above `file`, each created 0700. */
 static int mkdirs_for(const char *file)
 {
-	char tmp[4096];
-	if (strlen(file) >= sizeof tmp)
-		return -1;
-	strcpy(tmp, file);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return 0;
+	char *dup = strdup(file);
+	int rc = dup ? fs_mkdirs(dirname(dup)) : FIELDSYNC_ENOMEM;
+	free(dup);
+	return rc;
 }
 
 static int key_from_file(const char *path, unsigned char key[crypto_secretbox_KEYBYTES], int create)

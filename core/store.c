@@ -171,7 +171,7 @@ int fs_store_migrate(sqlite3 *db, int version)
 
 /* ---- open / close ---- */
 
-static int mkdirs(const char *dir)
+int fs_mkdirs(const char *dir)
 {
 	char tmp[4096];
 	if (strlen(dir) >= sizeof tmp)
@@ -257,7 +257,7 @@ int fs_store_open(const char *path, unsigned flags, struct fs_store **out)
 		char *dup = strdup(path);
 		if (!dup)
 			return fs_err(FIELDSYNC_ENOMEM, "out of memory");
-		rc = mkdirs(dirname(dup));
+		rc = fs_mkdirs(dirname(dup));
 		free(dup);
 		if (rc)
 			return rc;
@@ -792,11 +792,7 @@ static int log_fields(struct fs_store *s, const struct fs_rec *before, const str
 	char at[32], *rep = NULL;
 	fs_iso_utc(fs_hlc_ms(hlc), at);
 	int rc = fs_meta_get(s, "rep", &rep);
-	const char *cust = t == &fs_tbl_customer ? after->id : NULL;
-	if (!cust) {
-		int p = t->scope_field;
-		cust = after->f[p].v.t == FS_V_TEXT ? after->f[p].v.s : NULL;
-	}
+	const char *cust = fs_rec_customer(after);
 	for (int i = 0; rc == 0 && cust && i < t->nfields; i++) {
 		if (fs_val_eq(&before->f[i].v, &after->f[i].v) || !strcmp(t->fields[i].name, "route_seq"))
 			continue;

@@ -139,4 +139,8 @@ int fs_sql_table_ddl(const struct fs_table *t, int version, const char *extra, c
 const char *fs_sql_type(enum fs_type t);
 const char *fs_sql_type_in(enum fs_type t, const char *const *types);
 
+/* Create directory `dir` and its parents, each 0700 (existing ones are
+ * left as they are). */
+int fs_mkdirs(const char *dir);
+
 #endif
