@@ -52,14 +52,9 @@ int fs_exec_rows(const struct fs_exec *x, const char *sql, int n, const struct f
 }
 
 
-struct found {
-	int n;
-	char id[33];
-};
-
-static int found_row(void *vctx, int ncol, const struct fs_val *v)
+int fs_found_row(void *vctx, int ncol, const struct fs_val *v)
 {
-	struct found *f = vctx;
+	struct fs_found *f = vctx;
 	if (ncol > 0 && v[0].t == FS_V_TEXT && f->n++ == 0)
 		snprintf(f->id, sizeof f->id, "%s", v[0].s);
 	return 0;
@@ -68,7 +63,7 @@ static int found_row(void *vctx, int ncol, const struct fs_val *v)
 int fs_query_lookup(const struct fs_exec *x, const struct fs_table *t, const char *key, char id[33])
 {
 	char sql[256], hi[40];
-	struct found f = { 0, "" };
+	struct fs_found f = { 0, "" };
 	int rc = 0;
 	if (!key || !*key)
 		return fs_err(FIELDSYNC_EINVAL, "empty %s id", t->name);
@@ -82,12 +77,12 @@ int fs_query_lookup(const struct fs_exec *x, const struct fs_table *t, const cha
 		struct fs_val p[2] = { fs_vref(key), fs_vref(hi) };
 		snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE id >= $1 AND id < $2 AND coalesce(deleted, 0) <> 1"
 			 " ORDER BY id LIMIT 2", t->name);
-		rc = x->fn(x->ctx, sql, 2, p, found_row, &f);
+		rc = x->fn(x->ctx, sql, 2, p, fs_found_row, &f);
 	}
 	if (rc == 0 && f.n == 0 && t == &fs_tbl_customer) {
 		struct fs_val p = fs_vref(key);
 		rc = x->fn(x->ctx, "SELECT id FROM customer WHERE code = $1 AND coalesce(deleted, 0) <> 1 ORDER BY id LIMIT 2",
-			   1, &p, found_row, &f);
+			   1, &p, fs_found_row, &f);
 	}
 	if (rc)
 		return rc;

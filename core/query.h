@@ -20,6 +20,14 @@ struct fs_exec {
 	void *ctx;
 };
 
+/* Rows of ids: how many, and the first (an fs_exec row callback for
+ * statements whose first column is an id). */
+struct fs_found {
+	int n;
+	char id[33];
+};
+int fs_found_row(void *ctx, int ncol, const struct fs_val *v);
+
 /* Rows of `sql` into a result table with the given column names/types. */
 int fs_exec_rows(const struct fs_exec *x, const char *sql, int n, const struct fs_val *p,
 		 const char *const *names, const int *types, struct fieldsync_rows **out);

@@ -285,19 +285,6 @@ int fs_import_read(FILE *fp, const struct fs_table *t, struct fs_import *im)
 	return p.rc;
 }
 
-struct found {
-	int n;
-	char id[33];
-};
-
-static int found_row(void *ctx, int ncol, const struct fs_val *v)
-{
-	struct found *f = ctx;
-	if (ncol > 0 && v[0].t == FS_V_TEXT && f->n++ == 0)
-		snprintf(f->id, sizeof f->id, "%s", v[0].s);
-	return 0;
-}
-
 int fs_import_apply(const struct fs_import *im, const struct fs_exec *x, fs_import_write_fn write, void *ctx,
 		    struct fieldsync_rows **out)
 {
@@ -311,18 +298,18 @@ int fs_import_apply(const struct fs_import *im, const struct fs_exec *x, fs_impo
 		rc = fs_rows_set_col(r, c, names[c], types[c]);
 	for (int i = 0; rc == 0 && i < im->n; i++) {
 		const struct fs_import_row *row = &im->rows[i];
-		struct found f = { 0, "" };
+		struct fs_found f = { 0, "" };
 		char id[33] = "", line[16];
 		int changed = 0;
 		if (row->id) {
 			struct fs_val p = fs_vref(row->id);
 			rc = x->fn(x->ctx, "SELECT id FROM customer WHERE id = $1 AND coalesce(deleted, 0) = 0", 1, &p,
-				   found_row, &f);
+				   fs_found_row, &f);
 		}
 		if (rc == 0 && f.n == 0 && row->code) {
 			struct fs_val p = fs_vref(row->code);
 			rc = x->fn(x->ctx, "SELECT id FROM customer WHERE code = $1 AND coalesce(deleted, 0) = 0"
-				   " ORDER BY id", 1, &p, found_row, &f);
+				   " ORDER BY id", 1, &p, fs_found_row, &f);
 		}
 		if (rc == 0 && f.n > 1)
 			rc = fs_err(FIELDSYNC_EINVAL, "line %d: code '%.64s' names %d customers already", row->line,
