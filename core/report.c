@@ -47,21 +47,9 @@ static struct fieldsync_rows *table(const char *const *names, const int *types, 
 	return r;
 }
 
-static int put_int(struct fieldsync_rows *r, int row, int col, int64_t v)
-{
-	char buf[32];
-	snprintf(buf, sizeof buf, "%" PRId64, v);
-	return fs_rows_set(r, row, col, buf);
-}
-
-static const char *cell(const struct fieldsync_rows *r, int row, int col)
-{
-	return r->cells[(size_t)row * (size_t)r->ncol + (size_t)col];
-}
-
 static int64_t num(const struct fieldsync_rows *r, int row, int col)
 {
-	const char *s = cell(r, row, col);
+	const char *s = fs_rows_cell(r, row, col);
 	return s ? strtoll(s, NULL, 10) : 0;
 }
 
@@ -137,8 +125,8 @@ int fs_report_plan(const struct fs_exec *x, const char *month, struct fieldsync_
 		int64_t cnt[2][6] = { { 0 } }, miss = 0, open = 0;
 		int first = i;
 		if (!last) {
-			while (i < raw->nrow && !strcmp(cell(raw, i, 0), cell(raw, first, 0))) {
-				const char *st = cell(raw, i, 5), *dt = cell(raw, i, 4);
+			while (i < raw->nrow && !strcmp(fs_rows_cell(raw, i, 0), fs_rows_cell(raw, first, 0))) {
+				const char *st = fs_rows_cell(raw, i, 5), *dt = fs_rows_cell(raw, i, 4);
 				int w = (atoi(dt + 8) - 1) / 7 + 1;
 				w = w > 5 ? 5 : w < 1 ? 1 : w;
 				int done = st && !strcmp(st, "done");
@@ -161,9 +149,9 @@ int fs_report_plan(const struct fs_exec *x, const char *month, struct fieldsync_
 		}
 		if (!last) {
 			for (int c = 0; rc == 0 && c < 3; c++)
-				rc = fs_rows_set(r, row, c, cell(raw, first, c + 1));
+				rc = fs_rows_set(r, row, c, fs_rows_cell(raw, first, c + 1));
 			if (rc == 0)
-				rc = fs_rows_set(r, row, 13, cell(raw, first, 0));
+				rc = fs_rows_set(r, row, 13, fs_rows_cell(raw, first, 0));
 			for (int k = 0; k < 6; k++)
 				tot[0][k] += cnt[0][k], tot[1][k] += cnt[1][k];
 			tmiss += miss;
@@ -173,7 +161,7 @@ int fs_report_plan(const struct fs_exec *x, const char *month, struct fieldsync_
 		}
 		int64_t v[] = { cnt[0][0], cnt[1][0], miss, open, cnt[0][0] ? cnt[1][0] * 100 / cnt[0][0] : 0 };
 		for (int c = 0; rc == 0 && c < 5; c++)
-			rc = put_int(r, row, 3 + c, v[c]);
+			rc = fs_rows_set_int(r, row, 3 + c, v[c]);
 		for (int w = 1; rc == 0 && w <= 5; w++) {
 			char buf[48];
 			snprintf(buf, sizeof buf, "%" PRId64 "/%" PRId64, cnt[1][w], cnt[0][w]);
@@ -247,7 +235,7 @@ static int money_open(const struct fs_exec *x, const struct fs_period *per, cons
 	for (int i = 0; rc == 0 && i < raw->nrow;) {
 		int first = i;
 		int64_t credit = 0;
-		while (i < raw->nrow && !strcmp(cell(raw, i, 0), cell(raw, first, 0))) {
+		while (i < raw->nrow && !strcmp(fs_rows_cell(raw, i, 0), fs_rows_cell(raw, first, 0))) {
 			int64_t due = num(raw, i, 2) - num(raw, i, 3);
 			credit += due < 0 ? -due : 0;
 			i++;
@@ -268,7 +256,7 @@ static int money_open(const struct fs_exec *x, const struct fs_period *per, cons
 			}
 			const int from[] = { 1, 4, 5, 6, 2, 3, -1, 7, 8, 0 };
 			for (int c = 0; rc == 0 && c < 10; c++)
-				rc = from[c] < 0 ? put_int(r, row, c, open) : fs_rows_set(r, row, c, cell(raw, k, from[c]));
+				rc = from[c] < 0 ? fs_rows_set_int(r, row, c, open) : fs_rows_set(r, row, c, fs_rows_cell(raw, k, from[c]));
 		}
 	}
 	fs_rows_free(raw);
@@ -320,12 +308,12 @@ int fs_report_money(const struct fs_exec *x, const char *month, const char *by, 
 	r = bygrade ? table(gn, gt, &rc) : table(cn, ct, &rc);
 	int64_t g[6][5] = { { 0 } };	/* per grade (and total): customers, ordered, receivable, received, outstanding */
 	for (int i = 0; rc == 0 && i < raw->nrow; i++) {
-		if (!cell(raw, i, 5) && !cell(raw, i, 6) && !cell(raw, i, 7))
+		if (!fs_rows_cell(raw, i, 5) && !fs_rows_cell(raw, i, 6) && !fs_rows_cell(raw, i, 7))
 			continue;	/* no money in the period */
 		int64_t v[4] = { num(raw, i, 5), num(raw, i, 6), num(raw, i, 7), 0 };
 		v[3] = v[1] - v[2];
 		if (bygrade) {
-			int k = grade_index(cell(raw, i, 3));
+			int k = grade_index(fs_rows_cell(raw, i, 3));
 			g[k][0]++, g[5][0]++;
 			for (int j = 0; j < 4; j++)
 				g[k][j + 1] += v[j], g[5][j + 1] += v[j];
@@ -337,11 +325,11 @@ int fs_report_money(const struct fs_exec *x, const char *month, const char *by, 
 			break;
 		}
 		for (int c = 0; rc == 0 && c < 4; c++)
-			rc = fs_rows_set(r, row, c, cell(raw, i, c + 1));
+			rc = fs_rows_set(r, row, c, fs_rows_cell(raw, i, c + 1));
 		for (int c = 0; rc == 0 && c < 4; c++)
-			rc = put_int(r, row, 4 + c, v[c]);
+			rc = fs_rows_set_int(r, row, 4 + c, v[c]);
 		if (rc == 0)
-			rc = fs_rows_set(r, row, 8, cell(raw, i, 0));
+			rc = fs_rows_set(r, row, 8, fs_rows_cell(raw, i, 0));
 	}
 	for (int k = 0; bygrade && rc == 0 && k < 6; k++) {
 		if (k < 5 && !g[k][0])
@@ -353,7 +341,7 @@ int fs_report_money(const struct fs_exec *x, const char *month, const char *by, 
 		}
 		rc = fs_rows_set(r, row, 0, k < 4 ? grades[k] : k == 4 ? "(none)" : "(total)");
 		for (int c = 0; rc == 0 && c < 5; c++)
-			rc = put_int(r, row, 1 + c, g[k][c]);
+			rc = fs_rows_set_int(r, row, 1 + c, g[k][c]);
 	}
 	fs_rows_free(raw);
 	if (rc) {
@@ -411,8 +399,8 @@ int fs_report_due(const struct fs_exec *x, const struct fs_due *d, const char *t
 	if (!it && rc == 0)
 		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	for (int i = 0; rc == 0 && i < raw->nrow; i++) {
-		int64_t last = day_number(cell(raw, i, 5));
-		int iv = fs_due_interval(d, cell(raw, i, 4));
+		int64_t last = day_number(fs_rows_cell(raw, i, 5));
+		int iv = fs_due_interval(d, fs_rows_cell(raw, i, 4));
 		if (last != INT64_MIN && today - last < iv)
 			continue;
 		it[n].row = i;
@@ -428,20 +416,20 @@ int fs_report_due(const struct fs_exec *x, const struct fs_due *d, const char *t
 		}
 		const int from[] = { 1, 2, 3, 4 };
 		for (int c = 0; rc == 0 && c < 4; c++)
-			rc = fs_rows_set(r, row, c, cell(raw, i, from[c]));
+			rc = fs_rows_set(r, row, c, fs_rows_cell(raw, i, from[c]));
 		if (rc == 0)
-			rc = put_int(r, row, 4, fs_due_interval(d, cell(raw, i, 4)));
+			rc = fs_rows_set_int(r, row, 4, fs_due_interval(d, fs_rows_cell(raw, i, 4)));
 		if (rc == 0)
-			rc = fs_rows_set(r, row, 5, cell(raw, i, 5));
+			rc = fs_rows_set(r, row, 5, fs_rows_cell(raw, i, 5));
 		if (rc == 0 && it[k].overdue != INT64_MAX) {
-			rc = put_int(r, row, 6, today - day_number(cell(raw, i, 5)));
+			rc = fs_rows_set_int(r, row, 6, today - day_number(fs_rows_cell(raw, i, 5)));
 			if (rc == 0)
-				rc = put_int(r, row, 7, it[k].overdue);
+				rc = fs_rows_set_int(r, row, 7, it[k].overdue);
 		}
 		if (rc == 0)
-			rc = fs_rows_set(r, row, 8, cell(raw, i, 6));
+			rc = fs_rows_set(r, row, 8, fs_rows_cell(raw, i, 6));
 		if (rc == 0)
-			rc = fs_rows_set(r, row, 9, cell(raw, i, 0));
+			rc = fs_rows_set(r, row, 9, fs_rows_cell(raw, i, 0));
 	}
 	free(it);
 	fs_rows_free(raw);

@@ -1,6 +1,8 @@
 /* rows.c - building result tables. Rendering lives in sync/out.c. */
 #include "rows.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fieldsync.h"
@@ -54,6 +56,18 @@ int fs_rows_set(struct fieldsync_rows *r, int row, int col, const char *text)
 	if (text && !(*cell = strdup(text)))
 		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	return 0;
+}
+
+int fs_rows_set_int(struct fieldsync_rows *r, int row, int col, int64_t v)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%" PRId64, v);
+	return fs_rows_set(r, row, col, buf);
+}
+
+const char *fs_rows_cell(const struct fieldsync_rows *r, int row, int col)
+{
+	return r->cells[(size_t)row * (size_t)r->ncol + (size_t)col];
 }
 
 int fs_rows_guess_type(const struct fs_table *t, const char *col)

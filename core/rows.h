@@ -23,6 +23,10 @@ int fs_rows_set_col(struct fieldsync_rows *r, int col, const char *name, int typ
 /* Append a row; returns its index or a negative code. Cells start NULL. */
 int fs_rows_add(struct fieldsync_rows *r);
 int fs_rows_set(struct fieldsync_rows *r, int row, int col, const char *text);
+/* An integer cell, written in decimal. */
+int fs_rows_set_int(struct fieldsync_rows *r, int row, int col, int64_t v);
+/* The text of a cell (NULL: empty), borrowed. */
+const char *fs_rows_cell(const struct fieldsync_rows *r, int row, int col);
 /* Run a prepared statement and collect every row; column names from SQL,
  * types from `types` (may be NULL: all text). */
 int fs_rows_from_stmt(sqlite3_stmt *st, const int *types, struct fieldsync_rows **out);

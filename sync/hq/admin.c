@@ -13,22 +13,17 @@
 #define ENROLL_TTL_MS (7LL * 24 * 3600 * 1000)
 
 
-struct bexec {
-	struct hq *h;
-	struct hq_db *db;
-};
-
-static int be_exec(void *ctx, const char *sql, int n, const struct fs_val *p, fs_row_fn fn, void *rctx)
+int hq_bexec(void *ctx, const char *sql, int n, const struct fs_val *p, fs_row_fn fn, void *rctx)
 {
-	struct bexec *b = ctx;
+	struct hq_bexec *b = ctx;
 	return hq_be(b->h)->exec(b->db, sql, n, p, fn, rctx);
 }
 
 int hq_query_rows(struct hq *h, struct hq_db *db, const char *sql, int n, const struct fs_val *p,
 		  const char *const *names, const int *types, struct fieldsync_rows **out)
 {
-	struct bexec b = { h, db };
-	struct fs_exec x = { be_exec, &b };
+	struct hq_bexec b = { h, db };
+	struct fs_exec x = { hq_bexec, &b };
 	return fs_exec_rows(&x, sql, n, p, names, types, out);
 }
 
@@ -260,7 +255,7 @@ int hq_quarantine_list(struct hq *h, struct fieldsync_rows **out)
 
 static int be_get(void *ctx, const struct fs_table *t, const char *id, struct fs_rec *out)
 {
-	struct bexec *b = ctx;
+	struct hq_bexec *b = ctx;
 	return hq_get(b->h, b->db, t, id, 0, out);
 }
 
@@ -270,8 +265,8 @@ int hq_conflict_list(struct hq *h, int all, struct fieldsync_rows **out)
 	int rc = with_db(h, &db);
 	if (rc)
 		return rc;
-	struct bexec b = { h, db };
-	struct fs_exec x = { be_exec, &b };
+	struct hq_bexec b = { h, db };
+	struct fs_exec x = { hq_bexec, &b };
 	rc = fs_query_conflicts(&x, be_get, &b, all, out);
 	hq_release(h, db);
 	return rc;
@@ -284,8 +279,8 @@ int hq_list(struct hq *h, const struct fs_table *t, const char *const *filters, 
 	int rc = with_db(h, &db);
 	if (rc)
 		return rc;
-	struct bexec b = { h, db };
-	struct fs_exec x = { be_exec, &b };
+	struct hq_bexec b = { h, db };
+	struct fs_exec x = { hq_bexec, &b };
 	rc = fs_query_list(&x, t, filters, search, out);
 	hq_release(h, db);
 	return rc;
@@ -297,8 +292,8 @@ int hq_lookup(struct hq *h, const struct fs_table *t, const char *key, char id[3
 	int rc = with_db(h, &db);
 	if (rc)
 		return rc;
-	struct bexec b = { h, db };
-	struct fs_exec x = { be_exec, &b };
+	struct hq_bexec b = { h, db };
+	struct fs_exec x = { hq_bexec, &b };
 	rc = fs_query_lookup(&x, t, key, id);
 	hq_release(h, db);
 	return rc;

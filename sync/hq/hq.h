@@ -115,6 +115,14 @@ int hq_list(struct hq *h, const struct fs_table *t, const char *const *filters, 
 int hq_show(struct hq *h, const struct fs_table *t, const char *id, struct fieldsync_rows **out);
 int hq_lookup(struct hq *h, const struct fs_table *t, const char *key, char id[33]);
 
+/* An fs_exec over one HQ connection: { hq_bexec, &(struct hq_bexec){ h, db } }
+ * runs the shared query code (core/query.c) on HQ's backend. */
+struct hq_bexec {
+	struct hq *h;
+	struct hq_db *db;
+};
+int hq_bexec(void *ctx, const char *sql, int n, const struct fs_val *p, fs_row_fn fn, void *rctx);
+
 /* Run SQL and collect the rows into a result table with the given column
  * names and types (types NULL: text). */
 int hq_query_rows(struct hq *h, struct hq_db *db, const char *sql, int n, const struct fs_val *p,

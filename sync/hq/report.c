@@ -10,17 +10,6 @@
 #include "report.h"
 #include "util.h"
 
-struct bexec {
-	struct hq *h;
-	struct hq_db *db;
-};
-
-static int be_exec(void *ctx, const char *sql, int n, const struct fs_val *p, fs_row_fn fn, void *rctx)
-{
-	struct bexec *b = ctx;
-	return hq_be(b->h)->exec(b->db, sql, n, p, fn, rctx);
-}
-
 static int one_text(void *ctx, int ncol, const struct fs_val *v)
 {
 	char **out = ctx;
@@ -141,18 +130,6 @@ int hq_settings_reply(struct hq *h, struct hq_db *db, cJSON *out)
 
 /* ---- reports ---- */
 
-static int put_int(struct fieldsync_rows *r, int row, int col, int64_t v)
-{
-	char buf[32];
-	snprintf(buf, sizeof buf, "%" PRId64, v);
-	return fs_rows_set(r, row, col, buf);
-}
-
-static const char *cell(const struct fieldsync_rows *r, int row, int col)
-{
-	return r->cells[(size_t)row * (size_t)r->ncol + (size_t)col];
-}
-
 /* Composition: count per value of one customer field, with the share. */
 static int report_customers(const struct fs_exec *x, const char *by, struct fieldsync_rows **out)
 {
@@ -178,7 +155,7 @@ static int report_customers(const struct fs_exec *x, const char *by, struct fiel
 	struct fieldsync_rows *r = fs_rows_new(3);
 	int64_t total = 0;
 	for (int i = 0; i < raw->nrow; i++)
-		total += strtoll(cell(raw, i, 1), NULL, 10);
+		total += strtoll(fs_rows_cell(raw, i, 1), NULL, 10);
 	if (!r)
 		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	for (int c = 0; rc == 0 && c < 3; c++)
@@ -189,12 +166,12 @@ static int report_customers(const struct fs_exec *x, const char *by, struct fiel
 			rc = row;
 			break;
 		}
-		int64_t n = i < raw->nrow ? strtoll(cell(raw, i, 1), NULL, 10) : total;
-		rc = fs_rows_set(r, row, 0, i < raw->nrow ? (cell(raw, i, 0) ? cell(raw, i, 0) : "(none)") : "(total)");
+		int64_t n = i < raw->nrow ? strtoll(fs_rows_cell(raw, i, 1), NULL, 10) : total;
+		rc = fs_rows_set(r, row, 0, i < raw->nrow ? (fs_rows_cell(raw, i, 0) ? fs_rows_cell(raw, i, 0) : "(none)") : "(total)");
 		if (rc == 0)
-			rc = put_int(r, row, 1, n);
+			rc = fs_rows_set_int(r, row, 1, n);
 		if (rc == 0)
-			rc = put_int(r, row, 2, total ? (n * 100 + total / 2) / total : 0);
+			rc = fs_rows_set_int(r, row, 2, total ? (n * 100 + total / 2) / total : 0);
 	}
 	fs_rows_free(raw);
 	if (rc) {
@@ -240,9 +217,9 @@ static int report_visits(const struct fs_exec *x, const char *by, const char *mo
 		int64_t v[4] = { 0 };	/* planned, done, missed, open */
 		int first = i;
 		if (i < raw->nrow) {
-			while (i < raw->nrow && !strcmp(cell(raw, i, 0), cell(raw, first, 0))) {
-				const char *st = cell(raw, i, 1);
-				int64_t n = strtoll(cell(raw, i, 2), NULL, 10);
+			while (i < raw->nrow && !strcmp(fs_rows_cell(raw, i, 0), fs_rows_cell(raw, first, 0))) {
+				const char *st = fs_rows_cell(raw, i, 1);
+				int64_t n = strtoll(fs_rows_cell(raw, i, 2), NULL, 10);
 				v[0] += n;
 				v[1] += st && !strcmp(st, "done") ? n : 0;
 				v[2] += st && !strcmp(st, "missed") ? n : 0;
@@ -260,11 +237,11 @@ static int report_visits(const struct fs_exec *x, const char *by, const char *mo
 			rc = row;
 			break;
 		}
-		rc = fs_rows_set(r, row, 0, i < raw->nrow ? cell(raw, first, 0) : "(total)");
+		rc = fs_rows_set(r, row, 0, i < raw->nrow ? fs_rows_cell(raw, first, 0) : "(total)");
 		for (int c = 0; rc == 0 && c < 4; c++)
-			rc = put_int(r, row, 1 + c, v[c]);
+			rc = fs_rows_set_int(r, row, 1 + c, v[c]);
 		if (rc == 0)
-			rc = put_int(r, row, 5, v[0] ? v[1] * 100 / v[0] : 0);
+			rc = fs_rows_set_int(r, row, 5, v[0] ? v[1] * 100 / v[0] : 0);
 	}
 	fs_rows_free(raw);
 	if (rc) {
@@ -283,8 +260,8 @@ int hq_report(struct hq *h, const char *kind, const char *by, const char *month,
 	int rc = hq_acquire(h, &db);
 	if (rc)
 		return rc;
-	struct bexec b = { h, db };
-	struct fs_exec x = { be_exec, &b };
+	struct hq_bexec b = { h, db };
+	struct fs_exec x = { hq_bexec, &b };
 	/* one snapshot for the whole report */
 	if ((rc = hq_be(h)->begin(db, 0))) {
 		hq_release(h, db);
@@ -351,8 +328,8 @@ static int hq_import_write(void *ctx, const struct fs_chg *c, const char *id, ch
 static int import_tx(struct hq *h, struct hq_db *db, void *ctx)
 {
 	struct imp *m = ctx;
-	struct bexec b = { h, db };
-	struct fs_exec x = { be_exec, &b };
+	struct hq_bexec b = { h, db };
+	struct fs_exec x = { hq_bexec, &b };
 	struct hq_w w = { h, db };
 	return fs_import_apply(m->im, &x, hq_import_write, &w, &m->out);
 }
@@ -387,8 +364,8 @@ int hq_export(struct hq *h, const char *what, const char *from, const char *to, 
 	int rc = hq_acquire(h, &db);
 	if (rc)
 		return rc;
-	struct bexec b = { h, db };
-	struct fs_exec x = { be_exec, &b };
+	struct hq_bexec b = { h, db };
+	struct fs_exec x = { hq_bexec, &b };
 	if ((rc = hq_be(h)->begin(db, 0)) == 0) {
 		rc = fs_export(&x, what, from && *from ? from : NULL, to && *to ? to : NULL, out);
 		hq_be(h)->rollback(db);
