@@ -1104,7 +1104,8 @@ static void custs_free(struct custs *c)
 }
 
 /* A customer is overdue when it was never visited (no done visit) or its
- * last done visit lies more than its grade's interval (due.h) before `date`. */
+ * last done visit lies its grade's interval or more before `date`: the rule
+ * of `fieldsync due` and `fieldsyncd report overdue` (fs_due_check_in). */
 static int load_customers(struct hq *h, const char *territory, const char *date, struct custs *c)
 {
 	static const char *const names[] = { "id", "code", "name", "territory", "grade", "status", "city", "owner_rep",
@@ -1139,7 +1140,7 @@ static int load_customers(struct hq *h, const char *territory, const char *date,
 		int64_t last;
 		c->interval[i] = fs_due_interval(&c->due, CELL(c->r, i, 4));
 		c->days[i] = days_of(CELL(c->r, i, 10), &last) ? -1 : (int)(today - last);
-		c->overdue[i] = c->days[i] < 0 || c->days[i] > c->interval[i];
+		c->overdue[i] = c->days[i] < 0 || c->days[i] >= c->interval[i];
 	}
 	return 0;
 }

@@ -39,7 +39,7 @@ DAYS="julianday('$D') - julianday(last)"
 [ -z "${FIELDSYNC_HQ_PG:-}" ] || DAYS="DATE '$D' - CAST(last AS date)"
 OVERDUE_SQL="SELECT count(*) FROM (SELECT c.grade, (SELECT max(v.planned_date) FROM visit v
 	WHERE v.customer_id = c.id AND v.status = 'done' AND coalesce(v.deleted, 0) = 0) AS last
-	FROM customer c WHERE coalesce(c.deleted, 0) = 0) x WHERE last IS NULL OR $DAYS >
+	FROM customer c WHERE coalesce(c.deleted, 0) = 0) x WHERE last IS NULL OR $DAYS >=
 	CASE grade WHEN 'A' THEN 7 WHEN 'B' THEN 14 WHEN 'C' THEN 30 WHEN 'VIP' THEN 7 ELSE 30 END"
 state() {
 	N_CUST=$(q "SELECT count(*) FROM customer WHERE coalesce(deleted, 0) = 0")
