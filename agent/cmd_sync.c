@@ -38,6 +38,12 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 			printf("sync %s: %s pushed (%s accepted, %s rejected), %s pulled, %s evicted, "
 			       "%s requests in %s ms\n", e < 0 ? "interrupted" : "done", V("pushed"), V("accepted"),
 			       V("rejected"), V("pulled"), V("evicted"), V("requests"), V("ms"));
+			if (strcmp(V("resynced"), "0"))
+				printf("resynced %s territor%s: this device was away while HQ cleared deleted records\n",
+				       V("resynced"), strcmp(V("resynced"), "1") ? "ies" : "y");
+			if (strcmp(V("purged"), "0"))
+				printf("purged %s records past the retention period from this device (HQ keeps them)\n",
+				       V("purged"));
 #undef V
 		}
 		fieldsync_rows_free(sum);

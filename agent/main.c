@@ -24,6 +24,8 @@ static const struct {
 	{ "status", cmd_status, "server, last sync, pending changes, conflicts" },
 	{ "conflicts", cmd_conflicts, "list and resolve conflicting edits" },
 	{ "quarantine", cmd_quarantine, "records HQ refused, with the reason" },
+	{ "dispute", cmd_dispute, "flag a visit, payment or customer as disputed: kept forever" },
+	{ "purge", cmd_purge, "remove visits older than HQ's retention period from this device" },
 };
 
 static void usage(FILE *fp)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "retention.h"
 
 FIELDSYNC_API const char *fieldsync_version(void)
 {
@@ -341,6 +342,51 @@ FIELDSYNC_API void fieldsync_money_format(int64_t minor, char *buf, size_t n)
 FIELDSYNC_API void fieldsync_local_date(char buf[11])
 {
 	fs_today_local(buf);
+}
+
+/* ---- retention ---- */
+
+FIELDSYNC_API int fieldsync_retention(fieldsync_store *s, fieldsync_rows **out)
+{
+	char before[11];
+	int years, hq;
+	*out = NULL;
+	int rc = fs_retention_get(s->st, &years, &hq, before);
+	struct fieldsync_rows *r = rc ? NULL : fs_rows_new(3);
+	if (rc == 0 && !r)
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	int row = rc ? -1 : fs_rows_add(r);
+	if (row < 0 && rc == 0)
+		rc = row;
+	if (rc == 0 && !(rc = fs_rows_set_col(r, 0, "years", FS_T_INT)) &&
+	    !(rc = fs_rows_set_col(r, 1, "source", FS_T_TEXT)) && !(rc = fs_rows_set_col(r, 2, "before", FS_T_DATE)) &&
+	    !(rc = fs_rows_set_int(r, row, 0, years)) && !(rc = fs_rows_set(r, row, 1, hq ? "HQ" : "default")))
+		rc = fs_rows_set(r, row, 2, before);
+	if (rc) {
+		fs_rows_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+FIELDSYNC_API int fieldsync_purge(fieldsync_store *s, int dry_run, fieldsync_rows **out)
+{
+	if (out)
+		*out = NULL;
+	return fs_retention_purge(s->st, dry_run, NULL, out);
+}
+
+FIELDSYNC_API void fieldsync_dispute_print(FILE *out, int json, const char *table, const char *id, int was,
+					   int clear)
+{
+	if (json)
+		fprintf(out, "{\"table\": \"%s\", \"id\": \"%s\", \"disputed\": %s, \"changed\": %s}\n", table, id,
+			clear ? "false" : "true", was != !clear ? "true" : "false");
+	else if (was == !clear)
+		fprintf(out, "%s %s is %s\n", table, id, clear ? "not disputed" : "already disputed");
+	else
+		fprintf(out, "%s %s %s\n", table, id, clear ? "is no longer disputed" : "is disputed: kept forever");
 }
 
 /* ---- conflicts ---- */

@@ -123,6 +123,11 @@ static int migrate_step(sqlite3 *db, int v)
 			rc = fs_buf_printf(&b, "ALTER TABLE %s ADD COLUMN hqseq INTEGER;\n", fs_tables[i]->name);
 	for (int i = 0; rc == 0 && i < fs_ntables; i++)
 		rc = fs_sql_table_ddl(fs_tables[i], v, v >= 2 ? "hqseq INTEGER" : NULL, NULL, &b);
+	/* v4: rows a resync of a territory has not brought back yet (sync/client.c) */
+	if (rc == 0 && v == 4)
+		rc = fs_buf_adds(&b, "CREATE TABLE resync_mark (tbl TEXT NOT NULL, id TEXT NOT NULL,"
+				 " scope TEXT NOT NULL, PRIMARY KEY (tbl, id));\n"
+				 "CREATE INDEX resync_mark_scope ON resync_mark(scope);\n");
 	if (rc == 0 && v == 1) {
 		char rid[33], now[32];
 		fs_random_id(rid);

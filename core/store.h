@@ -23,7 +23,7 @@
 #include "record.h"
 #include "util.h"
 
-#define FS_SCHEMA_VERSION 3
+#define FS_SCHEMA_VERSION 4
 
 #define FS_OPEN_CREATE   0x01	/* create the file (0600, dir 0700) if missing */
 #define FS_OPEN_READONLY 0x02

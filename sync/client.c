@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "api.h"
 #include <sodium.h>
+#include "retention.h"
 #include "wire.h"
 
 #define MAX_RESPONSE (256u << 20)
@@ -247,6 +248,18 @@ static cJSON *new_body(void)
 	return b;
 }
 
+/* The HQ store this replica knows (absent before the first pull): HQ trusts
+ * the sequence numbers a request carries only if they are its own. */
+static int add_hq_id(struct fs_store *s, cJSON *body)
+{
+	char *id = NULL;
+	int rc = fs_meta_get(s, "hq_id", &id);
+	if (rc == 0 && id && !cJSON_AddStringToObject(body, "hq_id", id))
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	free(id);
+	return rc;
+}
+
 /* ---- HQ restored from a backup ----
  * A restore gives HQ a new replica id (docs/operations.md). Everything HQ
  * acknowledged after the backup may be gone, and its change sequence starts
@@ -431,7 +444,7 @@ struct sync_state {
 	struct http h;
 	fieldsync_progress_fn progress;
 	void *pctx;
-	long pushed, accepted, rejected, pulled, evicted;
+	long pushed, accepted, rejected, pulled, evicted, resynced, purged;
 	int batch, page;
 };
 
@@ -455,7 +468,7 @@ static int count_pending(struct fs_store *s, int64_t *n)
 static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *records, int64_t *after)
 {
 	struct fs_store *s = x->s;
-	sqlite3_stmt *st, *mx;
+	sqlite3_stmt *st, *mx, *hq[FS_MAX_TABLES] = { NULL };
 	int orphans = 0, rc = fs_store_begin(s);	/* one snapshot for records and positions */
 	*n = 0;
 	if (rc)
@@ -515,11 +528,31 @@ static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *re
 			rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
 			break;
 		}
+		/* q: the HQ version this copy reflects, if it came from HQ: HQ
+		 * refuses it if it has since deleted and collected the record */
+		if (!hq[t->idx]) {
+			char sql[128];
+			snprintf(sql, sizeof sql, "SELECT hqseq FROM %s WHERE id = ?1", t->name);
+			if (sqlite3_prepare_v2(s->db, sql, -1, &hq[t->idx], NULL) != SQLITE_OK) {
+				cJSON_Delete(j);
+				rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "reading hqseq");
+				break;
+			}
+		}
+		sqlite3_bind_text(hq[t->idx], 1, id, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(hq[t->idx]) == SQLITE_ROW && sqlite3_column_int64(hq[t->idx], 0) > 0) {
+			char num[32];
+			snprintf(num, sizeof num, "%lld", (long long)sqlite3_column_int64(hq[t->idx], 0));
+			cJSON_AddItemToObject(j, "q", cJSON_CreateRaw(num));
+		}
+		sqlite3_reset(hq[t->idx]);
 		cJSON_AddItemToArray(records, j);
 		(*n)++;
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(mx);
+	for (int i = 0; i < FS_MAX_TABLES; i++)
+		sqlite3_finalize(hq[i]);
 	if (rc == 0 && orphans)
 		return fs_store_commit(s);
 	fs_store_rollback(s);	/* read only */
@@ -707,6 +740,8 @@ static int batch_read(struct sync_state *x, struct batch *b, int64_t *after, int
 	if (!b->records)
 		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	int rc = read_batch(x, b->p, &b->n, b->records, after);
+	if (rc == 0)
+		rc = add_hq_id(x->s, b->body);
 	cJSON_AddNumberToObject(b->body, "pending", (double)(left > b->n ? left - b->n : 0));
 	cJSON_AddStringToObject(b->body, "app_version", FIELDSYNC_VERSION);
 	return rc;
@@ -832,6 +867,123 @@ static int store_settings(struct fs_store *s, const cJSON *settings)
 	return rc;
 }
 
+/* ---- resync after garbage collection ----
+ * HQ collects tombstones and evictions once the devices it waits for have
+ * them (sync/hq/gc.c). A device that was away longer has a cursor below the
+ * territory's horizon, and HQ answers with a resync of the territory:
+ * {"territory": horizon} in the reply's "resync", and a backfill from 0.
+ * The first page of it marks every row of the territory (resync_mark);
+ * every record delivered since unmarks its row; the page
+ * that completes the backfill (its cursor settles, >= 0) drops the rows
+ * still marked, except those with unpushed changes (they are pushed, and
+ * HQ refuses what it deleted). Meta "resync" holds the resyncs under way,
+ * sent back with each pull so that HQ continues rather than restarts them.
+ * All of it in the page's transaction. */
+
+static int resync_sql(struct fs_store *s, const char *sql, const char *scope)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fs_sqlite_err(s->db, sqlite3_errcode(s->db), "resync");
+	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fs_sqlite_err(s->db, rc, "resync");
+}
+
+static int resync_mark(struct fs_store *s, const char *scope)
+{
+	int rc = resync_sql(s, "DELETE FROM resync_mark WHERE scope = ?1", scope);
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		char sql[256];
+		snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO resync_mark (tbl, id, scope) SELECT '%s', id, scope"
+			 " FROM %s WHERE scope = ?1", fs_tables[i]->name, fs_tables[i]->name);
+		rc = resync_sql(s, sql, scope);
+	}
+	return rc;
+}
+
+static int resync_sweep(struct sync_state *x, const char *scope)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		char sql[512];
+		const char *t = fs_tables[i]->name;
+		snprintf(sql, sizeof sql, "DELETE FROM %s WHERE scope = ?1 AND id IN (SELECT id FROM resync_mark"
+			 " WHERE tbl = '%s' AND scope = ?1) AND id NOT IN (SELECT id FROM changelog WHERE tbl = '%s')",
+			 t, t, t);
+		rc = resync_sql(x->s, sql, scope);
+		if (rc == 0)
+			x->evicted += sqlite3_changes(x->s->db);
+	}
+	return rc ? rc : resync_sql(x->s, "DELETE FROM resync_mark WHERE scope = ?1", scope);
+}
+
+/* Before the page's records: start the resyncs the reply announces. *live:
+ * some resync is under way (delivered records unmark their rows). */
+static int resync_begin(struct sync_state *x, const cJSON *rs, cJSON *local, int *live)
+{
+	int rc = 0;
+	if (rs && !cJSON_IsObject(rs))
+		return fs_err(FIELDSYNC_EPROTO, "HQ sent a malformed resync");
+	for (const cJSON *e = rs ? rs->child : NULL; rc == 0 && e; e = e->next) {
+		if (!cJSON_IsNumber(e) || e->valuedouble < 1 || e->valuedouble > (double)FS_INT_MAX_EXACT)
+			return fs_err(FIELDSYNC_EPROTO, "HQ sent a malformed resync");
+		const cJSON *have = cJSON_GetObjectItemCaseSensitive(local, e->string);
+		if (have && cJSON_IsNumber(have) && have->valuedouble == e->valuedouble)
+			continue;
+		cJSON_DeleteItemFromObjectCaseSensitive(local, e->string);
+		rc = resync_mark(x->s, e->string);
+		if (rc == 0 && !cJSON_AddItemToObject(local, e->string, cJSON_CreateNumber(e->valuedouble)))
+			rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+		x->resynced++;
+	}
+	*live = local->child != NULL;
+	return rc;
+}
+
+/* After them: finish each resync whose territory's cursor settled; give up
+ * (without dropping anything) one HQ no longer names. */
+static int resync_end(struct sync_state *x, const cJSON *rs, const cJSON *cursor, cJSON *local)
+{
+	int rc = 0;
+	cJSON *e = local->child;
+	while (rc == 0 && e) {
+		cJSON *next = e->next;
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(cursor, e->string);
+		int named = rs && cJSON_GetObjectItemCaseSensitive(rs, e->string) != NULL;
+		if (named && cJSON_IsNumber(c) && c->valuedouble >= 0)
+			rc = resync_sweep(x, e->string);
+		else if (!named)
+			rc = resync_sql(x->s, "DELETE FROM resync_mark WHERE scope = ?1", e->string);
+		else {
+			e = next;
+			continue;
+		}
+		cJSON_DeleteItemFromObjectCaseSensitive(local, e->string);
+		e = next;
+	}
+	char *txt = rc ? NULL : cJSON_PrintUnformatted(local);
+	if (rc == 0)
+		rc = txt ? fs_meta_set(x->s, "resync", local->child ? txt : NULL) : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	free(txt);
+	return rc;
+}
+
+static cJSON *meta_object(struct fs_store *s, const char *key)
+{
+	char *v = NULL;
+	cJSON *o = NULL;
+	if (fs_meta_get(s, key, &v) == 0 && v)
+		o = cJSON_Parse(v);
+	free(v);
+	if (o && !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o ? o : cJSON_CreateObject();
+}
+
 static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 {
 	struct fs_store *s = x->s;
@@ -860,6 +1012,17 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 		fs_store_rollback(s);
 		return rc;
 	}
+	const cJSON *rs = cJSON_GetObjectItemCaseSensitive(doc, "resync");
+	cJSON *local = meta_object(s, "resync");
+	sqlite3_stmt *unmark = NULL;
+	int live = 0;
+	if (!local)
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = resync_begin(x, rs, local, &live);
+	if (rc == 0 && live &&
+	    sqlite3_prepare_v2(s->db, "DELETE FROM resync_mark WHERE tbl = ?1 AND id = ?2", -1, &unmark, NULL) != SQLITE_OK)
+		rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "resync");
 	for (const cJSON *d = drop ? drop->child : NULL; rc == 0 && d; d = d->next)
 		if (cJSON_IsString(d))
 			rc = fs_store_evict_scope(s, d->valuestring);
@@ -893,9 +1056,20 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 		int64_t q = 0;
 		fs_wire_int(c, "q", 1, FS_INT_MAX_EXACT, &q);
 		rc = fs_store_apply(s, &r, r.scope[0] ? r.scope : NULL, q, &changed);
+		if (rc == 0 && unmark) {
+			sqlite3_bind_text(unmark, 1, r.t->name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(unmark, 2, r.id, -1, SQLITE_STATIC);
+			if (sqlite3_step(unmark) != SQLITE_DONE)
+				rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "resync");
+			sqlite3_reset(unmark);
+		}
 		fs_rec_release(&r);
 		n++;
 	}
+	sqlite3_finalize(unmark);
+	if (rc == 0)
+		rc = resync_end(x, rs, cursor, local);
+	cJSON_Delete(local);
 	char *cur = rc ? NULL : cJSON_PrintUnformatted(cursor);
 	if (rc == 0 && !cur)
 		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
@@ -923,12 +1097,20 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 	return rc;
 }
 
-static cJSON *pull_body(struct sync_state *x, const cJSON *cursor, int64_t left)
+/* resync: the resyncs under way as the page before this one leaves them
+ * (a reply's "resync", or the stored one), NULL: none. */
+static cJSON *pull_body(struct sync_state *x, const cJSON *cursor, const cJSON *resync, int64_t left)
 {
 	cJSON *body = new_body();
 	if (!body)
 		return NULL;
+	if (add_hq_id(x->s, body)) {
+		cJSON_Delete(body);
+		return NULL;
+	}
 	cJSON_AddItemToObject(body, "cursor", cursor ? cJSON_Duplicate(cursor, 1) : cJSON_CreateObject());
+	/* always, even empty: it tells HQ this device knows resyncs */
+	cJSON_AddItemToObject(body, "resync", cJSON_IsObject(resync) ? cJSON_Duplicate(resync, 1) : cJSON_CreateObject());
 	cJSON_AddNumberToObject(body, "limit", x->page);
 	cJSON_AddNumberToObject(body, "pending", (double)left);
 	cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
@@ -945,10 +1127,11 @@ static int pull_all(struct sync_state *x, int *need_push)
 	int rc = fs_meta_get(x->s, "cursor", &cur);
 	if (rc)
 		return rc;
-	cJSON *c0 = cJSON_Parse(cur && *cur ? cur : "{}");
+	cJSON *c0 = cJSON_Parse(cur && *cur ? cur : "{}"), *r0 = meta_object(x->s, "resync");
 	free(cur);
-	cJSON *body = pull_body(x, c0, left);
+	cJSON *body = pull_body(x, c0, r0, left);
 	cJSON_Delete(c0);
+	cJSON_Delete(r0);
 	if (!body)
 		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	bg_start(&fl, &x->h, "/v1/pull", body);
@@ -969,7 +1152,8 @@ static int pull_all(struct sync_state *x, int *need_push)
 			 * it continues from is the one this page will store */
 			more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "more"));
 			const cJSON *nc = cJSON_GetObjectItemCaseSensitive(doc, "cursor");
-			if (more && cJSON_IsObject(nc) && (next = pull_body(x, nc, left))) {
+			if (more && cJSON_IsObject(nc) &&
+			    (next = pull_body(x, nc, cJSON_GetObjectItemCaseSensitive(doc, "resync"), left))) {
 				bg_start(&fl, &x->h, "/v1/pull", next);
 				flying = 1;
 				body = next;
@@ -1015,15 +1199,16 @@ static int lock_store(struct fs_store *s, int *fd)
 static int summary_rows(const struct sync_state *x, int rounds, long ms, struct fieldsync_rows **out)
 {
 	static const char *const names[] = { "pushed", "accepted", "rejected", "pulled", "evicted", "requests",
-		"rounds", "ms", "max_rss_kb" };
+		"rounds", "ms", "max_rss_kb", "resynced", "purged" };
+	enum { N = sizeof names / sizeof *names };
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	long vals[] = { x->pushed, x->accepted, x->rejected, x->pulled, x->evicted, x->h.requests, rounds, ms,
-		ru.ru_maxrss };
-	struct fieldsync_rows *r = fs_rows_new(9);
+	long vals[N] = { x->pushed, x->accepted, x->rejected, x->pulled, x->evicted, x->h.requests, rounds, ms,
+		ru.ru_maxrss, x->resynced, x->purged };
+	struct fieldsync_rows *r = fs_rows_new(N);
 	int rc = r ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	int row = rc ? -1 : fs_rows_add(r);
-	for (int c = 0; rc == 0 && row >= 0 && c < 9; c++) {
+	for (int c = 0; rc == 0 && row >= 0 && c < N; c++) {
 		char buf[32];
 		snprintf(buf, sizeof buf, "%ld", vals[c]);
 		rc = fs_rows_set_col(r, c, names[c], FS_T_INT);
@@ -1185,6 +1370,12 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 			else
 				fs_store_rollback(s);
 		}
+		/* HQ's retention, now that its setting is current: visits past it
+		 * leave this device. The sync is done whatever becomes of it: a
+		 * purge that fails removed nothing, and the next sync tries again. */
+		int64_t n = 0;
+		if (fs_retention_purge(s, 0, &n, NULL) == 0)
+			x.purged = (long)n;
 	}
 	http_release(&x.h);
 	if (fd >= 0)

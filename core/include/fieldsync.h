@@ -317,6 +317,40 @@ FIELDSYNC_API int fieldsync_due_intervals(fieldsync_store *s, fieldsync_rows **o
  * Errors: FIELDSYNC_ENOTFOUND, FIELDSYNC_EIO, ENOMEM. */
 FIELDSYNC_API int fieldsync_customer_history(fieldsync_store *s, const char *id, fieldsync_rows **out);
 
+/* ---- retention (docs/ledger.md) ----
+ * A device keeps ordinary visit records for HQ's retention period
+ * ("retention_years", 1..100, an HQ setting that syncs; 3 until a sync
+ * brings it). A visit is old when its day (the date of its check-in, else
+ * its planned date) is before today (UTC) minus that many calendar years.
+ * Records flagged `disputed` are kept forever, everywhere.
+ */
+/* The retention in force, one row: years, source ("HQ" once a sync
+ * brought HQ's setting, else "default"), before (the cut-off date: records
+ * dated before it are old). Reads only. Errors: FIELDSYNC_EIO, ENOMEM. */
+FIELDSYNC_API int fieldsync_retention(fieldsync_store *s, fieldsync_rows **out);
+/*
+ * Remove old ordinary records from this store only: old visits with their
+ * order lines and the payments collected on them, and old payments that
+ * have no visit here. Never removed: a record flagged disputed, anything of
+ * a disputed customer, a visit with a disputed payment (with all its lines
+ * and payments), a visit any part of which has a change not yet pushed
+ * (fieldsync_status' pending), a visit without a date. The rows are
+ * deleted locally, in one transaction: nothing is synced, HQ keeps every
+ * record. dry_run: count only, write nothing. *out (the caller's; may be
+ * NULL) gets one row per table (visit, order_line, payment): table, purged
+ * (or would be), kept_disputed and kept_unsynced (old rows kept for that
+ * reason), years, before.
+ * Errors: FIELDSYNC_EBUSY / EIO (store; nothing removed), ENOMEM.
+ * Thread-safety: as the store handle.
+ */
+FIELDSYNC_API int fieldsync_purge(fieldsync_store *s, int dry_run, fieldsync_rows **out);
+/* The outcome of setting (clear 0) or clearing (clear 1) the disputed flag
+ * of `table` record `id` that was `was` (0/1) before, as the fieldsync and
+ * fieldsyncd `dispute` commands print it: one line of text, or a JSON
+ * object {table, id, disputed, changed}. */
+FIELDSYNC_API void fieldsync_dispute_print(FILE *out, int json, const char *table, const char *id, int was,
+					   int clear);
+
 /* ---- CSV in ----
  * Import customers from the CSV file `path` ("-": standard input), all or
  * nothing, in one transaction: UTF-8 with or without a byte order mark,

@@ -116,6 +116,9 @@ static int in_scope(const struct hq_device *d, const char *scope)
 
 /* ---- schema ---- */
 
+static int gc_schema(const struct hq_backend *be, struct fs_buf *b);
+static int gc_indexes(struct fs_buf *b);
+
 static int schema(const struct hq_backend *be, struct fs_buf *b)
 {
 	const char *types[3] = { be->t_int, be->t_real, be->t_text };
@@ -143,6 +146,8 @@ static int schema(const struct hq_backend *be, struct fs_buf *b)
 		"CREATE INDEX evictions_scope ON evictions(scope, seq);\n",
 		be->t_int, be->t_int, be->t_int, be->t_int, be->t_int);
 	if (rc == 0)
+		rc = gc_schema(be, b);
+	if (rc == 0)
 		rc = hq_web_schema(be, b);	/* the dashboard's tables (web.c) */
 	snprintf(extra, sizeof extra, "seq %s NOT NULL, origin TEXT", be->t_int);
 	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
@@ -152,6 +157,8 @@ static int schema(const struct hq_backend *be, struct fs_buf *b)
 			rc = fs_buf_printf(b, "CREATE INDEX %s_feed ON %s(scope, seq);\n", fs_tables[i]->name,
 					   fs_tables[i]->name);
 	}
+	if (rc == 0)
+		rc = gc_indexes(b);
 	if (rc == 0) {
 		char rid[33];
 		fs_random_id(rid);
@@ -161,21 +168,52 @@ static int schema(const struct hq_backend *be, struct fs_buf *b)
 	return rc;
 }
 
+/* The tables of tombstone garbage collection (gc.c), from HQ schema 3:
+ * what each device has acknowledged per territory (its pull cursor), and
+ * per territory the highest sequence number collected. */
+static int gc_schema(const struct hq_backend *be, struct fs_buf *b)
+{
+	return fs_buf_printf(b,
+		"CREATE TABLE device_acks (device TEXT NOT NULL, territory TEXT NOT NULL, seq %s NOT NULL,"
+		" at TEXT NOT NULL, PRIMARY KEY (device, territory));\n"
+		"CREATE TABLE gc_horizon (territory TEXT PRIMARY KEY, seq %s NOT NULL, at TEXT NOT NULL);\n",
+		be->t_int, be->t_int);
+}
+
+/* Tombstones by territory, for garbage collection (after the record tables). */
+static int gc_indexes(struct fs_buf *b)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < fs_ntables; i++)
+		rc = fs_buf_printf(b, "CREATE INDEX IF NOT EXISTS %s_tomb ON %s(scope, seq) WHERE deleted = 1;\n",
+				   fs_tables[i]->name,
+				   fs_tables[i]->name);
+	return rc;
+}
+
+/* The store schema version of HQ's record tables at each HQ schema. */
+static const int rec_version[HQ_SCHEMA_VERSION + 1] = { 0, 1, 3, 4 };
+
 /* HQ schema 1 -> 2: the record tables and fields added since the first
- * store schema (the registry's `since`; the change log). */
-static int upgrade(const struct hq_backend *be, struct fs_buf *b)
+ * store schema (the registry's `since`; the change log); 2 -> 3: the
+ * garbage collection tables. */
+static int upgrade(const struct hq_backend *be, int from, struct fs_buf *b)
 {
 	const char *types[3] = { be->t_int, be->t_real, be->t_text };
 	char extra[128];
 	int rc = 0;
 	snprintf(extra, sizeof extra, "seq %s NOT NULL, origin TEXT", be->t_int);
 	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
-		for (int v = 2; rc == 0 && v <= FS_SCHEMA_VERSION; v++)
+		for (int v = rec_version[from] + 1; rc == 0 && v <= FS_SCHEMA_VERSION; v++)
 			rc = fs_sql_table_ddl(fs_tables[i], v, extra, types, b);
-		if (rc == 0 && fs_tables[i]->since > 1)
+		if (rc == 0 && fs_tables[i]->since > rec_version[from])
 			rc = fs_buf_printf(b, "CREATE INDEX %s_feed ON %s(scope, seq);\n", fs_tables[i]->name,
 					   fs_tables[i]->name);
 	}
+	if (rc == 0 && from < 3)
+		rc = gc_schema(be, b);
+	if (rc == 0 && from < 3)
+		rc = gc_indexes(b);
 	if (rc == 0)
 		rc = fs_buf_printf(b, "UPDATE hq_meta SET value = '%d' WHERE key = 'schema';\n", HQ_SCHEMA_VERSION);
 	return rc;
@@ -229,7 +267,7 @@ int hq_init(const char *conninfo)
 		rc = fs_err(FIELDSYNC_ESCHEMA, "HQ store schema %d is newer than this fieldsyncd (%d)", v,
 			    HQ_SCHEMA_VERSION);
 	if (rc == 0 && v < HQ_SCHEMA_VERSION)
-		rc = v == 0 ? schema(be, &b) : upgrade(be, &b);
+		rc = v == 0 ? schema(be, &b) : upgrade(be, v, &b);
 	if (rc == 0 && v < HQ_SCHEMA_VERSION)
 		rc = be->script(db, b.p);
 	if (rc == 0)
@@ -997,7 +1035,7 @@ static int quarantine(struct hq *h, struct hq_db *db, const struct hq_device *d,
  * in *vv_out), 0 with a reason (rejected), or a negative code (store failure:
  * the whole batch is rolled back). */
 static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, const struct fs_rec *in,
-		    const char **reason, struct fs_vv *vv_out, int64_t *seq_out, char scope_out[65],
+		    int64_t in_q, const char **reason, struct fs_vv *vv_out, int64_t *seq_out, char scope_out[65],
 		    cJSON **current)
 {
 	struct fs_rec old, m;
@@ -1008,6 +1046,20 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 	if (rc && rc != FIELDSYNC_ENOTFOUND)
 		return rc;
 	*current = NULL;
+	/* The device had this record from HQ (in_q: the HQ version it last
+	 * reflected), and HQ holds nothing: only garbage collection removes a
+	 * row, so it was deleted here and its tombstone purged (gc.c) while the
+	 * device was away. Storing it would bring a deleted record back. */
+	if (!have && in_q > 0) {
+		if (!fs_rec_deleted(in)) {
+			*reason = "deleted at HQ while this device was away (tombstone purged); kept for review";
+			return 0;
+		}
+		/* a deletion HQ had, and has collected since: nothing to store */
+		*seq_out = in_q;
+		snprintf(scope_out, 65, "%s", in->scope);
+		return fs_vv_copy(vv_out, &in->vv);
+	}
 	if (have && !in_scope(d, old.scope)) {
 		fs_rec_release(&old);
 		*reason = "out of scope: the record belongs to another territory";
@@ -1061,23 +1113,33 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 	return rc;
 }
 
-int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON **results, int *accepted,
-	    int *rejected)
+int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, int same_hq, cJSON **results,
+	    int *accepted, int *rejected)
 {
 	int n = cJSON_GetArraySize(records), rc = 0, i = 0;
 	struct fs_rec *recs;
+	int64_t *qs;
 	struct hq_db *db = NULL;
 	*results = NULL;
 	*accepted = *rejected = 0;
 	if (n > h->lim.max_batch)
 		return fs_err(FIELDSYNC_ELIMIT, "batch of %d records; the limit is %d", n, h->lim.max_batch);
 	recs = calloc((size_t)n + 1, sizeof *recs);
-	if (!recs)
+	qs = calloc((size_t)n + 1, sizeof *qs);
+	if (!recs || !qs) {
+		free(recs);
+		free(qs);
 		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	}
 	/* decode everything first: a malformed record rejects the request, untouched */
 	int64_t max_hlc = 0;
 	for (const cJSON *e = records->child; e && rc == 0; e = e->next, i++) {
 		rc = fs_wire_rec_decode(e, &recs[i]);
+		/* q: the HQ version the device's copy reflects; it counts only in
+		 * the sequence of this HQ store (same_hq), not of one restored over */
+		if (rc == 0 && same_hq && cJSON_GetObjectItemCaseSensitive(e, "q") &&
+		    fs_wire_int(e, "q", 1, FS_INT_MAX_EXACT, &qs[i]))
+			rc = fs_err(FIELDSYNC_EINVAL, "\"q\" must be a sequence number");
 		if (rc)
 			fs_err_wrap(rc, "records[%d]", i);
 		else if (recs[i].hlc > max_hlc)
@@ -1100,7 +1162,7 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON
 		int64_t seq = 0;
 		char scope[65] = "";
 		cJSON *current = NULL;
-		rc = merge_in(h, db, d, &recs[k], &reason, &vv, &seq, scope, &current);
+		rc = merge_in(h, db, d, &recs[k], qs[k], &reason, &vv, &seq, scope, &current);
 		if (rc == 0 && reason)
 			rc = quarantine(h, db, d, &recs[k], reason);
 		if (rc == 0) {
@@ -1139,6 +1201,7 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON
 	for (int k = 0; k < n; k++)
 		fs_rec_release(&recs[k]);
 	free(recs);
+	free(qs);
 	if (rc) {
 		cJSON_Delete(out);
 		*accepted = *rejected = 0;
@@ -1337,37 +1400,99 @@ static int pull_slice(struct hq *h, struct hq_db *db, const struct hq_device *d,
 	return rc;
 }
 
-int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, int limit,
-	    cJSON *out, int *nrec)
+struct horizon_ctx {
+	const struct hq_device *d;
+	int64_t *seq;
+};
+
+static int horizon_row(void *vctx, int ncol, const struct fs_val *v)
+{
+	struct horizon_ctx *x = vctx;
+	if (ncol < 2 || v[0].t != FS_V_TEXT || v[1].t != FS_V_INT)
+		return 0;
+	for (int i = 0; i < x->d->nterr; i++)
+		if (!strcmp(x->d->terr[i], v[0].s))
+			x->seq[i] = v[1].i;
+	return 0;
+}
+
+/* A {"territory": sequence number} object from a request, or absent. */
+static int seq_object(const cJSON *o, const char *what)
+{
+	if (o && !cJSON_IsObject(o))
+		return fs_err(FIELDSYNC_EINVAL, "\"%s\" is not an object", what);
+	for (const cJSON *c = o ? o->child : NULL; c; c = c->next)
+		if (!cJSON_IsNumber(c) || c->valuedouble != (double)(int64_t)c->valuedouble ||
+		    c->valuedouble > (double)FS_INT_MAX_EXACT || c->valuedouble < -(double)FS_INT_MAX_EXACT)
+			return fs_err(FIELDSYNC_EINVAL, "%s values are sequence numbers", what);
+	return 0;
+}
+
+int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, const cJSON *resync,
+	    int limit, cJSON *out, int *nrec)
 {
 	cJSON *changes = cJSON_AddArrayToObject(out, "changes");
 	cJSON *cur = cJSON_AddObjectToObject(out, "cursor");
 	cJSON *drop = cJSON_AddArrayToObject(out, "drop");
 	cJSON *terr = cJSON_AddArrayToObject(out, "territories");
+	cJSON *rsout = cJSON_CreateObject();
+	int64_t hz[HQ_MAX_TERR] = { 0 };
+	struct horizon_ctx hx = { d, hz };
 	int rc = 0, more = 0;
 	*nrec = 0;
-	if (!changes || !cur || !drop || !terr)
+	if (!changes || !cur || !drop || !terr || !rsout) {
+		cJSON_Delete(rsout);
 		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
-	if (cursor && !cJSON_IsObject(cursor))
-		return fs_err(FIELDSYNC_EINVAL, "\"cursor\" is not an object");
+	}
+	if ((rc = seq_object(cursor, "cursor")) || (rc = seq_object(resync, "resync"))) {
+		cJSON_Delete(rsout);
+		return rc;
+	}
 	/* territories the device still holds but may no longer see */
-	for (const cJSON *c = cursor ? cursor->child : NULL; c; c = c->next) {
-		if (!cJSON_IsNumber(c) || c->valuedouble != (double)(int64_t)c->valuedouble)
-			return fs_err(FIELDSYNC_EINVAL, "cursor values are sequence numbers");
+	for (const cJSON *c = cursor ? cursor->child : NULL; c; c = c->next)
 		if (!in_scope(d, c->string))
 			cJSON_AddItemToArray(drop, cJSON_CreateString(c->string));
-	}
-	if ((rc = h->be->begin(db, 0)))
+	if ((rc = h->be->begin(db, 0))) {
+		cJSON_Delete(rsout);
 		return rc;
+	}
+	/* per territory, the highest sequence number garbage collection took */
+	rc = h->be->exec(db, "SELECT territory, seq FROM gc_horizon", 0, NULL, horizon_row, &hx);
 	for (int i = 0; i < d->nterr && rc == 0; i++) {
 		/* cursor per territory: the last sequence number sent; negative while
 		 * a backfill of the territory is under way */
 		const cJSON *c = cursor ? cJSON_GetObjectItemCaseSensitive(cursor, d->terr[i]) : NULL;
+		const cJSON *r = resync ? cJSON_GetObjectItemCaseSensitive(resync, d->terr[i]) : NULL;
 		int64_t from = c ? (int64_t)c->valuedouble : 0;
 		int backfill = !c || from < 0, m = 0, left = limit - cJSON_GetArraySize(changes);
 		from = from < 0 ? -from : from;
+		/* A settled cursor below the horizon may have missed a collected
+		 * tombstone or eviction: the device resyncs the territory, a
+		 * backfill from 0 after which it drops what the backfill did not
+		 * bring. While it runs, the request's resync member names the
+		 * horizon it started under and the resync goes on; any other
+		 * unsettled cursor (a backfill, or a resync under an older
+		 * horizon) starts one. A settled cursor at or above the horizon
+		 * is an ordinary pull, and ends a resync. */
+		int rs = 0;
+		if (hz[i] > 0 && !resync && backfill) {
+			/* a client that does not know resyncs (it sends no resync
+			 * member): its backfill goes on, never restarted */
+		} else if (hz[i] > 0 && (backfill || from < hz[i])) {
+			rs = 1;
+			if (!(backfill && r && (int64_t)r->valuedouble == hz[i])) {
+				from = 0;
+				c = NULL;
+				backfill = 1;
+			}
+		}
 		int64_t to = from;
 		cJSON_AddItemToArray(terr, cJSON_CreateString(d->terr[i]));
+		if (rs) {
+			char num[32];
+			snprintf(num, sizeof num, "%lld", (long long)hz[i]);
+			cJSON_AddItemToObject(rsout, d->terr[i], cJSON_CreateRaw(num));
+		}
 		if (left > 0 && !more)
 			rc = pull_scope(h, db, d, d->terr[i], from, backfill, left, changes, &to, &m, nrec);
 		else
@@ -1375,10 +1500,17 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 		more |= m;
 		if (backfill && m && to == 0)
 			continue;	/* not started: stays absent, so still a backfill next time */
+		/* all of the territory sent: nothing is left up to the horizon */
+		if (!m && to < hz[i])
+			to = hz[i];
 		char num[32];
 		snprintf(num, sizeof num, "%lld", (long long)(backfill && m ? -to : to));
 		cJSON_AddItemToObject(cur, d->terr[i], cJSON_CreateRaw(num));
 	}
+	if (rsout->child)
+		cJSON_AddItemToObject(out, "resync", rsout);
+	else
+		cJSON_Delete(rsout);
 	if (rc == 0)
 		rc = hq_settings_reply(h, db, out);	/* HQ's settings ride along (hq_report.h) */
 	h->be->rollback(db);	/* read-only */
@@ -1553,7 +1685,33 @@ static int keep_for_review(struct hq *h, struct hq_db *db, const struct hq_devic
 	return rc;
 }
 
-static void touch_device(struct hq *h, struct hq_db *db, const struct hq_device *d, int synced,
+/* The request names this HQ store (a device that talked to a store since
+ * restored over names the old one: its sequence numbers mean nothing here). */
+static int same_hq(const struct hq *h, const cJSON *body)
+{
+	const char *id = fs_wire_str(body, "hq_id");
+	return id && !strcmp(id, h->self_hex);
+}
+
+/* What a pulling device has acknowledged, per territory of its rep: the
+ * cursor it sends is what it has stored (a backfill's too: everything up to
+ * it). Garbage collection waits for these (gc.c). */
+static int note_acks(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor,
+		     const char *now)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < d->nterr; i++) {
+		const cJSON *c = cJSON_IsObject(cursor) ? cJSON_GetObjectItemCaseSensitive(cursor, d->terr[i]) : NULL;
+		int64_t seq = cJSON_IsNumber(c) ? (int64_t)c->valuedouble : 0;
+		struct fs_val p[4] = { fs_vref(d->id), fs_vref(d->terr[i]), fs_vint(seq < 0 ? -seq : seq), fs_vref(now) };
+		rc = h->be->exec(db, "INSERT INTO device_acks (device, territory, seq, at) VALUES ($1, $2, $3, $4)"
+				 " ON CONFLICT (device, territory) DO UPDATE SET seq = excluded.seq, at = excluded.at",
+				 4, p, NULL, NULL);
+	}
+	return rc;
+}
+
+static void touch_device(struct hq *h, struct hq_db *db, const struct hq_device *d, int synced, int pull,
 			 const cJSON *body)
 {
 	char now[32];
@@ -1566,9 +1724,12 @@ static void touch_device(struct hq *h, struct hq_db *db, const struct hq_device 
 	if (pending < 0)
 		p[2] = fs_vref(NULL);
 	if (h->be->begin(db, 1) == 0) {
-		if (h->be->exec(db, "UPDATE devices SET last_seen = $1, last_sync = coalesce($2, last_sync),"
-				" pending = coalesce($3, pending), app_version = coalesce($4, app_version)"
-				" WHERE id = $5", 5, p, NULL, NULL) == 0)
+		int rc = h->be->exec(db, "UPDATE devices SET last_seen = $1, last_sync = coalesce($2, last_sync),"
+				     " pending = coalesce($3, pending), app_version = coalesce($4, app_version)"
+				     " WHERE id = $5", 5, p, NULL, NULL);
+		if (rc == 0 && pull && same_hq(h, body))
+			rc = note_acks(h, db, d, cJSON_GetObjectItemCaseSensitive(body, "cursor"), now);
+		if (rc == 0)
 			h->be->commit(db);
 		else
 			h->be->rollback(db);
@@ -1671,7 +1832,7 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 		}
 		hq_release(h, db);	/* hq_push takes its own connection */
 		db = NULL;
-		rc = hq_push(h, &d, recs, &results, &acc, &rej);
+		rc = hq_push(h, &d, recs, same_hq(h, body), &results, &acc, &rej);
 		if (rc == FIELDSYNC_ELIMIT) {
 			hq_response_error(resp, 413, "batch_too_large", "%s", fs_errmsg_get());
 			goto done;
@@ -1687,7 +1848,7 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 		reply_json(resp, 200, out);
 		out = NULL;
 		if (hq_acquire(h, &db) == 0)
-			touch_device(h, db, &d, 0, body);
+			touch_device(h, db, &d, 0, 0, body);
 	} else {
 		int64_t limit = h->lim.def_page;
 		int nrec;
@@ -1696,7 +1857,8 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 			hq_response_error(resp, 400, "bad_request", "\"limit\" must be 1..%d", h->lim.max_page);
 			goto done;
 		}
-		rc = hq_pull(h, db, &d, cJSON_GetObjectItemCaseSensitive(body, "cursor"), (int)limit, out, &nrec);
+		rc = hq_pull(h, db, &d, cJSON_GetObjectItemCaseSensitive(body, "cursor"),
+			     cJSON_GetObjectItemCaseSensitive(body, "resync"), (int)limit, out, &nrec);
 		if (rc) {
 			reply_rc(resp, rc, "pull");
 			goto done;
@@ -1705,7 +1867,7 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 		resp->records = nrec;
 		reply_json(resp, 200, out);
 		out = NULL;
-		touch_device(h, db, &d, !more, body);
+		touch_device(h, db, &d, !more, 1, body);
 	}
 done:
 	if (db)

@@ -24,7 +24,7 @@
 #include "server.h"
 
 #define HQ_MAX_TERR 64
-#define HQ_SCHEMA_VERSION 2	/* 2: the change log table */
+#define HQ_SCHEMA_VERSION 3	/* 2: the change log table; 3: tombstone GC */
 
 struct hq;
 
@@ -88,10 +88,15 @@ int hq_resolve(struct hq *h, const char *conflict_id, int keep_loser);
 
 /* Sync operations on parsed bodies (the HTTP handler calls these). */
 int hq_auth(struct hq *h, struct hq_db *db, const char *token, struct hq_device *out);
-int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, cJSON **results,
+/* same_hq: the request names this store's id (hq_id), so the records' `q`
+ * (the HQ version a device's copy reflects) can be trusted: a record with a
+ * q that HQ no longer holds was deleted and garbage collected, and is
+ * refused rather than stored again. */
+int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, int same_hq, cJSON **results,
 	    int *accepted, int *rejected);
-int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, int limit,
-	    cJSON *out, int *nrecords);
+/* resync: the request's {"territory": horizon} of resyncs under way. */
+int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, const cJSON *resync,
+	    int limit, cJSON *out, int *nrecords);
 /* Enrol a device with a one-time token. The same token with the same nonce
  * again (the first answer was lost) gives the same device a fresh device
  * token; anything else with a used token is refused. */
@@ -100,6 +105,11 @@ int hq_enroll(struct hq *h, const char *token, const char *name, const char *non
 
 /* The HTTP handler for hq_server_opts (ctx = struct hq *). */
 int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp);
+
+/* Garbage collection of tombstones and evictions every device in their
+ * territory has acknowledged (gc.c): one row per territory with something
+ * to collect. dry_run: the same work, rolled back. */
+int hq_gc(struct hq *h, int dry_run, struct fieldsync_rows **out);
 
 /* Admin (admin.c) */
 int hq_rep_add(struct hq *h, const char *name, const char *territories, char token[65]);

@@ -63,8 +63,11 @@ static void usage(FILE *fp)
 		"  serve [--listen ADDR:PORT] [--threads N] [--log-format text|json]\n"
 		"        [--port-file FILE] [--batch N] [--page N] [--max-body BYTES]\n"
 		"        [--timeout SECONDS]\n"
-		"        [--tls-cert PEM --tls-key PEM]\n"
+		"        [--tls-cert PEM --tls-key PEM] [--gc-every HOURS]\n"
 		"                             run the sync server until SIGTERM/SIGINT\n"
+		"  gc [--dry-run]             remove tombstones and evictions every device in\n"
+		"                             their territory has (devices silent for lapse-days\n"
+		"                             are not waited for: they resync when they return)\n"
 		"  backup FILE                a consistent copy of the store, taken online\n"
 		"  restore FILE [--no-keep]   replace the store by a backup (server stopped; the\n"
 		"                             replaced one is kept as STORE.pre-restore-TIME)\n"
@@ -85,7 +88,13 @@ static void usage(FILE *fp)
 		"  admin remove NAME | admin list | admin log (decisions taken in the dashboard)\n"
 		"  setting set due-days A=7,B=14,C=30,VIP=7,none=30   grade visit intervals (devices\n"
 		"                             receive them with their next sync; \"\" = defaults)\n"
-		"  setting show               the settings devices receive\n"
+		"  setting set retention-years N   devices purge ordinary visits older than N years\n"
+		"                             (1-100, default 3; disputed records stay)\n"
+		"  setting set lapse-days N   a device silent for N days (1-3650, default 90) is not\n"
+		"                             waited for by tombstone garbage collection (HQ only)\n"
+		"  setting show               every setting, its source and whether devices get it\n"
+		"  dispute visit|payment|customer ID [--clear]   flag a record as disputed (kept\n"
+		"                             forever everywhere), or lift the flag; syncs\n"
 		"  report visits [--by rep|territory] --month YYYY-MM   planned vs done\n"
 		"  report customers [--by grade|nature|status|territory|size]   composition\n"
 		"  report money [--by grade|customer|open] [--month YYYY-MM] [--territory T]\n"
@@ -199,7 +208,7 @@ static int cmd_serve(struct opts *o)
 	struct hq_server_opts so = { 0 };
 	struct hq_limits lim = { 1000, 5000, 1000, 0 };
 	const char *port_file = NULL, *v;
-	int k;
+	int k, gc_hours = 24;
 	so.listen = "127.0.0.1:8080";
 	/* the configuration file first; options given here override it */
 	if (conf.listen)
@@ -240,7 +249,13 @@ static int cmd_serve(struct opts *o)
 			so.tls_cert = v;
 		else if (!strcmp(o->name, "tls-key"))
 			so.tls_key = v;
-		else
+		else if (!strcmp(o->name, "gc-every")) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end || end == v || n < 0 || n > 8760)
+				return usage_err("serve: --gc-every is hours, 0-8760 (0: never), not '%s'", v);
+			gc_hours = (int)n;
+		} else
 			return usage_err("serve: unknown option --%s", o->name);
 	}
 	if (so.threads < 0 || so.threads > 256 || lim.max_batch < 1 || lim.def_page < 1 ||
@@ -261,6 +276,16 @@ static int cmd_serve(struct opts *o)
 	const char *hold = getenv("FIELDSYNCD_TEST_HOLD_MS");
 	lim.hold_ms = hold ? atoi(hold) : 0;
 	hq_set_limits(h, &lim);
+	if (conf.retention_years) {
+		/* the file wins at every start: `setting set retention-years` lasts until the next one */
+		char years[16];
+		snprintf(years, sizeof years, "%d", conf.retention_years);
+		if ((rc = hq_setting_set(h, "retention_years", years))) {
+			hq_close(h);
+			close(lockfd);
+			return fail(rc);
+		}
+	}
 	/* only hq_server_wait_signal() sees SIGTERM/SIGINT: block them before threads start */
 	sigset_t set;
 	sigemptyset(&set);
@@ -281,7 +306,9 @@ static int cmd_serve(struct opts *o)
 	       so.tls_cert ? ", HTTPS" : "", hq_replica_id(h), hq_be(h)->name, shown_db(), conf.path[0] ? ", config " : "",
 	       conf.path);
 	if (conf.retention_years)
-		hq_log(log_json, "info", "retention_years = %d is accepted but not enforced yet", conf.retention_years);
+		hq_log(log_json, "info", "retention_years = %d from the configuration written to the settings:"
+		       " devices purge ordinary visits older than %d years", conf.retention_years,
+		       conf.retention_years);
 	if (port_file) {
 		char tmp[4096];
 		snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
@@ -289,7 +316,24 @@ static int cmd_serve(struct opts *o)
 		if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, port_file) != 0)
 			hq_log(log_json, "error", "cannot write %s: %s", port_file, strerror(errno));
 	}
-	int sig = hq_server_wait_signal();
+	/* garbage collection every gc_hours, on the server's own clock */
+	int sig;
+	while ((sig = hq_server_wait_signal_for(gc_hours * 3600)) == 0) {
+		struct fieldsync_rows *r = NULL;
+		int64_t tomb = 0, ev = 0, wait = 0;
+		if ((rc = hq_gc(h, 0, &r))) {
+			hq_log(log_json, "error", "garbage collection failed: %s", fs_errmsg_get());
+			continue;
+		}
+		for (int i = 0; i < r->nrow; i++) {
+			tomb += atoll(fs_rows_cell(r, i, 4));
+			ev += atoll(fs_rows_cell(r, i, 5));
+			wait += atoll(fs_rows_cell(r, i, 6));
+		}
+		hq_log(log_json, "info", "garbage collection: %lld tombstones and %lld evictions removed, %lld waiting"
+		       " for devices", (long long)tomb, (long long)ev, (long long)wait);
+		fs_rows_free(r);
+	}
 	hq_log(log_json, "info", "signal %d, finishing requests in flight", sig);
 	hq_server_stop(srv);
 	hq_close(h);
@@ -731,7 +775,8 @@ static int cmd_setting(struct opts *o)
 	if (strcmp(sub, "show") && strcmp(sub, "set"))
 		return usage_err("setting: set or show?");
 	if (!strcmp(sub, "set") && n != 2)
-		return usage_err("setting set KEY VALUE (e.g. due-days A=7,B=14,C=30,VIP=7,none=30)");
+		return usage_err("setting set KEY VALUE (due-days A=7,B=14,..., retention-years N, lapse-days N;"
+				 " \"\" = the default)");
 	if (!strcmp(sub, "show") && n)
 		return usage_err("setting show takes no argument");
 	struct hq *h;
@@ -750,6 +795,58 @@ static int cmd_setting(struct opts *o)
 		rc = hq_settings(h, &r);
 	hq_close(h);
 	return rc ? fail(rc) : print_rows(r, NULL);
+}
+
+/* fieldsyncd dispute visit|payment|customer ID [--clear]: HQ's own write of `disputed`. */
+static int cmd_dispute(struct opts *o)
+{
+	const char *table = NULL, *key = NULL;
+	int clear = 0, k;
+	while ((k = next(o)) > 0) {
+		if (k == 1 && !strcmp(o->name, "clear") && !o->inl)
+			clear = 1;
+		else if (k == 1)
+			return usage_err("dispute: unknown option --%s", o->name);
+		else if (!table)
+			table = o->word;
+		else if (!key)
+			key = o->word;
+		else
+			return usage_err("dispute: unexpected argument '%s'", o->word);
+	}
+	if (!table || (strcmp(table, "visit") && strcmp(table, "payment") && strcmp(table, "customer")))
+		return usage_err("dispute: '%s' is not visit, payment or customer", table ? table : "");
+	if (!key)
+		return usage_err("dispute %s: which %s? (an ID)", table, table);
+	const struct fs_table *t = fs_table_find(table);
+	struct fieldsync_rows *cur = NULL;
+	struct hq *h;
+	char id[33];
+	int rc = open_hq(&h);
+	if (rc)
+		return rc;
+	if ((rc = hq_lookup(h, t, key, id)) == 0)
+		rc = hq_show(h, t, id, &cur);
+	int was = 0;
+	for (int c = 0; rc == 0 && c < cur->ncol; c++)
+		if (!strcmp(cur->names[c], "disputed"))
+			was = fs_rows_cell(cur, 0, c) && !strcmp(fs_rows_cell(cur, 0, c), "1");
+	fs_rows_free(cur);
+	if (rc == 0 && was != !clear) {
+		struct fs_chg c;
+		struct fs_val v = { 0 };
+		fs_chg_init(&c, t);
+		fs_val_set_int(&v, !clear);
+		rc = fs_chg_set(&c, fs_field_find(t, "disputed"), &v);
+		if (rc == 0)
+			rc = hq_write(h, &c, id, NULL);
+		fs_chg_release(&c);
+	}
+	hq_close(h);
+	if (rc)
+		return fail(rc);
+	fieldsync_dispute_print(stdout, json, table, id, was, clear);
+	return 0;
 }
 
 static int cmd_report(struct opts *o)
@@ -787,6 +884,33 @@ static int cmd_report(struct opts *o)
 	else if (!strcmp(kind, "money") && by && !strcmp(by, "customer"))
 		cols = "customer,code,grade,territory,ordered,receivable,received,outstanding";
 	return print_rows(r, cols);
+}
+
+/* ---- garbage collection (gc.c) ---- */
+
+static int cmd_gc(struct opts *o)
+{
+	int k, dry = 0;
+	while ((k = next(o)) > 0) {
+		if (k == 2)
+			return usage_err("gc: unexpected argument '%s'", o->word);
+		if (!strcmp(o->name, "dry-run") && !o->inl)
+			dry = 1;
+		else
+			return usage_err("gc: unknown option --%s", o->name);
+	}
+	struct hq *h;
+	struct fieldsync_rows *r;
+	int rc = open_hq(&h);
+	if (rc)
+		return rc;
+	rc = hq_gc(h, dry, &r);
+	hq_close(h);
+	if (rc)
+		return fail(rc);
+	if (!json && !csv)
+		printf("%s\n", dry ? "dry run: nothing was removed" : "garbage collection done");
+	return print_rows(r, NULL);
 }
 
 static int cmd_backup(struct opts *o)
@@ -932,12 +1056,16 @@ int main(int argc, char **argv)
 		return cmd_quarantine(&o);
 	if (!strcmp(cmd, "admin"))
 		return cmd_admin(&o);
+	if (!strcmp(cmd, "gc"))
+		return cmd_gc(&o);
 	if (!strcmp(cmd, "backup"))
 		return cmd_backup(&o);
 	if (!strcmp(cmd, "restore"))
 		return cmd_restore(&o);
 	if (!strcmp(cmd, "setting") || !strcmp(cmd, "settings"))
 		return cmd_setting(&o);
+	if (!strcmp(cmd, "dispute"))
+		return cmd_dispute(&o);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(&o);
 	if (!strcmp(cmd, "export"))

@@ -18,8 +18,9 @@
  *   max_body         bytes, 1024..1073741824         serve --max-body
  *   batch            records per push, 1..100000     serve --batch
  *   page             records per pull page, 1..5000  serve --page
- *   retention_years  1..100: accepted and checked, not enforced yet (see
- *                    docs/operations.md)
+ *   retention_years  1..100: written to HQ's retention-years setting at
+ *                    every `serve` start (devices purge ordinary visits
+ *                    older than that; docs/ledger.md)
  * Command-line options override the file. Any unknown key, repeated key or
  * bad value refuses the whole file with "FILE:LINE: ..." (exit 2). The file
  * is read once at start: a change takes effect on the next start.

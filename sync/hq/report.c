@@ -8,6 +8,7 @@
 #include "import.h"
 #include "query.h"
 #include "report.h"
+#include "retention.h"
 #include "util.h"
 
 static int one_text(void *ctx, int ncol, const struct fs_val *v)
@@ -18,9 +19,71 @@ static int one_text(void *ctx, int ncol, const struct fs_val *v)
 	return 0;
 }
 
-/* ---- settings ---- */
+/* ---- settings ----
+ * Each setting is one row of hq_meta ("setting.KEY", canonical text; no
+ * row: the default). The table below is every setting HQ knows: its key
+ * (hq_meta, and the pull reply's "settings" for those devices receive),
+ * the name people type, whether devices receive it, how a value is
+ * checked and written canonically, and its default. */
 
-static const char *const keys[] = { "due_days", NULL };
+struct setting {
+	const char *key, *cli;
+	int to_devices;
+	int64_t lo, hi, def;	/* an integer setting: its range and default (lo == hi == 0: not one) */
+	/* the canonical form of a value, or FIELDSYNC_EINVAL naming the setting */
+	int (*canon)(const struct setting *st, const char *v, char *out, size_t n);
+	void (*deflt)(const struct setting *st, char *out, size_t n);
+};
+
+static int canon_due(const struct setting *st, const char *v, char *out, size_t n)
+{
+	struct fs_due d;
+	(void)st;
+	int rc = fs_due_parse(v, &d);
+	if (rc == 0)
+		fs_due_format(&d, out, n);
+	return rc;
+}
+
+static void deflt_due(const struct setting *st, char *out, size_t n)
+{
+	struct fs_due d;
+	(void)st;
+	fs_due_defaults(&d);
+	fs_due_format(&d, out, n);
+}
+
+static int canon_int(const struct setting *st, const char *v, char *out, size_t n)
+{
+	int64_t x;
+	if (fs_parse_int(v, &x) || x < st->lo || x > st->hi)
+		return fs_err(FIELDSYNC_EINVAL, "%s: '%.40s' is not a whole number %" PRId64 "..%" PRId64, st->cli, v,
+			      st->lo, st->hi);
+	snprintf(out, n, "%" PRId64, x);
+	return 0;
+}
+
+static void deflt_int(const struct setting *st, char *out, size_t n)
+{
+	snprintf(out, n, "%" PRId64, st->def);
+}
+
+static const struct setting settings[] = {
+	{ "due_days", "due-days", 1, 0, 0, 0, canon_due, deflt_due },
+	{ "retention_years", "retention-years", 1, FS_RETENTION_MIN, FS_RETENTION_MAX, FS_RETENTION_DEFAULT,
+	  canon_int, deflt_int },
+	{ "lapse_days", "lapse-days", 0, 1, 3650, 90, canon_int, deflt_int },
+};
+#define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
+
+/* A setting by key ("retention_years") or by the name people type ("retention-years"). */
+static const struct setting *setting_find(const char *key)
+{
+	for (int i = 0; key && i < NSETTINGS; i++)
+		if (!strcmp(settings[i].key, key) || !strcmp(settings[i].cli, key))
+			return &settings[i];
+	return NULL;
+}
 
 static int get_setting(struct hq *h, struct hq_db *db, const char *key, char **out)
 {
@@ -33,20 +96,17 @@ static int get_setting(struct hq *h, struct hq_db *db, const char *key, char **o
 
 int hq_setting_set(struct hq *h, const char *key, const char *value)
 {
-	char canon[128], k[64];
-	struct fs_due d;
+	char canon[128] = "", k[64];
 	struct hq_db *db;
 	const struct hq_backend *be = hq_be(h);
-	int known = 0;
-	for (int i = 0; keys[i]; i++)
-		known |= !strcmp(keys[i], key);
-	if (!known)
-		return fs_err(FIELDSYNC_EINVAL, "unknown setting '%.40s' (known: due-days)", key);
-	int rc = fs_due_parse(value, &d);
+	const struct setting *st = setting_find(key);
+	if (!st)
+		return fs_err(FIELDSYNC_EINVAL, "unknown setting '%.40s' (known: due-days, retention-years,"
+			      " lapse-days)", key);
+	int rc = value && *value ? st->canon(st, value, canon, sizeof canon) : 0;
 	if (rc)
 		return rc;
-	fs_due_format(&d, canon, sizeof canon);
-	snprintf(k, sizeof k, "setting.%s", key);
+	snprintf(k, sizeof k, "setting.%s", st->key);
 	if ((rc = hq_acquire(h, &db)))
 		return rc;
 	if ((rc = be->begin(db, 1)) == 0) {
@@ -60,6 +120,29 @@ int hq_setting_set(struct hq *h, const char *key, const char *value)
 			be->rollback(db);
 	}
 	hq_release(h, db);
+	return rc;
+}
+
+int hq_setting_int(struct hq *h, struct hq_db *db, const char *key, int64_t *out)
+{
+	const struct setting *st = setting_find(key);
+	struct hq_db *own = NULL;
+	char *v = NULL, canon[128];
+	if (!st || st->lo == st->hi)
+		return fs_err(FIELDSYNC_EINVAL, "'%.40s' is not an integer setting", key ? key : "");
+	*out = st->def;
+	int rc = db ? 0 : hq_acquire(h, &own);
+	if (rc)
+		return rc;
+	rc = get_setting(h, db ? db : own, st->key, &v);
+	if (own)
+		hq_release(h, own);
+	/* a value this version cannot read: the default, as on the devices */
+	if (rc == 0 && v && st->canon(st, v, canon, sizeof canon) == 0)
+		fs_parse_int(canon, out);
+	else
+		fs_err_clear();
+	free(v);
 	return rc;
 }
 
@@ -81,28 +164,29 @@ int hq_due_intervals(struct hq *h, struct fs_due *d)
 
 int hq_settings(struct hq *h, struct fieldsync_rows **out)
 {
+	static const char *const names[] = { "key", "value", "source", "to_devices" };
 	struct hq_db *db;
 	*out = NULL;
 	int rc = hq_acquire(h, &db);
 	if (rc)
 		return rc;
-	struct fieldsync_rows *r = fs_rows_new(3);
+	struct fieldsync_rows *r = fs_rows_new(4);
 	if (!r)
 		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
-	if (rc == 0 && !(rc = fs_rows_set_col(r, 0, "key", FS_T_TEXT)) && !(rc = fs_rows_set_col(r, 1, "value", FS_T_TEXT)))
-		rc = fs_rows_set_col(r, 2, "source", FS_T_TEXT);
-	for (int i = 0; rc == 0 && keys[i]; i++) {
+	for (int c = 0; rc == 0 && c < 4; c++)
+		rc = fs_rows_set_col(r, c, names[c], FS_T_TEXT);
+	for (int i = 0; rc == 0 && i < NSETTINGS; i++) {
+		const struct setting *st = &settings[i];
 		char *v = NULL, def[128];
-		struct fs_due d;
-		if ((rc = get_setting(h, db, keys[i], &v)))
+		if ((rc = get_setting(h, db, st->key, &v)))
 			break;
-		fs_due_defaults(&d);
-		fs_due_format(&d, def, sizeof def);
+		st->deflt(st, def, sizeof def);
 		int row = fs_rows_add(r);
 		if (row < 0)
 			rc = row;
-		if (rc == 0 && !(rc = fs_rows_set(r, row, 0, "due-days")) && !(rc = fs_rows_set(r, row, 1, v ? v : def)))
-			rc = fs_rows_set(r, row, 2, v ? "HQ" : "default");
+		if (rc == 0 && !(rc = fs_rows_set(r, row, 0, st->cli)) && !(rc = fs_rows_set(r, row, 1, v ? v : def)) &&
+		    !(rc = fs_rows_set(r, row, 2, v ? "HQ" : "default")))
+			rc = fs_rows_set(r, row, 3, st->to_devices ? "yes" : "no");
 		free(v);
 	}
 	hq_release(h, db);
@@ -118,10 +202,13 @@ int hq_settings_reply(struct hq *h, struct hq_db *db, cJSON *out)
 {
 	cJSON *s = cJSON_AddObjectToObject(out, "settings");
 	int rc = s ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
-	for (int i = 0; rc == 0 && keys[i]; i++) {
+	for (int i = 0; rc == 0 && i < NSETTINGS; i++) {
 		char *v = NULL;
+		if (!settings[i].to_devices)
+			continue;	/* HQ's own (lapse_days) */
 		/* "" tells the device to go back to its defaults */
-		if ((rc = get_setting(h, db, keys[i], &v)) == 0 && !cJSON_AddStringToObject(s, keys[i], v ? v : ""))
+		if ((rc = get_setting(h, db, settings[i].key, &v)) == 0 &&
+		    !cJSON_AddStringToObject(s, settings[i].key, v ? v : ""))
 			rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
 		free(v);
 	}

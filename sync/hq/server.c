@@ -1168,12 +1168,26 @@ void hq_server_stop(struct hq_server *s)
  * async-signal-safety concerns, and the shutdown runs on a normal thread. */
 int hq_server_wait_signal(void)
 {
+	return hq_server_wait_signal_for(0);
+}
+
+int hq_server_wait_signal_for(int seconds)
+{
 	sigset_t set;
 	int sig = 0;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	if (sigwait(&set, &sig) != 0)
-		return -1;
-	return sig;
+	if (seconds <= 0)
+		return sigwait(&set, &sig) == 0 ? sig : -1;
+	struct timespec ts = { seconds, 0 };
+	for (;;) {
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig > 0)
+			return sig;
+		if (errno == EAGAIN)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
 }

@@ -79,6 +79,8 @@ void hq_server_stop(struct hq_server *s);
 /* Block until SIGTERM or SIGINT (blocked in all threads by the caller before
  * hq_server_start so that only this call sees them). Returns the signal. */
 int hq_server_wait_signal(void);
+/* The same, for at most `seconds` (> 0): 0 when none came. */
+int hq_server_wait_signal_for(int seconds);
 
 /* Helpers for handlers: a JSON error response {"error":code,"message":msg}. */
 void hq_response_error(struct hq_response *r, int status, const char *code, const char *fmt, ...)

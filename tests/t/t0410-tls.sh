@@ -1,7 +1,8 @@
 #!/bin/sh
 # fieldsyncd run the way a service runs it: the configuration file (and its
 # errors), HTTPS with a self-signed certificate, the device verifying it
-# (--cacert, kept in the store; FIELDSYNC_CACERT), and JSON logs.
+# (--cacert, kept in the store; FIELDSYNC_CACERT), JSON logs, and the
+# file's retention_years written to HQ's settings at start.
 . "$(dirname "$0")/../lib.sh"
 export FIELDSYNC_RETRY_MS=20 FIELDSYNC_RETRIES=2 FIELDSYNCD_CONFIG=
 
@@ -134,7 +135,8 @@ test_expect_success 'every line of the JSON log is one JSON object; requests hav
 	logq "any(.path == \"/v1/push\" and .status == 200)" &&
 	logq "any(.path == \"/v1/enroll\" and .status == 200)" &&
 	logq "any(.level == \"info\" and (.msg // \"\" | test(\"listening on .*HTTPS\")))" &&
-	logq "any(.msg // \"\" | test(\"retention_years = 5 is accepted but not enforced\"))" &&
+	logq "any(.msg // \"\" | test(\"retention_years = 5 from the configuration written to the settings\"))" &&
+	"$FSD" --db hq.db --json setting show | jq -e ".[1].key == \"retention-years\" and .[1].value == \"5\"" &&
 	logq "any(.msg == \"stopped\")" &&
 	logq "map(select(has(\"level\"))) | all(has(\"ts\") and has(\"msg\"))"
 '

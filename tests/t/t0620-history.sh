@@ -43,12 +43,24 @@ test_expect_success 'the change log reaches HQ; planner rewrites of route_seq ar
 
 test_expect_success 'an HQ store of schema 1 is refused until migrate adds the change log' '
 	"$FSD" --db old.db init >/dev/null &&
-	sqlite3 old.db "DROP TABLE change_log; UPDATE hq_meta SET value = '\''1'\'' WHERE key = '\''schema'\''" &&
+	sqlite3 old.db "DROP TABLE change_log; DROP TABLE device_acks; DROP TABLE gc_horizon;
+		UPDATE hq_meta SET value = '\''1'\'' WHERE key = '\''schema'\''" &&
 	test_status 6 "$FSD" --db old.db rep list 2>err && grep -q "fieldsyncd migrate" err &&
 	"$FSD" --db old.db migrate >/dev/null &&
-	test "$(sqlite3 old.db "select value from hq_meta where key = '\''schema'\''")" = 2 &&
+	test "$(sqlite3 old.db "select value from hq_meta where key = '\''schema'\''")" = 3 &&
 	test "$(sqlite3 old.db "select count(*) from change_log")" = 0 &&
+	test "$(sqlite3 old.db "select count(*) from device_acks") $(sqlite3 old.db "select count(*) from gc_horizon")" = "0 0" &&
 	"$FSD" --db old.db migrate >/dev/null && "$FSD" --db old.db rep list >/dev/null
+'
+
+test_expect_success 'an HQ store of schema 2 gets the garbage collection tables from migrate' '
+	"$FSD" --db two.db init >/dev/null &&
+	sqlite3 two.db "DROP TABLE device_acks; DROP TABLE gc_horizon;
+		UPDATE hq_meta SET value = '\''2'\'' WHERE key = '\''schema'\''" &&
+	test_status 6 "$FSD" --db two.db gc 2>err && grep -q "fieldsyncd migrate" err &&
+	"$FSD" --db two.db migrate >/dev/null &&
+	test "$(sqlite3 two.db "select value from hq_meta where key = '\''schema'\''")" = 3 &&
+	"$FSD" --db two.db gc >/dev/null
 '
 
 test_done
