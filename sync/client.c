@@ -559,6 +559,36 @@ static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *re
 	return rc;
 }
 
+static cJSON *meta_object(struct fs_store *s, const char *key);
+
+/* A row HQ had delivered (hqseq) leaves without HQ's say: should it come
+ * back into view (the rep regains its territory before this device pulled
+ * the drop), an ordinary pull would not resend it, being at or below the
+ * cursor, and echo suppression would skip it if it was this device's own
+ * version. So the territory's cursor turns into a backfill from just below
+ * the row's version (echoes not skipped), in the caller's transaction. */
+static int rewind_cursor(struct fs_store *s, const char *scope, int64_t hqseq)
+{
+	cJSON *cur = meta_object(s, "cursor");
+	cJSON *c = cur ? cJSON_GetObjectItemCaseSensitive(cur, scope) : NULL;
+	int rc = cur ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	if (rc == 0 && cJSON_IsNumber(c)) {
+		int64_t n = (int64_t)c->valuedouble;
+		n = n < 0 ? -n : n;
+		if (hqseq - 1 < n)
+			n = hqseq - 1;
+		if (n <= 0)
+			cJSON_DeleteItemFromObjectCaseSensitive(cur, scope);	/* absent: a backfill from 0 */
+		else
+			cJSON_SetNumberValue(c, (double)-n);
+		char *txt = cJSON_PrintUnformatted(cur);
+		rc = txt ? fs_meta_set(s, "cursor", txt) : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+		free(txt);
+	}
+	cJSON_Delete(cur);
+	return rc;
+}
+
 /* HQ refused a write (it keeps it in quarantine, so does this device): the
  * replica goes back to what HQ holds - its version when the rep may see
  * it, nothing otherwise - unless newer local edits still wait to be pushed. */
@@ -580,8 +610,24 @@ static int drop_refused(struct fs_store *s, const struct fs_table *t, const char
 	sqlite3_finalize(st);
 	if (newer)
 		return 0;
-	if (!current)
-		return fs_store_delete_row(s, t, id);
+	if (!current) {
+		char sql[128], scope[65] = "";
+		int64_t hqseq = 0;
+		snprintf(sql, sizeof sql, "SELECT scope, hqseq FROM %s WHERE id = ?1", t->name);
+		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return fs_sqlite_err(s->db, sqlite3_errcode(s->db), "refused record");
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const unsigned char *sc = sqlite3_column_text(st, 0);
+			snprintf(scope, sizeof scope, "%s", sc ? (const char *)sc : "");
+			hqseq = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_finalize(st);
+		int rc = fs_store_delete_row(s, t, id);
+		if (rc == 0 && hqseq > 0 && scope[0])
+			rc = rewind_cursor(s, scope, hqseq);
+		return rc;
+	}
 	struct fs_rec hq, local;
 	int64_t q = 0;
 	int rc = fs_wire_rec_decode(current, &hq);
