@@ -127,7 +127,11 @@ static int migrate_step(sqlite3 *db, int v)
 	if (rc == 0 && v == 4)
 		rc = fs_buf_adds(&b, "CREATE TABLE resync_mark (tbl TEXT NOT NULL, id TEXT NOT NULL,"
 				 " scope TEXT NOT NULL, PRIMARY KEY (tbl, id));\n"
-				 "CREATE INDEX resync_mark_scope ON resync_mark(scope);\n");
+				 "CREATE INDEX resync_mark_scope ON resync_mark(scope);\n"
+				 /* the retention purge (core/retention.c) after every sync:
+				  * only old visits and payments are read */
+				 "CREATE INDEX visit_day ON visit(coalesce(substr(check_in, 1, 10), planned_date));\n"
+				 "CREATE INDEX payment_date ON payment(date);\n");
 	if (rc == 0 && v == 1) {
 		char rid[33], now[32];
 		fs_random_id(rid);
