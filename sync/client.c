@@ -926,15 +926,11 @@ static int store_settings(struct fs_store *s, const cJSON *settings)
  * sent back with each pull so that HQ continues rather than restarts them.
  * All of it in the page's transaction. */
 
+/* One statement with the territory as ?1. */
 static int resync_sql(struct fs_store *s, const char *sql, const char *scope)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return fs_sqlite_err(s->db, sqlite3_errcode(s->db), "resync");
-	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : fs_sqlite_err(s->db, rc, "resync");
+	struct fs_val p = fs_vref(scope);
+	return fs_store_exec(s, sql, 1, &p, NULL, NULL);
 }
 
 static int resync_mark(struct fs_store *s, const char *scope)
