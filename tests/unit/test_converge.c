@@ -750,11 +750,83 @@ static void test_regain_after_refusal(void **state)
 	fieldsync_close(s);
 }
 
+/* Whether HQ still holds a row of `t` with this id (live or tombstone). */
+static int hq_has(const char *t, const char *id)
+{
+	struct fs_rec r;
+	struct hq_db *db;
+	assert_int_equal(hq_acquire(H, &db), 0);
+	int rc = hq_get(H, db, fs_table_find(t), id, 0, &r);
+	hq_release(H, db);
+	if (rc == 0)
+		fs_rec_release(&r);
+	return rc == 0;
+}
+
+static void set_disputed(const char *id, const char *val)
+{
+	struct fs_chg c;
+	struct fs_val v = { 0 };
+	fs_chg_init(&c, &fs_tbl_customer);
+	int f = fs_field_find(&fs_tbl_customer, "disputed");
+	assert_int_equal(fs_field_parse(&fs_tbl_customer.fields[f], val, FS_PARSE_USER, &v), 0);
+	fs_chg_set(&c, f, &v);
+	assert_int_equal(hq_write(H, &c, id, NULL), 0);
+	fs_val_release(&v);
+	fs_chg_release(&c);
+}
+
+/* Garbage collection keeps the tombstone of a visit while its customer is
+ * disputed (what belongs to a disputed record is kept with it), and
+ * collects it once the dispute is cleared and every device has it. */
+static void test_gc_keeps_what_a_dispute_covers(void **state)
+{
+	(void)state;
+	char token[65], cid[33], vid[33], path[480];
+	fieldsync_store *s;
+	fieldsync_rec *r;
+	fieldsync_rows *out;
+	assert_int_equal(hq_rep_add(H, "gcd", "GD-A", token), 0);
+	snprintf(path, sizeof path, "%s/gcd.db", dir);
+	assert_int_equal(fieldsync_open(path, FIELDSYNC_OPEN_CREATE, &s), 0);
+	assert_int_equal(fieldsync_enroll(s, url[0], token, "gcd", 0), 0);
+	fieldsync_rec_new("customer", &r);
+	fieldsync_rec_set(r, "name", "Under dispute");
+	fieldsync_rec_set(r, "territory", "GD-A");
+	assert_int_equal(fieldsync_insert(s, r, cid), 0);
+	fieldsync_rec_free(r);
+	fieldsync_rec_new("visit", &r);
+	fieldsync_rec_set(r, "customer_id", cid);
+	fieldsync_rec_set(r, "status", "planned");
+	fieldsync_rec_set(r, "planned_date", "2026-01-15");
+	assert_int_equal(fieldsync_insert(s, r, vid), 0);
+	fieldsync_rec_free(r);
+	assert_int_equal(fieldsync_sync(s, NULL, NULL, NULL), 0);
+	set_disputed(cid, "1");
+	assert_int_equal(fieldsync_delete(s, "visit", vid), 0);
+	for (int i = 0; i < 2; i++)	/* the second pull acknowledges the first */
+		assert_int_equal(fieldsync_sync(s, NULL, NULL, NULL), 0);
+	assert_int_equal(hq_gc(H, 0, &out), 0);
+	fieldsync_rows_free(out);
+	if (!hq_has("visit", vid))
+		fail_msg("the deleted visit of a disputed customer was collected");
+	set_disputed(cid, "0");
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(fieldsync_sync(s, NULL, NULL, NULL), 0);
+	assert_int_equal(hq_gc(H, 0, &out), 0);
+	fieldsync_rows_free(out);
+	if (hq_has("visit", vid))
+		fail_msg("the deleted visit stayed once the dispute was cleared");
+	assert_true(hq_has("customer", cid));
+	fieldsync_close(s);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_regain_after_refusal),
+		cmocka_unit_test(test_gc_keeps_what_a_dispute_covers),
 		cmocka_unit_test(test_converge),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
