@@ -27,25 +27,6 @@ int hq_query_rows(struct hq *h, struct hq_db *db, const char *sql, int n, const 
 	return fs_exec_rows(&x, sql, n, p, names, types, out);
 }
 
-/* Run fn inside one write transaction on a pooled connection. */
-static int in_txn(struct hq *h, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx)
-{
-	struct hq_db *db;
-	const struct hq_backend *be = hq_be(h);
-	int rc = hq_acquire(h, &db);
-	if (rc)
-		return rc;
-	if ((rc = be->begin(db, 1)) == 0) {
-		rc = fn(h, db, ctx);
-		if (rc == 0)
-			rc = be->commit(db);
-		else
-			be->rollback(db);
-	}
-	hq_release(h, db);
-	return rc;
-}
-
 static int valid_name(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
@@ -135,7 +116,7 @@ int hq_rep_add(struct hq *h, const char *name, const char *territories, char tok
 	int rc = valid_name(name);
 	if (rc == 0)
 		rc = hq_parse_territories(territories, x.terr, HQ_MAX_TERR, &x.nterr);
-	return rc ? rc : in_txn(h, rep_add_tx, &x);
+	return rc ? rc : hq_write_batch(h, rep_add_tx, &x, 1);
 }
 
 static int rep_token_tx(struct hq *h, struct hq_db *db, void *ctx)
@@ -148,7 +129,7 @@ static int rep_token_tx(struct hq *h, struct hq_db *db, void *ctx)
 int hq_rep_token(struct hq *h, const char *name, char token[65])
 {
 	struct rep_ctx x = { .name = name, .token = token };
-	return in_txn(h, rep_token_tx, &x);
+	return hq_write_batch(h, rep_token_tx, &x, 1);
 }
 
 static int rep_move_tx(struct hq *h, struct hq_db *db, void *ctx)
@@ -162,7 +143,7 @@ int hq_rep_move(struct hq *h, const char *name, const char *territories)
 {
 	struct rep_ctx x = { .name = name };
 	int rc = hq_parse_territories(territories, x.terr, HQ_MAX_TERR, &x.nterr);
-	return rc ? rc : in_txn(h, rep_move_tx, &x);
+	return rc ? rc : hq_write_batch(h, rep_move_tx, &x, 1);
 }
 
 static int rep_revoke_tx(struct hq *h, struct hq_db *db, void *ctx)
@@ -178,7 +159,7 @@ static int rep_revoke_tx(struct hq *h, struct hq_db *db, void *ctx)
 int hq_rep_revoke(struct hq *h, const char *name, int wipe)
 {
 	struct rep_ctx x = { .name = name, .wipe = wipe };
-	return in_txn(h, rep_revoke_tx, &x);
+	return hq_write_batch(h, rep_revoke_tx, &x, 1);
 }
 
 /* Listings read on one connection without a write lock. */

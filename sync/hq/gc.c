@@ -218,54 +218,53 @@ static int gc_territory(struct hq *h, struct hq_db *db, const char *terr, const 
 	return fs_rows_set_int(out, row, C_HORIZON, old.a);
 }
 
-int hq_gc(struct hq *h, int dry_run, struct fieldsync_rows **out)
+struct gc_run {
+	struct fieldsync_rows *out;
+	struct names terr;
+};
+
+static int gc_all(struct hq *h, struct hq_db *db, void *ctx)
 {
-	static const char *const cols[NCOL] = { "territory", "devices", "lapsed", "acked", "tombstones_purged",
-		"evictions_purged", "waiting", "kept", "horizon" };
-	const struct hq_backend *be = hq_be(h);
-	struct names terr = { NULL, 0, 0 };
-	struct hq_db *db = NULL;
+	struct gc_run *x = ctx;
 	struct fs_buf q;
 	int64_t lapse = 0;
 	char cutoff[32];
-	*out = NULL;
-	struct fieldsync_rows *r = fs_rows_new(NCOL);
-	int rc = r ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
-	for (int i = 0; rc == 0 && i < NCOL; i++)
-		rc = fs_rows_set_col(r, i, cols[i], i == C_TERR ? FS_T_TEXT : FS_T_INT);
-	fs_buf_init(&q, 0);
-	if (rc == 0)
-		rc = hq_acquire(h, &db);
-	if (rc == 0)
-		rc = be->begin(db, 1);
-	if (rc == 0)
-		rc = hq_setting_int(h, db, "lapse_days", &lapse);
+	int rc = hq_setting_int(h, db, "lapse_days", &lapse);
 	fs_iso_utc(fs_wall_ms() - lapse * 86400000LL, cutoff);
 	/* the territories with something to collect */
+	fs_buf_init(&q, 0);
 	for (int i = 0; rc == 0 && i < fs_ntables; i++)
 		rc = fs_buf_printf(&q, "SELECT DISTINCT scope FROM %s WHERE deleted = 1 AND scope IS NOT NULL UNION ",
 				   fs_tables[i]->name);
 	if (rc == 0)
 		rc = fs_buf_adds(&q, "SELECT DISTINCT scope FROM evictions");
 	if (rc == 0)
-		rc = be->exec(db, q.p, 0, NULL, name_row, &terr);
-	if (rc == 0 && terr.n > 1)
-		qsort(terr.v, (size_t)terr.n, sizeof *terr.v, name_cmp);
-	for (int i = 0; rc == 0 && i < terr.n; i++)
-		rc = gc_territory(h, db, terr.v[i], cutoff, r);
-	if (db) {
-		if (rc == 0 && !dry_run)
-			rc = be->commit(db);
-		else
-			be->rollback(db);
-		hq_release(h, db);
-	}
+		rc = hq_be(h)->exec(db, q.p, 0, NULL, name_row, &x->terr);
 	fs_buf_release(&q);
-	free(terr.v);
+	if (rc == 0 && x->terr.n > 1)
+		qsort(x->terr.v, (size_t)x->terr.n, sizeof *x->terr.v, name_cmp);
+	for (int i = 0; rc == 0 && i < x->terr.n; i++)
+		rc = gc_territory(h, db, x->terr.v[i], cutoff, x->out);
+	return rc;
+}
+
+int hq_gc(struct hq *h, int dry_run, struct fieldsync_rows **out)
+{
+	static const char *const cols[NCOL] = { "territory", "devices", "lapsed", "acked", "tombstones_purged",
+		"evictions_purged", "waiting", "kept", "horizon" };
+	struct gc_run x = { fs_rows_new(NCOL), { NULL, 0, 0 } };
+	*out = NULL;
+	int rc = x.out ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	for (int i = 0; rc == 0 && i < NCOL; i++)
+		rc = fs_rows_set_col(x.out, i, cols[i], i == C_TERR ? FS_T_TEXT : FS_T_INT);
+	/* one write transaction; a dry run does the same work and rolls it back */
+	if (rc == 0)
+		rc = hq_write_batch(h, gc_all, &x, !dry_run);
+	free(x.terr.v);
 	if (rc) {
-		fs_rows_free(r);
+		fs_rows_free(x.out);
 		return rc;
 	}
-	*out = r;
+	*out = x.out;
 	return 0;
 }

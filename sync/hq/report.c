@@ -94,11 +94,23 @@ static int get_setting(struct hq *h, struct hq_db *db, const char *key, char **o
 	return hq_be(h)->exec(db, "SELECT value FROM hq_meta WHERE key = $1", 1, &p, one_text, out);
 }
 
+struct setting_write {
+	const char *key, *value;	/* value NULL: back to the default */
+};
+
+static int setting_write(struct hq *h, struct hq_db *db, void *ctx)
+{
+	const struct setting_write *w = ctx;
+	struct fs_val p[2] = { fs_vref(w->key), fs_vref(w->value) };
+	int rc = hq_be(h)->exec(db, "DELETE FROM hq_meta WHERE key = $1", 1, p, NULL, NULL);
+	if (rc == 0 && w->value)
+		rc = hq_be(h)->exec(db, "INSERT INTO hq_meta (key, value) VALUES ($1, $2)", 2, p, NULL, NULL);
+	return rc;
+}
+
 int hq_setting_set(struct hq *h, const char *key, const char *value)
 {
 	char canon[128] = "", k[64];
-	struct hq_db *db;
-	const struct hq_backend *be = hq_be(h);
 	const struct setting *st = setting_find(key);
 	if (!st)
 		return fs_err(FIELDSYNC_EINVAL, "unknown setting '%.40s' (known: due-days, retention-years,"
@@ -107,20 +119,8 @@ int hq_setting_set(struct hq *h, const char *key, const char *value)
 	if (rc)
 		return rc;
 	snprintf(k, sizeof k, "setting.%s", st->key);
-	if ((rc = hq_acquire(h, &db)))
-		return rc;
-	if ((rc = be->begin(db, 1)) == 0) {
-		struct fs_val p[2] = { fs_vref(k), fs_vref(canon) };
-		rc = be->exec(db, "DELETE FROM hq_meta WHERE key = $1", 1, p, NULL, NULL);
-		if (rc == 0 && value && *value)
-			rc = be->exec(db, "INSERT INTO hq_meta (key, value) VALUES ($1, $2)", 2, p, NULL, NULL);
-		if (rc == 0)
-			rc = be->commit(db);
-		else
-			be->rollback(db);
-	}
-	hq_release(h, db);
-	return rc;
+	struct setting_write w = { k, value && *value ? canon : NULL };
+	return hq_write_batch(h, setting_write, &w, 1);
 }
 
 int hq_setting_int(struct hq *h, struct hq_db *db, const char *key, int64_t *out)
