@@ -60,7 +60,7 @@ UNITS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 EXAMPLES = $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/examples/*.c))
 
 .SECONDARY:
-.PHONY: all check demo bench bench-route clean deps unit e2e soak fuzz check-pg
+.PHONY: all check demo bench bench-route clean deps unit e2e soak fuzz check-pg old-release
 all: $(LIBA) $(LIBSO) $(AGENT) $(DAEMON) $(TOOLS) $(UNITS) $(EXAMPLES)
 
 $(BUILD)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h sync/*.h sync/hq/*.h agent/*.h tests/unit/*.h) Makefile
@@ -159,6 +159,21 @@ fuzz: deps fuzzers
 		$$f -max_total_time=$(FUZZ_SECONDS) \
 			-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
+
+# ---- upgrades: the last release against this tree ----
+# Devices and HQ servers of the last release keep running beside this code
+# for weeks, so every change is checked against the real release
+# (docs/upgrading.md). tools/build-release.sh builds its fieldsync and
+# fieldsyncd from the tag in this clone (git archive into RELEASE_DIR, the
+# release's own Makefile, plain -O2), once: they are kept until the tag
+# names another commit.
+#   make old-release [UPGRADE_FROM=v0.1.0]   build the release
+# Raise UPGRADE_FROM to the new tag with each release.
+UPGRADE_FROM ?= v0.1.0
+RELEASE_DIR   = build/release/$(UPGRADE_FROM)
+
+old-release:
+	@tools/build-release.sh $(UPGRADE_FROM) $(RELEASE_DIR)
 
 # Tests run against the sanitizer tree; the plain tree is built last so that
 # the installed/used binaries are the optimised ones.
