@@ -2,6 +2,7 @@
 #   make            library (static + shared), fieldsync, fieldsyncd, tools
 #   make check      deps + sanitizer build + every test, then a plain build
 #   make check-pg   HQ over PostgreSQL: the sync suite, convergence, concurrency
+#   make check-upgrade  the last release's binaries against this tree's [UPGRADE_FROM=TAG]
 #   make demo       deps + build + the narrated end-to-end run
 #   make bench      benchmark figures (bench/results.json)
 #   make bench-route  route planner against the TSPLIB instances
@@ -60,7 +61,7 @@ UNITS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 EXAMPLES = $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/examples/*.c))
 
 .SECONDARY:
-.PHONY: all check demo bench bench-route clean deps unit e2e soak fuzz check-pg old-release
+.PHONY: all check demo bench bench-route clean deps unit e2e soak fuzz check-pg check-upgrade old-release
 all: $(LIBA) $(LIBSO) $(AGENT) $(DAEMON) $(TOOLS) $(UNITS) $(EXAMPLES)
 
 $(BUILD)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h sync/*.h sync/hq/*.h agent/*.h tests/unit/*.h) Makefile
@@ -166,21 +167,30 @@ fuzz: deps fuzzers
 # (docs/upgrading.md). tools/build-release.sh builds its fieldsync and
 # fieldsyncd from the tag in this clone (git archive into RELEASE_DIR, the
 # release's own Makefile, plain -O2), once: they are kept until the tag
-# names another commit.
-#   make old-release [UPGRADE_FROM=v0.1.0]   build the release
-# Raise UPGRADE_FROM to the new tag with each release.
+# names another commit. tests/upgrade/ has the scenarios; the scripts get
+# the release's binaries as FS_OLD and FSD_OLD beside FS and FSD.
+#   make old-release     build the release only
+#   make check-upgrade   the scenarios, against the plain tree
+# Both take UPGRADE_FROM=TAG. make check runs the scenarios too, against
+# the sanitizer tree, and counts them in its summary line. Raise
+# UPGRADE_FROM to the new tag with each release.
 UPGRADE_FROM ?= v0.1.0
 RELEASE_DIR   = build/release/$(UPGRADE_FROM)
+RELEASE_ENV   = FIELDSYNC_OLD_TAG=$(UPGRADE_FROM) FIELDSYNC_OLD_BUILD=$(abspath $(RELEASE_DIR))/build
 
 old-release:
 	@tools/build-release.sh $(UPGRADE_FROM) $(RELEASE_DIR)
+
+check-upgrade: deps
+	@$(MAKE) --no-print-directory all old-release
+	@$(RELEASE_ENV) tests/run $(BUILD) upgrade
 
 # Tests run against the sanitizer tree; the plain tree is built last so that
 # the installed/used binaries are the optimised ones.
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
-	@$(MAKE) --no-print-directory fuzzers
-	@tests/run build/asan
+	@$(MAKE) --no-print-directory fuzzers old-release
+	@$(RELEASE_ENV) tests/run build/asan
 	@$(MAKE) --no-print-directory all
 
 unit: all
@@ -197,8 +207,8 @@ check-pg: deps
 		tests/run $(BUILD) pg
 
 # The long versions of the randomised tests (minutes, not part of check).
-soak: deps all fuzzers
-	@FIELDSYNC_CONVERGE_SEEDS=2000 FIELDSYNC_CRASH_TRIALS=300 FIELDSYNC_MERGE_CASES=50000 \
+soak: deps all fuzzers old-release
+	@$(RELEASE_ENV) FIELDSYNC_CONVERGE_SEEDS=2000 FIELDSYNC_CRASH_TRIALS=300 FIELDSYNC_MERGE_CASES=50000 \
 		FIELDSYNC_ISOLATION_REQUESTS=100000 FIELDSYNC_NETFAULT_ROUNDS=60 FIELDSYNC_SKEW_ROUNDS=30 \
 		FIELDSYNC_FUZZ_SECONDS=120 \
 		tests/run $(BUILD)
