@@ -107,6 +107,20 @@ synced() {
 		{ echo "sync of $2 by $1 failed:" >&2; cat "$TRASH/sync.err" >&2; return 1; }
 }
 
+# refused STATUS TEXT COMMAND...: COMMAND fails with exit STATUS and says
+# TEXT on its standard error (what a binary must do with a store or a
+# peer it does not support)
+refused() {
+	_st=$1 _txt=$2
+	shift 2
+	"$@" 2>"$TRASH/refused.err"
+	_got=$?
+	[ "$_got" = "$_st" ] && grep -q -- "$_txt" "$TRASH/refused.err" && return 0
+	echo "expected exit $_st and \"$_txt\", got $_got: $*" >&2
+	cat "$TRASH/refused.err" >&2
+	return 1
+}
+
 # user_version FILE: a device store's schema version
 user_version() {
 	sqlite3 "$1" "pragma user_version"

@@ -64,8 +64,8 @@ test_expect_success 'this fieldsyncd asks for migrate on an older HQ schema, or 
 	test "$s_old" -le "$s_new" &&
 	cp hq-before.db probe.db &&
 	if [ "$s_old" -lt "$s_new" ]; then
-		test_status 6 "$FSD" --db probe.db rep list 2>err && grep -q "fieldsyncd migrate" err &&
-		test_status 6 "$FSD" --db probe.db serve --listen 127.0.0.1:0 2>err && grep -q "fieldsyncd migrate" err
+		refused 6 "fieldsyncd migrate" "$FSD" --db probe.db rep list &&
+		refused 6 "fieldsyncd migrate" "$FSD" --db probe.db serve --listen 127.0.0.1:0
 	else
 		"$FSD" --db probe.db --json rep list | jq -e "length == 3" >/dev/null
 	fi
@@ -76,14 +76,14 @@ test_expect_success 'migrate upgrades it in place and keeps everything; a second
 	test "$(hq_schema hq.db)" = "$(cut -d" " -f2 versions)" &&
 	test "$(sql hq.db "pragma integrity_check")" = ok &&
 	sql hq.db "select value from hq_meta where key = '\''replica_id'\''; select seq from hq_seq" >id-after &&
-	cmp id-before id-after &&
+	diff id-before id-after &&
 	for t in MOW-1 SPB-1; do
 		records hq-before.db $t hq.db >before.$t && records hq.db $t hq-before.db >after.$t &&
-		cmp before.$t after.$t || return 1
+		diff before.$t after.$t || return 1
 	done &&
 	new_hq --json rep list >reps-after.json &&
 	jq -S "map({rep, territories, devices, revoked})" reps-before.json >r1 &&
-	jq -S "map({rep, territories, devices, revoked})" reps-after.json >r2 && cmp r1 r2 &&
+	jq -S "map({rep, territories, devices, revoked})" reps-after.json >r2 && diff r1 r2 &&
 	new_hq --json conflicts | jq -e "length == 1 and .[0].field == \"phone\"" >/dev/null &&
 	new_hq --json quarantine | jq -e "length == 1 and .[0].rep == \"anna\"" >/dev/null &&
 	new_hq --json setting show | jq -e ".[] | select(.key == \"due-days\") | .value | startswith(\"A=10,B=20\")" >/dev/null &&
@@ -126,8 +126,8 @@ test_expect_success 'the fleet goes on: HQ resolves the old conflict, devices of
 test_expect_success 'the release'"'"'s fieldsyncd refuses the migrated store if it is newer, or still serves it' '
 	set -- $(cat versions) &&
 	if [ "$1" -lt "$2" ]; then
-		test_status 6 "$FSD_OLD" --db hq.db rep list 2>err && grep -q "newer than this fieldsyncd" err &&
-		test_status 6 "$FSD_OLD" --db hq.db serve --listen 127.0.0.1:0 2>err && grep -q "newer" err
+		refused 6 "newer than this fieldsyncd" "$FSD_OLD" --db hq.db rep list &&
+		refused 6 "newer than this fieldsyncd" "$FSD_OLD" --db hq.db serve --listen 127.0.0.1:0
 	else
 		"$FSD_OLD" --db hq.db --json rep list | jq -e "length == 3" >/dev/null
 	fi

@@ -6,16 +6,17 @@
 # other in turn, edit the same records concurrently (pushed through the two
 # servers at once), log visits with orders and payments, clash on a field,
 # see a customer move; new devices enrol through either server. Every
-# device converges with the database. Then the old node is retired: it will
-# not start again on a schema newer than its own, or still can if the
-# schema did not change.
+# device converges with the database. Once migrated, the database is
+# administered with this fieldsyncd: the release's refuses it if the
+# schema is newer than its own (or still works if it did not change), and
+# so does a retired old node that is started again.
 . "$(dirname "$0")/lib.sh"
 
 A() { "$FS_OLD" --db a.db "$@"; }	# anna, MOW-1, the release's agent
 B() { "$FS" --db b.db "$@"; }		# boris, MOW-1, this agent
 V() { "$FS_OLD" --db v.db "$@"; }	# vera, SPB-1, the release's agent
-hq_old() { "$FSD_OLD" --db "$HQ_DB" "$@"; }
-hq_new() { "$FSD" --db "$HQ_DB" "$@"; }
+hq_old() { "$FSD_OLD" --db "$HQ_DB" "$@"; }	# admin before the upgrade
+hq_new() { "$FSD" --db "$HQ_DB" "$@"; }		# and from its start on
 # through SERVER DEVICE...: each device's next sync goes to that server
 through() {
 	eval "_url=\$${1}_URL"
@@ -62,7 +63,6 @@ for via in "n o n" "o n o" "n n o" "o o n"; do
 	round=$((round + 1))
 	set -- $via
 	va=$1 vb=$2 vv=$3
-	hqbin=$([ "$va" = o ] && echo "$FSD_OLD" || echo "$FSD")
 	test_expect_success "round $round: anna through $va, boris through $vb, vera through $vv; visits, orders, payments, edits" '
 		through $va a && through $vb b && through $vv v &&
 		A visit log AC-1 --outcome "anna round $round" --order "Tea:$round:2.50" --collected $round >/dev/null &&
@@ -70,7 +70,7 @@ for via in "n o n" "o n o" "n n o" "o o n"; do
 		V visit log NV-1 --outcome "vera round $round" --collected 1.50 >/dev/null &&
 		A customer edit KD-2 --notes "anna $round" >/dev/null &&
 		B customer edit AC-1 --city "City $round" >/dev/null &&
-		"$hqbin" --db "$HQ_DB" customer edit NV-1 --notes "HQ $round" >/dev/null &&
+		hq_new customer edit NV-1 --notes "HQ $round" >/dev/null &&
 		sync_all a b v a b &&
 		test "$(cfield "$FS" b.db KD-2 notes)" = "anna $round" &&
 		test "$(cfield "$FS_OLD" a.db AC-1 city)" = "City $round" &&
@@ -103,23 +103,23 @@ test_expect_success 'resolved through one server, the clash closes on devices of
 	through n a && through o b &&
 	for k in $(B --json conflicts | jq -r ".[].id"); do B conflicts resolve "$k" --keep winner >/dev/null || return 1; done &&
 	sync_all b a &&
-	A --json conflicts | jq -e "length == 0" >/dev/null && hq_old --json conflicts | jq -e "length == 0" >/dev/null
+	A --json conflicts | jq -e "length == 0" >/dev/null && hq_new --json conflicts | jq -e "length == 0" >/dev/null
 '
 
-test_expect_success 'a customer moved by one generation'"'"'s admin while devices sync through the other' '
+test_expect_success 'a customer moved away and back while its devices sync through one server and the other' '
 	through o a b && through n v &&
 	hq_new customer edit KD-2 --territory SPB-1 >/dev/null &&
 	sync_all a b v &&
 	! A customer show KD-2 >/dev/null 2>&1 && ! B customer show KD-2 >/dev/null 2>&1 &&
 	test "$(cfield "$FS_OLD" v.db KD-2 notes)" = "anna 4" &&
 	test "$(sql v.db "select count(*) from visit where outcome like '\''boris round %'\''")" = 4 &&
-	hq_old customer edit KD-2 --territory MOW-1 >/dev/null &&
+	hq_new customer edit KD-2 --territory MOW-1 >/dev/null &&
 	through n a b && through o v && sync_all v a b &&
 	! V customer show KD-2 >/dev/null 2>&1 && test "$(cfield "$FS" b.db KD-2 name)" = "Kedr Opt"
 '
 
-test_expect_success 'new devices enrol through either server with a token from either admin' '
-	tc=$(hq_new rep add carl --territory MOW-1 2>/dev/null) && td=$(hq_old rep add dina --territory SPB-1 2>/dev/null) &&
+test_expect_success 'new devices of either generation enrol through either server' '
+	tc=$(hq_new rep add carl --territory MOW-1 2>/dev/null) && td=$(hq_new rep add dina --territory SPB-1 2>/dev/null) &&
 	"$FS_OLD" --db c.db init --server "$o_URL" --token "$tc" >/dev/null &&
 	"$FS" --db d.db init --server "$n_URL" --token "$td" >/dev/null &&
 	sync_all c d &&
@@ -137,11 +137,13 @@ test_expect_success 'every device holds exactly the database'"'"'s records of it
 	grep -q "POST /v1/push" n.log && grep -q "POST /v1/pull" n.log
 '
 
-test_expect_success 'the old node retired: it does not start on a newer schema, or still serves the same one' '
+test_expect_success 'the old node retired: it does not start, nor administer, on a newer schema; or still does on the same' '
 	unserve o &&
 	if [ "$(cat schema.old)" -lt "$(cat schema.new)" ]; then
-		test_status 6 "$FSD_OLD" --db "$HQ_DB" serve --listen 127.0.0.1:0 2>err && grep -q "newer" err
+		refused 6 "newer than this fieldsyncd" "$FSD_OLD" --db "$HQ_DB" serve --listen 127.0.0.1:0 &&
+		refused 6 "newer than this fieldsyncd" hq_old rep list
 	else
+		hq_old --json rep list | jq -e "length == 5" >/dev/null &&
 		serve o "$FSD_OLD" "$HQ_DB" && through o a && A customer edit AC-1 --grade C >/dev/null &&
 		sync_all a && through n b && sync_all b && test "$(cfield "$FS" b.db AC-1 grade)" = C
 	fi
