@@ -14,7 +14,8 @@ UPGRADE_DIR=$(cd "$(dirname "$0")" && pwd)
 # each scenario chooses its HQ store itself
 unset FIELDSYNC_HQ_PG
 export FIELDSYNC_RETRY_MS=20
-: "${FIELDSYNC_OLD_TAG:=v0.1.0}"
+# make passes the release; a script run by hand takes the Makefile's default
+: "${FIELDSYNC_OLD_TAG:=$(sed -n 's/^UPGRADE_FROM *?= *//p' "$FIELDSYNC_TOP/Makefile")}"
 : "${FIELDSYNC_OLD_BUILD:=$FIELDSYNC_TOP/build/release/$FIELDSYNC_OLD_TAG/build}"
 FS_OLD="$FIELDSYNC_OLD_BUILD/fieldsync"
 FSD_OLD="$FIELDSYNC_OLD_BUILD/fieldsyncd"
