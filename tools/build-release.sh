@@ -8,8 +8,8 @@
 # names the commit they were built from, and a run rebuilds only when it is
 # missing or the tag now names another commit.
 #
-# Needs the tag in this clone (CI clones with tags); without it, it fails
-# and says how to get it. No network.
+# Needs the tag, or the commit tools/releases records for it, in this
+# clone; without either, it fails and says how to get it. No network.
 set -eu
 tag=${1:?usage: tools/build-release.sh TAG DIR}
 dir=${2:?usage: tools/build-release.sh TAG DIR}
@@ -19,11 +19,7 @@ if ! git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
 	echo "build-release: $top is not a git clone: the upgrade tests build release $tag from git" >&2
 	exit 1
 fi
-if ! commit=$(git -C "$top" rev-parse -q --verify "refs/tags/$tag^{commit}"); then
-	echo "build-release: tag $tag is not in this clone; fetch it (git fetch origin tag $tag)," \
-		"or name another release with UPGRADE_FROM=TAG (git tag -l lists them)" >&2
-	exit 1
-fi
+commit=$("$top/tools/release-commit.sh" "$tag")
 
 stamp="$dir/.release-commit"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$commit" ] &&

@@ -10,7 +10,7 @@ declared() {
 	if [ "$1" = tree ]; then
 		cat "$FIELDSYNC_TOP/core/include/fieldsync.h"
 	else
-		git -C "$FIELDSYNC_TOP" show "$1:core/include/fieldsync.h"
+		git -C "$FIELDSYNC_TOP" show "$("$FIELDSYNC_TOP/tools/release-commit.sh" "$1"):core/include/fieldsync.h"
 	fi | sed -n 's/^#define FIELDSYNC_VERSION "\(.*\)"/\1/p'
 }
 
@@ -25,7 +25,7 @@ generation() {
 }
 
 test_expect_success "the old binaries were built from $OLD_TAG" '
-	commit=$(git -C "$FIELDSYNC_TOP" rev-parse -q --verify "refs/tags/$OLD_TAG^{commit}") &&
+	commit=$("$FIELDSYNC_TOP/tools/release-commit.sh" "$OLD_TAG") &&
 	test "$(cat "$FIELDSYNC_OLD_BUILD/../.release-commit")" = "$commit"
 '
 
