@@ -43,6 +43,7 @@ int cmd_due(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_schedule(struct cli *c, int argc, char **argv);
 int cmd_purge(struct cli *c, int argc, char **argv);
+int cmd_repair(struct cli *c, int argc, char **argv);
 int cmd_dispute(struct cli *c, int argc, char **argv);
 
 /* Open the store (creating it when `create`); prints the error itself. */

@@ -6,21 +6,27 @@ int cmd_init(struct cli *c, int argc, char **argv)
 {
 	struct args a;
 	const char *server = NULL, *token = NULL, *name = NULL;
-	int force = 0, k;
+	int flags = 0, k;
 	args_init(&a, c, argc, argv);
 	while ((k = args_next(&a)) > 0) {
 		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
 			printf("usage: fieldsync init --server URL --token TOKEN [--name DEVICE] [--force]\n"
-			       "                      [--cacert FILE]\n\n"
+			       "                      [--insecure] [--cacert FILE]\n\n"
 			       "Enrols this store with HQ using a one-time token from `fieldsyncd rep add`.\n"
 			       "The store gets its replica id and device token (kept in the store file,\n"
 			       "mode 0600, never printed). An enrolled store is refused unless --force.\n"
 			       "--cacert FILE trusts the CA certificate(s) in FILE for an https:// HQ with a\n"
-			       "private CA or a self-signed certificate; the store keeps it for every sync.\n");
+			       "private CA or a self-signed certificate; the store keeps it for every sync.\n"
+			       "A store enrolled over https:// refuses an http:// server (no encryption)\n"
+			       "unless --insecure is given.\n");
 			return 0;
 		}
 		if (k == 1 && args_is(&a, "force") && !a.inl) {
-			force = 1;
+			flags |= FIELDSYNC_ENROLL_FORCE;
+			continue;
+		}
+		if (k == 1 && args_is(&a, "insecure") && !a.inl) {
+			flags |= FIELDSYNC_ENROLL_INSECURE;
 			continue;
 		}
 		const char **dst = k != 1 ? NULL : args_is(&a, "server") ? &server : args_is(&a, "token") ? &token :
@@ -38,7 +44,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	int rc = cli_open(c, 1);
 	if (rc)
 		return rc;
-	int e = fieldsync_enroll(c->s, server, token, name, force);
+	int e = fieldsync_enroll(c->s, server, token, name, flags);
 	if (e)
 		return cli_fail(e);
 	fieldsync_rows *st;

@@ -131,3 +131,48 @@ int cmd_dispute(struct cli *c, int argc, char **argv)
 	fieldsync_dispute_print(stdout, c->json, table, id, was, clear);
 	return 0;
 }
+
+static const char repair_help[] =
+	"usage: fieldsync repair clock [--dry-run]\n\n"
+	"Sets this store's clock back to the system time after it was pushed far\n"
+	"ahead of it (the date was wrong and has been corrected, or a write from a\n"
+	"wrong clock was seen), and rewrites the fields stamped in the future as this\n"
+	"device's own edits with the same values, so that HQ accepts them at the next\n"
+	"sync. Needed when HQ refuses a write for its clock (\"run 'fieldsync repair clock'\").\n"
+	"--dry-run counts the records it would rewrite and changes nothing.\n";
+
+int cmd_repair(struct cli *c, int argc, char **argv)
+{
+	struct args a;
+	int dry = 0, k, clock = 0;
+	args_init(&a, c, argc, argv);
+	while ((k = args_next(&a)) > 0) {
+		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
+			fputs(repair_help, stdout);
+			return 0;
+		}
+		if (k == 1 && args_is(&a, "dry-run") && !a.inl)
+			dry = 1;
+		else if (k == 2 && !clock && !strcmp(a.word, "clock"))
+			clock = 1;
+		else
+			return cli_usage("repair", k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
+					 k == 1 ? a.opt : a.word);
+	}
+	if (a.bad)
+		return 2;
+	if (!clock)
+		return cli_usage("repair", "what to repair? (only 'clock' is known)");
+	int rc = cli_open(c, 0);
+	if (rc)
+		return rc;
+	long n = 0;
+	int e = fieldsync_repair_clock(c->s, dry, &n);
+	if (e)
+		return cli_fail(e);
+	if (c->json)
+		printf("{\"records\": %ld, \"dry_run\": %s}\n", n, dry ? "true" : "false");
+	else
+		printf("%s %ld record%s\n", dry ? "would restamp" : "restamped", n, n == 1 ? "" : "s");
+	return 0;
+}

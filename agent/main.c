@@ -26,6 +26,7 @@ static const struct {
 	{ "quarantine", cmd_quarantine, "records HQ refused, with the reason" },
 	{ "dispute", cmd_dispute, "flag a visit, payment or customer as disputed: kept forever" },
 	{ "purge", cmd_purge, "remove visits older than HQ's retention period from this device" },
+	{ "repair", cmd_repair, "repair clock: after the clock was pushed far ahead" },
 };
 
 static void usage(FILE *fp)

@@ -377,6 +377,15 @@ FIELDSYNC_API int fieldsync_purge(fieldsync_store *s, int dry_run, fieldsync_row
 	return fs_retention_purge(s->st, dry_run, NULL, out);
 }
 
+FIELDSYNC_API int fieldsync_repair_clock(fieldsync_store *s, int dry_run, long *records)
+{
+	long n = 0;
+	int rc = fs_store_repair_clock(s->st, dry_run, &n);
+	if (records)
+		*records = n;
+	return rc;
+}
+
 FIELDSYNC_API void fieldsync_dispute_print(FILE *out, int json, const char *table, const char *id, int was,
 					   int clear)
 {

@@ -436,6 +436,14 @@ int64_t fs_hlc_ms(int64_t hlc)
 	return hlc / 1024;
 }
 
+int64_t fs_hlc_limit(int64_t wall_ms, int64_t ahead_minutes)
+{
+	if (ahead_minutes < FS_CLOCK_AHEAD_MIN || ahead_minutes > FS_CLOCK_AHEAD_MAX)
+		ahead_minutes = FS_CLOCK_AHEAD_DEFAULT;
+	int64_t lim = (wall_ms + ahead_minutes * 60000) * 1024 + 1023;
+	return lim < FS_HLC_MAX ? lim : FS_HLC_MAX;
+}
+
 /* ---- records ---- */
 
 void fs_rec_init(struct fs_rec *r, const struct fs_table *t)
@@ -604,6 +612,62 @@ int fs_rec_write(struct fs_rec *r, const struct fs_chg *c, const struct fs_rid *
 	}
 	if (hlc > r->hlc)
 		r->hlc = hlc;
+	return n;
+}
+
+int64_t fs_rec_max_hlc(const struct fs_rec *r)
+{
+	int64_t m = r->hlc;
+	for (int i = 0; i < r->t->nfields; i++) {
+		const struct fs_fstate *f = &r->f[i];
+		if (f->dot.c && f->dot.hlc > m)
+			m = f->dot.hlc;
+		for (int k = 0; k < f->nsib; k++)
+			if (f->sib[k].dot.hlc > m)
+				m = f->sib[k].dot.hlc;
+	}
+	return m;
+}
+
+int fs_rec_restamp(struct fs_rec *r, int64_t limit, const struct fs_rid *self, int64_t hlc)
+{
+	int n = 0, newest = -1;
+	int64_t cnt = fs_vv_get(&r->vv, self) + 1;
+	struct fs_dot dot = { *self, cnt, hlc };
+	unsigned char bad[FS_MAX_FIELDS] = { 0 };
+	for (int i = 0; i < r->t->nfields; i++) {
+		struct fs_fstate *f = &r->f[i];
+		bad[i] = f->dot.c && f->dot.hlc > limit;
+		for (int k = 0; k < f->nsib; k++)
+			bad[i] |= f->sib[k].dot.hlc > limit;
+		n += bad[i];
+		if (f->dot.c && (newest < 0 || fs_dot_cmp(&f->dot, &r->f[newest].dot) > 0))
+			newest = i;
+	}
+	/* only the record's own hlc is beyond (its newest write was since
+	 * overwritten by an earlier-stamped one): a new version all the same,
+	 * so that every replica takes the lowered hlc */
+	if (n == 0 && r->hlc > limit && newest >= 0)
+		bad[newest] = 1;
+	n = 0;
+	for (int i = 0; i < r->t->nfields; i++) {
+		struct fs_fstate *f = &r->f[i];
+		if (!bad[i])
+			continue;
+		for (int k = 0; k < f->nsib; k++)
+			fs_val_release(&f->sib[k].v);
+		free(f->sib);
+		f->sib = NULL;
+		f->nsib = 0;
+		f->dot = dot;
+		n++;
+	}
+	if (n && fs_vv_set(&r->vv, self, cnt))
+		return FIELDSYNC_ENOMEM;
+	if (n) {
+		r->hlc = 0;
+		r->hlc = fs_rec_max_hlc(r);
+	}
 	return n;
 }
 

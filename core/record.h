@@ -104,6 +104,17 @@ int fs_vv_find(const struct fs_vv *v, const struct fs_rid *r);	/* index or -1 */
 int64_t fs_hlc_next(int64_t last);		/* > last, >= wall clock */
 int64_t fs_hlc_ms(int64_t hlc);
 
+/* How far ahead of the wall clock a write may be stamped before a replica
+ * refuses it (HQ for what it is pushed, a device for what it pulls), in
+ * minutes: HQ's setting clock_ahead_minutes, synced to devices. A clock is
+ * never moved by a write beyond it, so one device with a wrong or hostile
+ * clock cannot drag the others toward 2^53 (the end of exact JSON numbers). */
+#define FS_CLOCK_AHEAD_DEFAULT 1440
+#define FS_CLOCK_AHEAD_MIN 1
+#define FS_CLOCK_AHEAD_MAX 43200
+/* The largest hlc acceptable at wall clock `wall_ms` with that bound. */
+int64_t fs_hlc_limit(int64_t wall_ms, int64_t ahead_minutes);
+
 /* ---- records ---- */
 struct fs_sib {
 	struct fs_dot dot;
@@ -151,6 +162,16 @@ int fs_chg_validate(const struct fs_chg *c, const struct fs_rec *existing);
  * (self, vv[self]+1, hlc); vv[self] is bumped once. Returns the number of
  * fields written (0: nothing changed, vv untouched) or a negative code. */
 int fs_rec_write(struct fs_rec *r, const struct fs_chg *c, const struct fs_rid *self, int64_t hlc);
+
+/* The largest hlc of any dot in r (winners and siblings) and of r->hlc. */
+int64_t fs_rec_max_hlc(const struct fs_rec *r);
+
+/* Repair after a clock beyond `limit` was written into r: every field whose
+ * dot or a sibling's dot is stamped beyond it is written again by `self`
+ * at `hlc` with its current value (one new dot; the siblings it covers are
+ * kept by their conflict records), and r->hlc becomes the largest hlc left.
+ * Returns the number of fields restamped (0: r untouched), or a negative code. */
+int fs_rec_restamp(struct fs_rec *r, int64_t limit, const struct fs_rid *self, int64_t hlc);
 
 /* Merge two versions of one record (merge.c): a pure function, commutative,
  * associative and idempotent. `out` is initialised by the call. */

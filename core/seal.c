@@ -331,6 +331,10 @@ static int seal_all(struct fs_store *s, const char *check, const char *salt)
 	/* writes HQ refused, kept with their values */
 	if (rc == 0 && sqlite3_exec(s->db, "UPDATE quarantine SET record = fs_seal(record)", NULL, NULL, NULL))
 		rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "sealing the store");
+	/* and the secrets in meta (fs_meta_secret) */
+	if (rc == 0 && sqlite3_exec(s->db, "UPDATE meta SET value = fs_seal(value) WHERE key = 'device_token'"
+				    " AND value IS NOT NULL", NULL, NULL, NULL))
+		rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "sealing the store");
 	if (rc == 0)
 		return fs_store_commit(s);
 	fs_store_rollback(s);

@@ -34,6 +34,7 @@ struct fs_store {
 	struct fs_rid self;
 	char self_hex[33];
 	int64_t hlc;		/* last HLC this replica issued or saw */
+	int64_t clock_ahead;	/* minutes: HQ's clock_ahead_minutes (record.h) */
 	int hlc_dirty;		/* hlc changed in this transaction: persisted at commit */
 	int depth;		/* transaction nesting */
 	int doomed;		/* an inner failure: outermost commit rolls back */
@@ -101,10 +102,20 @@ int fs_store_pending_under(struct fs_store *s, const struct fs_table *t, const c
  * the store once, when the outermost transaction commits. */
 int fs_store_next_hlc(struct fs_store *s, int64_t *hlc);
 int fs_store_observe_hlc(struct fs_store *s, int64_t hlc);
+/* The largest hlc this store accepts from elsewhere now (record.h). */
+int64_t fs_store_hlc_limit(const struct fs_store *s);
+/* Repair of a clock pushed beyond the limit (fieldsync repair clock): the
+ * clock goes back to the wall clock and every record carrying a write
+ * stamped beyond the limit is restamped by this replica, in one
+ * transaction. *records: how many were restamped. */
+int fs_store_repair_clock(struct fs_store *s, int dry_run, long *records);
 
 /* Small key/value settings of the store (meta table). *out is malloc'd or NULL. */
 int fs_meta_get(struct fs_store *s, const char *key, char **out);
 int fs_meta_set(struct fs_store *s, const char *key, const char *value);
+/* Meta keys kept sealed in a sealed store (the device token): whoever
+ * copies the file without the key cannot sync as the device. */
+int fs_meta_secret(const char *key);
 
 /* Bind typed parameters, step through the rows handing each to fn as typed
  * values, then reset: the statement runner of the store and of HQ's SQLite

@@ -322,20 +322,28 @@ static int check_hq_id(struct fs_store *s, const char *id, int *restarted)
 /* ---- enrolment ---- */
 
 FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const char *token, const char *name,
-				   int force)
+				   int flags)
 {
 	struct fs_store *s = hs->st;
 	struct http h;
-	char *have = NULL;
+	char *have = NULL, *tls = NULL;
 	int rc = fs_meta_get(s, "server_url", &have);
-	if (rc)
-		return rc;
-	if (have && !force) {
-		rc = fs_err(FIELDSYNC_ESTATE, "this store is already enrolled with %s (use --force to enrol again)", have);
+	if (rc == 0)
+		rc = fs_meta_get(s, "tls_once", &tls);
+	if (rc) {
 		free(have);
 		return rc;
 	}
+	if (have && !(flags & FIELDSYNC_ENROLL_FORCE))
+		rc = fs_err(FIELDSYNC_ESTATE, "this store is already enrolled with %s (use --force to enrol again)", have);
+	else if (((have && !strncasecmp(have, "https://", 8)) || tls) && url && strncasecmp(url, "https://", 8) &&
+		 !(flags & FIELDSYNC_ENROLL_INSECURE))
+		rc = fs_err(FIELDSYNC_EINVAL, "this store was enrolled over https; refusing %s, which is not"
+			    " encrypted (use --insecure if you really mean it)", url);
 	free(have);
+	free(tls);
+	if (rc)
+		return rc;
 	if (!token || !*token)
 		return fs_err(FIELDSYNC_EINVAL, "an enrolment token is needed");
 	/* A nonce kept in the store makes enrolment safe to repeat: if HQ's
@@ -415,7 +423,9 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 	free(prev);
 	const char *kv[][2] = { { "server_url", h.base }, { "device_token", tok }, { "replica_id", rid },
 		{ "rep", rep }, { "hq_id", hq }, { "territories", terr.p ? terr.p : "" },
-		{ "enrolled_at", now }, { "cursor", cursor ? cursor : "{}" }, { "enroll_nonce", NULL } };
+		{ "enrolled_at", now }, { "cursor", cursor ? cursor : "{}" }, { "enroll_nonce", NULL },
+		/* once over TLS, a later enrolment must ask for plain HTTP */
+		{ "tls_once", strncasecmp(h.base, "https://", 8) ? NULL : "1" } };
 	for (size_t k = 0; rc == 0 && k < sizeof kv / sizeof kv[0]; k++)
 		rc = fs_meta_set(s, kv[k][0], kv[k][1]);	/* NULL: forget it */
 	if (rc == 0)
@@ -1086,6 +1096,23 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 		}
 	}
 	long n = 0;
+	/* a write stamped beyond the clock bound (a store poisoned before HQ
+	 * checked clocks) is not applied: it waits in quarantine until HQ's
+	 * repair sends it again restamped. The bound counts from HQ's clock
+	 * when it is later than this device's (a device whose date is behind). */
+	int64_t hq_now = 0, lim;
+	fs_wire_int(doc, "now_ms", 1, FS_INT_MAX_EXACT, &hq_now);
+	lim = fs_hlc_limit(hq_now > fs_wall_ms() ? hq_now : fs_wall_ms(), s->clock_ahead);
+	sqlite3_stmt *qin = NULL, *qout = NULL;
+	char now[32];
+	fs_iso_utc(fs_wall_ms(), now);
+	if (rc == 0 &&
+	    (sqlite3_prepare_v2(s->db, "INSERT INTO quarantine (tbl, id, reason, at, record) VALUES (?1, ?2, ?3, ?4,"
+				" fs_seal(?5)) ON CONFLICT (tbl, id) DO UPDATE SET reason = excluded.reason,"
+				" at = excluded.at, record = excluded.record", -1, &qin, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v2(s->db, "DELETE FROM quarantine WHERE tbl = ?1 AND id = ?2 AND reason LIKE 'from HQ:%'",
+				-1, &qout, NULL) != SQLITE_OK))
+		rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "quarantine");
 	for (const cJSON *c = changes->child; rc == 0 && c; c = c->next) {
 		if (fs_wire_str(c, "evict"))
 			continue;
@@ -1095,9 +1122,31 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 			rc = fs_err_wrap(FIELDSYNC_EPROTO, "HQ sent an invalid record");
 			break;
 		}
-		int64_t q = 0;
+		int64_t q = 0, mx = fs_rec_max_hlc(&r);
 		fs_wire_int(c, "q", 1, FS_INT_MAX_EXACT, &q);
-		rc = fs_store_apply(s, &r, r.scope[0] ? r.scope : NULL, q, &changed);
+		sqlite3_stmt *qs = mx > lim ? qin : qout;
+		sqlite3_bind_text(qs, 1, r.t->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(qs, 2, r.id, -1, SQLITE_STATIC);
+		if (mx > lim) {
+			char at[32], why[256], *txt = cJSON_PrintUnformatted(c);
+			fs_iso_utc(fs_hlc_ms(mx), at);
+			snprintf(why, sizeof why, "from HQ: a write stamped %s, more than %lld minutes ahead of the clock;"
+				 " not applied until HQ runs 'fieldsyncd repair clock'", at, (long long)s->clock_ahead);
+			sqlite3_bind_text(qs, 3, why, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(qs, 4, now, -1, SQLITE_STATIC);
+			sqlite3_bind_text(qs, 5, txt, -1, SQLITE_TRANSIENT);
+			free(txt);
+		}
+		if (sqlite3_step(qs) != SQLITE_DONE)
+			rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "quarantine");
+		sqlite3_reset(qs);
+		sqlite3_clear_bindings(qs);
+		if (rc == 0 && mx > lim) {
+			fs_rec_release(&r);
+			continue;
+		}
+		if (rc == 0)
+			rc = fs_store_apply(s, &r, r.scope[0] ? r.scope : NULL, q, &changed);
 		if (rc == 0 && unmark) {
 			sqlite3_bind_text(unmark, 1, r.t->name, -1, SQLITE_STATIC);
 			sqlite3_bind_text(unmark, 2, r.id, -1, SQLITE_STATIC);
@@ -1109,6 +1158,8 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 		n++;
 	}
 	sqlite3_finalize(unmark);
+	sqlite3_finalize(qin);
+	sqlite3_finalize(qout);
 	if (rc == 0)
 		rc = resync_end(x, rs, cursor, local);
 	cJSON_Delete(local);

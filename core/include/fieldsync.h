@@ -344,6 +344,20 @@ FIELDSYNC_API int fieldsync_retention(fieldsync_store *s, fieldsync_rows **out);
  * Thread-safety: as the store handle.
  */
 FIELDSYNC_API int fieldsync_purge(fieldsync_store *s, int dry_run, fieldsync_rows **out);
+/*
+ * Repair of the store's clock. Every replica refuses writes stamped more
+ * than HQ's clock_ahead_minutes (default 1440) ahead of its wall clock and
+ * is never moved by them; a store whose clock got there anyway (the system
+ * date was far ahead and was then corrected, or the store saw such a write
+ * before this check existed) refuses new local writes with
+ * FIELDSYNC_ESTATE until repaired. This sets the clock back to the wall
+ * clock and rewrites, as this device's own write with the same values,
+ * every field of every record stamped beyond the bound, so that HQ accepts
+ * them; in one transaction. dry_run: count only. *records (may be NULL):
+ * how many records were (or would be) rewritten.
+ * Errors: FIELDSYNC_EBUSY / EIO (nothing changed), ENOMEM.
+ */
+FIELDSYNC_API int fieldsync_repair_clock(fieldsync_store *s, int dry_run, long *records);
 /* The outcome of setting (clear 0) or clearing (clear 1) the disputed flag
  * of `table` record `id` that was `was` (0/1) before, as the fieldsync and
  * fieldsyncd `dispute` commands print it: one line of text, or a JSON
@@ -522,11 +536,16 @@ FIELDSYNC_API int fieldsync_route_places(fieldsync_store *s, fieldsync_rows **ou
  * store). Enrolling again with an HQ of another replica id (a restored HQ)
  * queues everything the store holds for the next push.
  * Errors: FIELDSYNC_ESTATE (already enrolled, without `force`),
- * FIELDSYNC_EINVAL (URL or token malformed), FIELDSYNC_EAUTH (token unknown,
+ * FIELDSYNC_EINVAL (URL or token malformed; an http:// URL for a store
+ * enrolled over https://, unless FIELDSYNC_ENROLL_INSECURE: a store that
+ * once had TLS never silently drops it), FIELDSYNC_EAUTH (token unknown,
  * used, expired), the network errors above, FIELDSYNC_EIO (store). On
  * failure the store's enrolment is unchanged. */
 FIELDSYNC_API int fieldsync_enroll(fieldsync_store *s, const char *server_url, const char *token,
-				   const char *device_name, int force);
+				   const char *device_name, int flags);
+/* fieldsync_enroll flags (1 is the former `force` argument). */
+#define FIELDSYNC_ENROLL_FORCE    1	/* enrol a store already enrolled */
+#define FIELDSYNC_ENROLL_INSECURE 2	/* let a store enrolled over https:// move to http:// */
 
 /*
  * Trust the CA certificate(s) in the PEM file `path` for HQ's HTTPS
