@@ -2,6 +2,7 @@
 #include "hq.h"
 #include "hq_report.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <stdio.h>
@@ -27,7 +28,7 @@ struct hq {
 	int npool;
 	/* statement texts, built once so that backends can cache by pointer */
 	char *q_get[FS_MAX_TABLES], *q_lock[FS_MAX_TABLES], *q_put[FS_MAX_TABLES];
-	char *q_feed[FS_MAX_TABLES], *q_kids[FS_MAX_TABLES];
+	char *q_feed[FS_MAX_TABLES], *q_kids[FS_MAX_TABLES], *q_scope[FS_MAX_TABLES];
 	char *q_cut;
 };
 
@@ -318,6 +319,10 @@ static int build_sql(struct hq *h)
 					   " AND seq <= $3 ORDER BY seq", cols.p, t->name);
 		if (rc == 0 && !(h->q_feed[i] = fs_buf_detach(&b)))
 			rc = FIELDSYNC_ENOMEM;
+		if (rc == 0)
+			rc = fs_buf_printf(&b, "SELECT scope FROM %s WHERE id = $1", t->name);
+		if (rc == 0 && !(h->q_scope[i] = fs_buf_detach(&b)))
+			rc = FIELDSYNC_ENOMEM;
 		int p = t->scope_field;
 		if (rc == 0 && p >= 0 && (t->fields[p].flags & FS_F_PARENT)) {
 			rc = fs_buf_printf(&b, "SELECT id FROM %s WHERE %s = $1 ORDER BY id", t->name,
@@ -516,6 +521,7 @@ void hq_close(struct hq *h)
 		free(h->q_put[i]);
 		free(h->q_feed[i]);
 		free(h->q_kids[i]);
+		free(h->q_scope[i]);
 	}
 	free(h->q_cut);
 	pthread_mutex_destroy(&h->mu);
@@ -675,17 +681,40 @@ static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const
 	return rc;
 }
 
+int hq_clock_limit(struct hq *h, struct hq_db *db, int64_t *limit, int64_t *minutes)
+{
+	int64_t m = FS_CLOCK_AHEAD_DEFAULT;
+	int rc = hq_setting_int(h, db, "clock_ahead_minutes", &m);
+	*limit = fs_hlc_limit(fs_wall_ms(), m);
+	if (minutes)
+		*minutes = m;
+	return rc;
+}
+
+/* HQ's next hlc. A clock already beyond the bound (poisoned by a write
+ * accepted before HQ checked clocks, or a system date that was far ahead)
+ * is not counted on from: it would run past 2^53 and stop every device's
+ * sync; the repair is explicit (hq_repair_clock). */
 static int next_hlc(struct hq *h, struct hq_db *db, int64_t *hlc)
 {
-	int64_t last = 0;
+	int64_t last = 0, lim, m;
 	int rc = h->be->exec(db, q_clock, 0, NULL, one_int, &last);
+	if (rc == 0)
+		rc = hq_clock_limit(h, db, &lim, &m);
 	if (rc)
 		return rc;
+	if (last > lim) {
+		char at[32];
+		fs_iso_utc(fs_hlc_ms(last < FS_HLC_MAX ? last : FS_HLC_MAX), at);
+		return fs_err(FIELDSYNC_ESTATE, "HQ's clock stands at %s, more than %" PRId64 " minutes ahead of the"
+			      " system time: run 'fieldsyncd repair clock'", at, m);
+	}
 	*hlc = fs_hlc_next(last);
 	struct fs_val p = fs_vint(*hlc);
 	return h->be->exec(db, q_clock_set, 1, &p, NULL, NULL);
 }
 
+/* Only writes within the bound move HQ's clock (the caller checked). */
 static int observe_hlc(struct hq *h, struct hq_db *db, int64_t hlc)
 {
 	struct fs_val p = fs_vint(hlc);
@@ -953,6 +982,65 @@ int hq_resolve(struct hq *h, const char *cid, int keep_loser)
 	return rc;
 }
 
+/* ---- clock repair ---- */
+
+struct repair_ctx {
+	long records;
+	int64_t was;
+};
+
+static int repair_clock(struct hq *h, struct hq_db *db, void *vctx)
+{
+	struct repair_ctx *x = vctx;
+	int64_t last = 0, limit;
+	int rc = h->be->exec(db, q_clock, 0, NULL, one_int, &last);
+	if (rc == 0)
+		rc = hq_clock_limit(h, db, &limit, NULL);
+	if (rc == 0 && last > limit) {
+		x->was = last;
+		struct fs_val p = fs_vint(fs_wall_ms() * 1024);
+		rc = h->be->exec(db, "UPDATE hq_clock SET hlc = $1 WHERE id = 1", 1, &p, NULL, NULL);
+	}
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		struct kids k = { 0 };
+		char sql[128];
+		struct fs_val p = fs_vint(limit);
+		snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE hlc > $1 ORDER BY id", fs_tables[i]->name);
+		rc = h->be->exec(db, sql, 1, &p, kid_row, &k);
+		for (int j = 0; rc == 0 && j < k.n; j++) {
+			struct fs_rec r, old;
+			int64_t hlc;
+			if ((rc = rec_get(h, db, fs_tables[i], k.ids[j], 1, &r, NULL)))
+				break;
+			fs_rec_init(&old, r.t);
+			rc = fs_rec_copy(&old, &r);
+			if (rc == 0)
+				rc = next_hlc(h, db, &hlc);
+			int n = rc ? 0 : fs_rec_restamp(&r, limit, &h->self, hlc);
+			if (n < 0)
+				rc = n;
+			if (rc == 0 && n > 0) {
+				rc = store_version(h, db, &old, &r, NULL, NULL);
+				x->records++;
+			}
+			fs_rec_release(&old);
+			fs_rec_release(&r);
+		}
+		free(k.ids);
+	}
+	return rc;
+}
+
+int hq_repair_clock(struct hq *h, int dry_run, long *records, int64_t *was)
+{
+	struct repair_ctx x = { 0, 0 };
+	int rc = hq_write_batch(h, repair_clock, &x, !dry_run);
+	*records = rc ? 0 : x.records;
+	if (was)
+		*was = rc ? 0 : x.was;
+	return rc;
+}
+
 /* ---- auth ---- */
 
 struct dev_ctx {
@@ -1006,6 +1094,22 @@ int hq_auth(struct hq *h, struct hq_db *db, const char *token, struct hq_device 
 	return rc;
 }
 
+static int load_device(struct hq *h, struct hq_db *db, const char *id, struct hq_device *out)
+{
+	struct dev_ctx x = { out, 0 };
+	struct fs_val p = fs_vref(id);
+	memset(out, 0, sizeof *out);
+	int rc = h->be->exec(db, "SELECT d.id, d.rep, d.name, d.revoked, r.revoked, r.wipe FROM devices d"
+			     " JOIN reps r ON r.name = d.rep WHERE d.id = $1", 1, &p, dev_row, &x);
+	if (rc == 0 && !x.found)
+		return fs_err(FIELDSYNC_ENOTFOUND, "no device %s", id);
+	struct fs_val r = fs_vref(out->rep);
+	if (rc == 0)
+		rc = h->be->exec(db, "SELECT territory FROM rep_territories WHERE rep = $1 ORDER BY territory", 1,
+				 &r, terr_row, out);
+	return rc;
+}
+
 /* ---- push ---- */
 
 static int quarantine(struct hq *h, struct hq_db *db, const struct hq_device *d, const struct fs_rec *r,
@@ -1031,20 +1135,145 @@ static int quarantine(struct hq *h, struct hq_db *db, const struct hq_device *d,
 	return rc;
 }
 
-/* Merge one pushed record. Returns 0 with *reason NULL (accepted, merged vv
- * in *vv_out), 0 with a reason (rejected), or a negative code (store failure:
- * the whole batch is rolled back). */
+/* ---- judging a version a device sent ----
+ * Every value in it is checked as if a hostile rep wrote it: its clock, its
+ * counters, whose writes it claims, what it refers to, where it lands. */
+
+/* Counters above this are refused: no replica writes one record 2^48 times,
+ * and headroom keeps every counter far from 2^53 (the JSON limit). */
+#define HQ_COUNTER_MAX (1LL << 48)
+
+/* Counters of other replicas are bounded (a device's own may run to the
+ * wire limit: only its own writes would stop), and writes in `in` that the HQ version `old`
+ * (NULL: none) has not seen are never HQ's own: HQ holds every write its
+ * current replica id made (a restore gives HQ a new id), so such a dot is
+ * forged. Other replicas' dots cannot be told from relays of writes HQ
+ * lost in a restore, or a store's own writes from before its enrolment;
+ * records name their author apart from the dots. */
+static int check_authors(struct hq *h, const struct hq_device *d, const struct fs_rec *in, const struct fs_rec *old,
+			 char *why, size_t n)
+{
+	struct fs_rid own;
+	int have_own = fs_rid_parse(d->id, &own) == 0;
+	for (int i = 0; i < in->vv.n; i++) {
+		const struct fs_vv_ent *e = &in->vv.e[i];
+		if (e->c > HQ_COUNTER_MAX && !(have_own && fs_rid_cmp(&e->rid, &own) == 0)) {
+			snprintf(why, n, "a version counter is out of range");
+			return 0;
+		}
+		if (fs_rid_cmp(&e->rid, &h->self) == 0 && e->c > (old ? fs_vv_get(&old->vv, &e->rid) : 0)) {
+			snprintf(why, n, "it claims a write by HQ that HQ never made");
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Ids a record carries besides its own and its customer's: references to
+ * other records (a visit's contact, an order line's visit) and the record a
+ * change log entry or a conflict is about. Each must stay in the record's
+ * territory: an id from another territory is how one would be reached. */
+static int check_refs(struct hq *h, struct hq_db *db, const struct fs_rec *m, const struct fs_rec *old,
+		      char *why, size_t n)
+{
+	const struct fs_table *t = m->t;
+	int tf = fs_field_find(t, "tbl");
+	for (int i = 0; i < t->nfields; i++) {
+		const struct fs_field *f = &t->fields[i];
+		const struct fs_table *rt = NULL;
+		if (i == t->scope_field || m->f[i].v.t != FS_V_TEXT)
+			continue;
+		if (old && fs_val_eq(&old->f[i].v, &m->f[i].v))
+			continue;	/* checked when it was set */
+		if (f->type == FS_T_REF)
+			rt = fs_table_find(f->ref);
+		else if (!strcmp(f->name, "rec_id") && tf >= 0 && m->f[tf].v.t == FS_V_TEXT)
+			rt = fs_table_find(m->f[tf].v.s);
+		if (!rt)
+			continue;
+		char *scope = NULL;
+		struct fs_val p = fs_vref(m->f[i].v.s);
+		int rc = h->be->exec(db, h->q_scope[rt->idx], 1, &p, one_text, &scope);
+		if (rc == 0 && scope && strcmp(scope, m->scope))
+			snprintf(why, n, "%s refers to a %s of another territory", f->name, rt->name);
+		free(scope);
+		if (rc || why[0])
+			return rc;
+	}
+	return 0;
+}
+
+/* Judge the version `in` a device sent, against HQ's `old` (NULL: none):
+ * on 0 with why[0] == 0 it is acceptable and *m (initialised here) is the
+ * merged version with its scope; on 0 with a reason in why it is refused;
+ * a negative code is a store failure. limit: the clock bound. */
+static int judge(struct hq *h, struct hq_db *db, const struct hq_device *d, const struct fs_rec *in,
+		 const struct fs_rec *old, int64_t limit, struct fs_rec *m, char *why, size_t n)
+{
+	int64_t mx = fs_rec_max_hlc(in);
+	int rc;
+	why[0] = '\0';
+	fs_rec_init(m, in->t);
+	if (mx > limit) {
+		char at[32], hq[32];
+		fs_iso_utc(fs_hlc_ms(mx < FS_HLC_MAX ? mx : FS_HLC_MAX), at);
+		fs_iso_utc(fs_wall_ms(), hq);
+		snprintf(why, n, "clock: a write is stamped %s, too far ahead of HQ's clock (%s); set the"
+			 " device's date and time, then run 'fieldsync repair clock' on it", at, hq);
+		return 0;
+	}
+	if ((rc = check_authors(h, d, in, old, why, n)) || why[0])
+		return rc;
+	if (in->t == &fs_tbl_conflict && !old) {
+		snprintf(why, n, "conflict records are made by HQ's merge, and HQ holds no such conflict");
+		return 0;
+	}
+	rc = old ? fs_merge(old, in, m) : fs_rec_copy(m, in);
+	if (rc)
+		return rc;
+	for (int i = 0; i < in->t->nfields; i++) {
+		const struct fs_field *f = &in->t->fields[i];
+		if ((f->flags & FS_F_REQUIRED) && m->f[i].v.t == FS_V_NULL) {
+			snprintf(why, n, "a required field is missing");
+			return 0;
+		}
+		if (old && (f->flags & FS_F_IMMUTABLE) && old->f[i].dot.c && !fs_val_eq(&old->f[i].v, &m->f[i].v)) {
+			snprintf(why, n, "a field that cannot change was changed");
+			return 0;
+		}
+	}
+	char scope[65];
+	rc = scope_of(h, db, m, scope);
+	if (rc == FIELDSYNC_ENOTFOUND || rc == FIELDSYNC_EINVAL) {
+		fs_err_clear();
+		snprintf(why, n, "its customer is unknown at HQ");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (!in_scope(d, scope)) {
+		snprintf(why, n, "%s", in->t == &fs_tbl_customer ? "territory is not one of the rep's"
+			 : "out of scope: its customer belongs to another territory");
+		return 0;
+	}
+	snprintf(m->scope, sizeof m->scope, "%s", scope);
+	return check_refs(h, db, m, old, why, n);
+}
+
+/* Merge one pushed record. Returns 0 with why[0] == 0 (accepted, merged vv
+ * in *vv_out, its hlc in *hlc_out), 0 with a reason in why (rejected), or a
+ * negative code (store failure: the whole batch is rolled back). */
 static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, const struct fs_rec *in,
-		    int64_t in_q, const char **reason, struct fs_vv *vv_out, int64_t *seq_out, char scope_out[65],
-		    cJSON **current)
+		    int64_t in_q, int64_t limit, char *why, size_t nwhy, struct fs_vv *vv_out, int64_t *seq_out,
+		    char scope_out[65], int64_t *hlc_out, cJSON **current)
 {
 	struct fs_rec old, m;
 	struct rec_ctx meta;
-	char scope[65];
 	int rc = rec_get(h, db, in->t, in->id, 1, &old, &meta), have = rc == 0;
-	*reason = NULL;
+	why[0] = '\0';
 	if (rc && rc != FIELDSYNC_ENOTFOUND)
 		return rc;
+	fs_err_clear();
 	*current = NULL;
 	/* The device had this record from HQ (in_q: the HQ version it last
 	 * reflected), and HQ holds nothing: only garbage collection removes a
@@ -1052,7 +1281,7 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 	 * device was away. Storing it would bring a deleted record back. */
 	if (!have && in_q > 0) {
 		if (!fs_rec_deleted(in)) {
-			*reason = "deleted at HQ while this device was away (tombstone purged); kept for review";
+			snprintf(why, nwhy, "deleted at HQ while this device was away (tombstone purged); kept for review");
 			return 0;
 		}
 		/* a deletion HQ had, and has collected since: nothing to store */
@@ -1062,35 +1291,13 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 	}
 	if (have && !in_scope(d, old.scope)) {
 		fs_rec_release(&old);
-		*reason = "out of scope: the record belongs to another territory";
+		snprintf(why, nwhy, "out of scope: the record belongs to another territory");
 		return 0;
 	}
-	rc = have ? fs_merge(&old, in, &m) : fs_rec_copy((fs_rec_init(&m, in->t), &m), in);
-	if (rc) {
-		if (have)
-			fs_rec_release(&old);
-		return rc;
-	}
-	for (int i = 0; !*reason && i < in->t->nfields; i++) {
-		const struct fs_field *f = &in->t->fields[i];
-		if ((f->flags & FS_F_REQUIRED) && m.f[i].v.t == FS_V_NULL)
-			*reason = "a required field is missing";
-		else if (have && (f->flags & FS_F_IMMUTABLE) && old.f[i].dot.c && !fs_val_eq(&old.f[i].v, &m.f[i].v))
-			*reason = "a field that cannot change was changed";
-	}
-	if (!*reason) {
-		rc = scope_of(h, db, &m, scope);
-		if (rc == FIELDSYNC_ENOTFOUND || rc == FIELDSYNC_EINVAL) {
-			*reason = "its customer is unknown at HQ";
-			rc = 0;
-		} else if (rc == 0 && !in_scope(d, scope)) {
-			*reason = in->t == &fs_tbl_customer ? "territory is not one of the rep's"
-							    : "out of scope: its customer belongs to another territory";
-		}
-	}
-	if (rc == 0 && !*reason) {
-		snprintf(m.scope, sizeof m.scope, "%s", scope);
+	rc = judge(h, db, d, in, have ? &old : NULL, limit, &m, why, nwhy);
+	if (rc == 0 && !why[0]) {
 		*seq_out = have ? meta.seq : 0;
+		*hlc_out = m.hlc;
 		memcpy(scope_out, m.scope, 65);
 		if (!have || !fs_rec_same(&old, &m) || strcmp(old.scope, m.scope)) {
 			/* origin: the device already holds exactly this version, under
@@ -1102,7 +1309,7 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 			rc = fs_vv_copy(vv_out, &m.vv);
 	}
 	/* a refused write leaves the device: it gets the version it may hold */
-	if (rc == 0 && *reason && have && in_scope(d, old.scope)) {
+	if (rc == 0 && why[0] && have && in_scope(d, old.scope)) {
 		*current = fs_wire_rec_encode(&old, old.scope);
 		if (*current)
 			cJSON_AddNumberToObject(*current, "q", (double)meta.seq);
@@ -1113,9 +1320,11 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 	return rc;
 }
 
-int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, int same_hq, cJSON **results,
+int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, const char *hq_id, cJSON **results,
 	    int *accepted, int *rejected)
 {
+	/* q counts only in the sequence of this HQ store, not of one restored over */
+	int same_hq = hq_id && !strcmp(hq_id, h->self_hex);
 	int n = cJSON_GetArraySize(records), rc = 0, i = 0;
 	struct fs_rec *recs;
 	int64_t *qs;
@@ -1132,7 +1341,7 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, int s
 		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	}
 	/* decode everything first: a malformed record rejects the request, untouched */
-	int64_t max_hlc = 0;
+	int64_t max_hlc = 0, limit = 0;
 	for (const cJSON *e = records->child; e && rc == 0; e = e->next, i++) {
 		rc = fs_wire_rec_decode(e, &recs[i]);
 		/* q: the HQ version the device's copy reflects; it counts only in
@@ -1142,8 +1351,6 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, int s
 			rc = fs_err(FIELDSYNC_EINVAL, "\"q\" must be a sequence number");
 		if (rc)
 			fs_err_wrap(rc, "records[%d]", i);
-		else if (recs[i].hlc > max_hlc)
-			max_hlc = recs[i].hlc;
 	}
 	cJSON *out = rc ? NULL : cJSON_CreateArray();
 	if (rc == 0 && !out)
@@ -1154,40 +1361,58 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, int s
 		rc = h->be->begin(db, 1);
 	if (rc == 0)
 		txn_start(db);
-	if (rc == 0 && max_hlc)
-		rc = observe_hlc(h, db, max_hlc);
+	if (rc == 0)
+		rc = hq_clock_limit(h, db, &limit, NULL);
+	/* answers in request order; conflict records merged after the rest of
+	 * the batch, so that the record whose merge makes a conflict at HQ comes
+	 * first and the device's copy of that conflict finds it held */
+	cJSON **res = rc ? NULL : calloc((size_t)n + 1, sizeof *res);
+	if (rc == 0 && !res)
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	for (int pass = 0; rc == 0 && pass < 2; pass++)
 	for (int k = 0; rc == 0 && k < n; k++) {
-		const char *reason;
+		if ((recs[k].t == &fs_tbl_conflict) != pass)
+			continue;
+		char why[256];
 		struct fs_vv vv = { 0 };
-		int64_t seq = 0;
+		int64_t seq = 0, hlc = 0;
 		char scope[65] = "";
 		cJSON *current = NULL;
-		rc = merge_in(h, db, d, &recs[k], qs[k], &reason, &vv, &seq, scope, &current);
-		if (rc == 0 && reason)
-			rc = quarantine(h, db, d, &recs[k], reason);
+		rc = merge_in(h, db, d, &recs[k], qs[k], limit, why, sizeof why, &vv, &seq, scope, &hlc, &current);
+		if (rc == 0 && why[0])
+			rc = quarantine(h, db, d, &recs[k], why);
 		if (rc == 0) {
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "t", recs[k].t->name);
 			cJSON_AddStringToObject(o, "id", recs[k].id);
-			cJSON_AddBoolToObject(o, "ok", !reason);
-			if (reason) {
-				cJSON_AddStringToObject(o, "reason", reason);
+			cJSON_AddBoolToObject(o, "ok", !why[0]);
+			if (why[0]) {
+				cJSON_AddStringToObject(o, "reason", why);
 				if (current)
 					cJSON_AddItemToObject(o, "current", current), current = NULL;
+				(*rejected)++;
 			} else {
 				cJSON_AddItemToObject(o, "vv", fs_wire_vv_encode(&vv));
 				cJSON_AddNumberToObject(o, "q", (double)seq);
 				cJSON_AddStringToObject(o, "scope", scope);
-			}
-			cJSON_AddItemToArray(out, o);
-			if (reason)
-				(*rejected)++;
-			else
+				if (hlc > max_hlc)
+					max_hlc = hlc;
 				(*accepted)++;
+			}
+			res[k] = o;
 		}
 		cJSON_Delete(current);
 		fs_vv_release(&vv);
 	}
+	/* HQ's clock follows what it accepted, all of it within the bound */
+	if (rc == 0 && max_hlc)
+		rc = observe_hlc(h, db, max_hlc);
+	for (int k = 0; res && k < n; k++)
+		if (rc == 0)
+			cJSON_AddItemToArray(out, res[k]);
+		else
+			cJSON_Delete(res[k]);
+	free(res);
 	rc = txn_end(h, rc);
 	if (rc == 0 && h->lim.hold_ms > 0)
 		usleep((useconds_t)h->lim.hold_ms * 1000);
@@ -1213,39 +1438,57 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, int s
 
 /* ---- accepting a quarantined write (web.h) ---- */
 
-int hq_accept_locked(struct hq *h, struct hq_db *db, const struct fs_rec *in, char scope_out[65])
+static int dev_row(void *vctx, int ncol, const struct fs_val *v);
+static int terr_row(void *ctx, int ncol, const struct fs_val *v);
+
+/* A device by its id (revoked or not), with its rep's territories now. */
+static int load_device(struct hq *h, struct hq_db *db, const char *id, struct hq_device *out);
+
+int hq_accept_locked(struct hq *h, struct hq_db *db, const char *device, const struct fs_rec *in,
+		     const char *into, char scope_out[65])
 {
 	struct fs_rec old, m;
-	const char *why = NULL;
-	int rc = rec_get(h, db, in->t, in->id, 1, &old, NULL), have = rc == 0;
+	struct hq_device d;
+	char why[256];
+	int64_t limit;
+	int rc = load_device(h, db, device, &d);
+	if (rc)
+		return rc;
+	rc = rec_get(h, db, in->t, in->id, 1, &old, NULL);
+	int have = rc == 0;
 	if (rc && rc != FIELDSYNC_ENOTFOUND)
 		return rc;
-	rc = observe_hlc(h, db, in->hlc);
-	if (rc == 0)
-		rc = have ? fs_merge(&old, in, &m) : fs_rec_copy((fs_rec_init(&m, in->t), &m), in);
-	if (rc) {
-		if (have)
-			fs_rec_release(&old);
+	fs_err_clear();
+	/* accepted as if that device pushed it now: the same judge, with its
+	 * rep's territories as they are today */
+	if (have && !in_scope(&d, old.scope)) {
+		rc = fs_err(FIELDSYNC_EINVAL, "cannot accept: the record is in territory %s, not one of %s's",
+			    old.scope, d.rep);
+		fs_rec_release(&old);
 		return rc;
 	}
-	for (int i = 0; !why && i < in->t->nfields; i++) {
-		const struct fs_field *f = &in->t->fields[i];
-		if ((f->flags & FS_F_REQUIRED) && m.f[i].v.t == FS_V_NULL)
-			why = "a required field is missing";
-		else if (have && (f->flags & FS_F_IMMUTABLE) && old.f[i].dot.c && !fs_val_eq(&old.f[i].v, &m.f[i].v))
-			why = "a field that cannot change was changed";
+	/* a record for a territory that is not the rep's goes in only where
+	 * the admin named that territory: a decision taken knowingly */
+	int sf = in->t->scope_field;
+	if (into && *into && sf >= 0 && in->f[sf].v.t == FS_V_TEXT && !strcmp(in->f[sf].v.s, into) &&
+	    !in_scope(&d, into) && d.nterr < HQ_MAX_TERR)
+		snprintf(d.terr[d.nterr++], sizeof d.terr[0], "%s", into);
+	rc = hq_clock_limit(h, db, &limit, NULL);
+	if (rc == 0)
+		rc = judge(h, db, &d, in, have ? &old : NULL, limit, &m, why, sizeof why);
+	if (rc == 0 && why[0]) {
+		if (!strcmp(why, "territory is not one of the rep's") && in->t->scope_field >= 0 &&
+		    in->f[in->t->scope_field].v.t == FS_V_TEXT)
+			rc = fs_err(FIELDSYNC_EINVAL, "cannot accept: territory %s is not one of %s's"
+				    " (accept it into %s to create it there)", in->f[in->t->scope_field].v.s, d.rep,
+				    in->f[in->t->scope_field].v.s);
+		else
+			rc = fs_err(FIELDSYNC_EINVAL, "cannot accept: %s", why);
 	}
-	if (!why) {
-		rc = scope_of(h, db, &m, m.scope);
-		if (rc == FIELDSYNC_ENOTFOUND || rc == FIELDSYNC_EINVAL) {
-			why = "its customer is unknown at HQ";
-			rc = 0;
-		}
-	}
-	if (rc == 0 && why)
-		rc = fs_err(FIELDSYNC_EINVAL, "cannot accept: %s", why);
 	if (rc == 0 && (!have || !fs_rec_same(&old, &m) || strcmp(old.scope, m.scope)))
 		rc = store_version(h, db, have ? &old : NULL, &m, NULL, NULL);
+	if (rc == 0)
+		rc = observe_hlc(h, db, m.hlc);
 	if (rc == 0 && scope_out)
 		memcpy(scope_out, m.scope, 65);
 	if (have)
@@ -1518,13 +1761,15 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 	cJSON_AddStringToObject(out, "rep", d->rep);
 	/* a device that knew another id talks to a restored store: it must start over */
 	cJSON_AddStringToObject(out, "hq_id", h->self_hex);
+	/* a device whose date is behind judges clocks against HQ's */
+	cJSON_AddNumberToObject(out, "now_ms", (double)fs_wall_ms());
 	return rc;
 }
 
 /* ---- enrolment ---- */
 
 struct tok_ctx {
-	char rep[101], nonce[33], device[33];
+	char rep[101], nonce[65], device[33], used_at[32];
 	int64_t expires;
 	int used, found;
 };
@@ -1538,17 +1783,62 @@ static int tok_row(void *vctx, int ncol, const struct fs_val *v)
 	snprintf(x->rep, sizeof x->rep, "%s", v[0].t == FS_V_TEXT ? v[0].s : "");
 	x->expires = v[1].t == FS_V_INT ? v[1].i : 0;
 	x->used = v[2].t != FS_V_NULL;
+	snprintf(x->used_at, sizeof x->used_at, "%s", v[2].t == FS_V_TEXT ? v[2].s : "");
 	snprintf(x->nonce, sizeof x->nonce, "%s", v[3].t == FS_V_TEXT ? v[3].s : "");
 	snprintf(x->device, sizeof x->device, "%s", v[4].t == FS_V_TEXT ? v[4].s : "");
 	return 0;
+}
+
+/* An answer to an enrolment can be lost; the device then repeats it with
+ * the same token and nonce. Within this many seconds of the first use it
+ * gets the same answer; after it, or once the token has expired, nothing. */
+#define ENROLL_RETRY_S 600
+
+/* HQ's secret for device tokens (hq_meta "enroll_secret"), made once. */
+static int enroll_secret(struct hq *h, struct hq_db *db, unsigned char key[32])
+{
+	char *hex = NULL, fresh[65];
+	unsigned char raw[32];
+	randombytes_buf(raw, sizeof raw);
+	fs_hex(raw, sizeof raw, fresh);
+	struct fs_val p = fs_vref(fresh);
+	int rc = h->be->exec(db, "INSERT INTO hq_meta (key, value) VALUES ('enroll_secret', $1)"
+			     " ON CONFLICT (key) DO NOTHING", 1, &p, NULL, NULL);
+	if (rc == 0)
+		rc = h->be->exec(db, "SELECT value FROM hq_meta WHERE key = 'enroll_secret'", 0, NULL, one_text, &hex);
+	if (rc == 0 && (!hex || strlen(hex) != 64 || fs_unhex(hex, 64, key)))
+		rc = fs_err(FIELDSYNC_EIO, "HQ's enrolment secret is unreadable");
+	free(hex);
+	sodium_memzero(raw, sizeof raw);
+	sodium_memzero(fresh, sizeof fresh);
+	return rc;
+}
+
+/* The device token for (enrolment token, device, nonce): a keyed hash with
+ * HQ's secret, so that a retry of a lost answer gets the very same token
+ * without HQ keeping it (HQ stores only its hash), and nobody without both
+ * the enrolment token and HQ's secret can compute it. */
+static void device_token(const unsigned char key[32], const char *token, const char *rid, const char *nonce,
+			 char out[65])
+{
+	unsigned char t[32];
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, key, 32, sizeof t);
+	crypto_generichash_update(&st, (const unsigned char *)"fieldsync device token", 23);
+	crypto_generichash_update(&st, (const unsigned char *)token, strlen(token) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)rid, strlen(rid) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)(nonce ? nonce : ""), nonce ? strlen(nonce) : 0);
+	crypto_generichash_final(&st, t, sizeof t);
+	fs_hex(t, sizeof t, out);
+	sodium_memzero(t, sizeof t);
 }
 
 int hq_enroll(struct hq *h, const char *token, const char *name, const char *nonce, const char *app_version,
 	      cJSON *out)
 {
 	struct hq_db *db;
-	char hash[65], rid[33], devtok[65], dh[65], now[32];
-	unsigned char raw[32];
+	char hash[65], nhash[65] = "", rid[33], devtok[65], dh[65], now[32];
+	unsigned char key[32];
 	struct tok_ctx x;
 	memset(&x, 0, sizeof x);
 	if (!token || strlen(token) < 16 || strlen(token) > 256)
@@ -1560,6 +1850,8 @@ int hq_enroll(struct hq *h, const char *token, const char *name, const char *non
 	if (nonce && !fs_is_id(nonce))
 		return fs_err(FIELDSYNC_EINVAL, "nonce must be 32 lowercase hex digits");
 	hq_token_hash(token, hash);
+	if (nonce)
+		hq_token_hash(nonce, nhash);	/* kept hashed: with the token it would replay */
 	int rc = hq_acquire(h, &db);
 	if (rc)
 		return rc;
@@ -1570,31 +1862,43 @@ int hq_enroll(struct hq *h, const char *token, const char *name, const char *non
 	struct fs_val p = fs_vref(hash);
 	rc = h->be->exec(db, "SELECT t.rep, t.expires_ms, t.used_at, t.nonce, t.device FROM enroll_tokens t"
 			 " JOIN reps r ON r.name = t.rep WHERE t.hash = $1 AND r.revoked = 0", 1, &p, tok_row, &x);
-	/* the same token and nonce again: the answer to the first try was lost */
-	int again = rc == 0 && x.found && x.used && nonce && !strcmp(x.nonce, nonce) && x.device[0];
-	if (rc == 0 && !again && (!x.found || x.used || x.expires < fs_wall_ms()))
+	int64_t used_ms = 0, wall = fs_wall_ms();
+	if (rc == 0 && x.used && fs_parse_datetime(x.used_at, &used_ms))
+		used_ms = 0;
+	/* the same token and nonce again, soon, before expiry: the answer to
+	 * the first try was lost; it gets the same answer */
+	int again = rc == 0 && x.found && x.used && nonce && !strcmp(x.nonce, nhash) && x.device[0] &&
+		    used_ms > 0 && wall - used_ms <= ENROLL_RETRY_S * 1000LL && wall >= used_ms - 60000;
+	if (rc == 0 && (!x.found || x.expires < wall || (x.used && !again)))
 		rc = fs_err(FIELDSYNC_EAUTH, "enrolment token unknown, used or expired");
+	if (rc == 0)
+		rc = enroll_secret(h, db, key);
 	if (rc == 0) {
-		randombytes_buf(raw, sizeof raw);
-		fs_hex(raw, sizeof raw, devtok);
+		fs_iso_utc(wall, now);
+		if (again)
+			memcpy(rid, x.device, 33);
+		else
+			fs_random_id(rid);
+		device_token(key, token, rid, nonce, devtok);
 		hq_token_hash(devtok, dh);
-		fs_iso_utc(fs_wall_ms(), now);
 	}
 	if (rc == 0 && again) {
-		memcpy(rid, x.device, 33);
-		struct fs_val q[2] = { fs_vref(dh), fs_vref(rid) };
-		rc = h->be->exec(db, "UPDATE devices SET token_hash = $1 WHERE id = $2", 2, q, NULL, NULL);
+		/* the device must still be the one this token made */
+		struct hq_device d;
+		rc = load_device(h, db, rid, &d);
+		if (rc == FIELDSYNC_ENOTFOUND)
+			rc = fs_err(FIELDSYNC_EAUTH, "enrolment token unknown, used or expired");
 	} else if (rc == 0) {
-		fs_random_id(rid);
 		struct fs_val q[6] = { fs_vref(rid), fs_vref(x.rep), fs_vref(name), fs_vref(dh), fs_vref(now),
 			fs_vref(app_version) };
 		rc = h->be->exec(db, "INSERT INTO devices (id, rep, name, token_hash, created_at, app_version)"
 				 " VALUES ($1, $2, $3, $4, $5, $6)", 6, q, NULL, NULL);
-		struct fs_val u[4] = { fs_vref(now), fs_vref(nonce), fs_vref(rid), fs_vref(hash) };
+		struct fs_val u[4] = { fs_vref(now), fs_vref(nonce ? nhash : NULL), fs_vref(rid), fs_vref(hash) };
 		if (rc == 0)
 			rc = h->be->exec(db, "UPDATE enroll_tokens SET used_at = $1, nonce = $2, device = $3"
 					 " WHERE hash = $4", 4, u, NULL, NULL);
 	}
+	sodium_memzero(key, sizeof key);
 	struct hq_device d;
 	memset(&d, 0, sizeof d);
 	struct fs_val r = fs_vref(x.rep);
@@ -1606,8 +1910,10 @@ int hq_enroll(struct hq *h, const char *token, const char *name, const char *non
 	else
 		h->be->rollback(db);
 	hq_release(h, db);
-	if (rc)
+	if (rc) {
+		sodium_memzero(devtok, sizeof devtok);
 		return rc;
+	}
 	cJSON_AddStringToObject(out, "replica_id", rid);
 	cJSON_AddStringToObject(out, "device_token", devtok);
 	cJSON_AddStringToObject(out, "rep", x.rep);
@@ -1661,27 +1967,65 @@ static void reply_rc(struct hq_response *resp, int rc, const char *what)
 
 /* A device revoked for erasure hands in what it has not synced before it
  * wipes itself: each record is kept in quarantine for review, never merged
- * (whoever holds the device now may not be the rep). All or nothing. */
+ * (whoever holds the device now may not be the rep). Whoever holds it can
+ * also send anything at all: the hand-in is bounded per device, in all
+ * (HANDIN_MAX_RECORDS records, HANDIN_MAX_BYTES of them); once that is
+ * full nothing more is stored. The answer's "kept" is what the device may
+ * erase: all it sent (erasure matters more than a stolen laptop's last
+ * edits); "stored" what HQ actually kept this time. */
+#define HANDIN_REASON "handed in by a device revoked for erasure"
+#define HANDIN_MAX_RECORDS 1000
+#define HANDIN_MAX_BYTES (4 << 20)
+
+struct handin_ctx {
+	int64_t n, bytes;
+};
+
+static int handin_row(void *vctx, int ncol, const struct fs_val *v)
+{
+	struct handin_ctx *x = vctx;
+	if (ncol >= 2) {
+		x->n = v[0].t == FS_V_INT ? v[0].i : 0;
+		x->bytes = v[1].t == FS_V_INT ? v[1].i : 0;
+	}
+	return 0;
+}
+
 static int keep_for_review(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *records,
-			   int *kept)
+			   int *kept, int *stored)
 {
 	int n = cJSON_GetArraySize(records), rc;
-	*kept = 0;
+	struct handin_ctx have = { 0, 0 };
+	*kept = *stored = 0;
 	if (n > h->lim.max_batch)
 		return fs_err(FIELDSYNC_ELIMIT, "batch of %d records; the limit is %d", n, h->lim.max_batch);
 	if ((rc = h->be->begin(db, 1)))
 		return rc;
+	struct fs_val p[2] = { fs_vref(d->id), fs_vref(HANDIN_REASON) };
+	rc = h->be->exec(db, "SELECT count(*), coalesce(sum(length(record)), 0) FROM quarantine"
+			 " WHERE device = $1 AND reason = $2", 2, p, handin_row, &have);
 	for (const cJSON *e = records->child; e && rc == 0; e = e->next) {
 		struct fs_rec r;
 		rc = fs_wire_rec_decode(e, &r);
-		if (rc == 0)
-			rc = quarantine(h, db, d, &r, "handed in by a device revoked for erasure");
+		if (rc)
+			break;
+		char *txt = cJSON_PrintUnformatted(e);
+		int64_t len = txt ? (int64_t)strlen(txt) : 0;
+		free(txt);
+		if (have.n < HANDIN_MAX_RECORDS && have.bytes + len <= HANDIN_MAX_BYTES) {
+			rc = quarantine(h, db, d, &r, HANDIN_REASON);
+			have.n++;
+			have.bytes += len;
+			(*stored)++;
+		}
 		fs_rec_release(&r);
 	}
 	if (rc == 0 && (rc = h->be->commit(db)) == 0)
 		*kept = n;
-	if (rc)
+	if (rc) {
 		h->be->rollback(db);
+		*stored = 0;
+	}
 	return rc;
 }
 
@@ -1809,9 +2153,11 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 			cJSON_AddStringToObject(e, "message", "this device was revoked by HQ");
 			cJSON_AddBoolToObject(e, "wipe", d.wipe);
 			const cJSON *recs = cJSON_GetObjectItemCaseSensitive(body, "records");
-			int kept = 0;
-			if (d.wipe && push && cJSON_IsArray(recs) && keep_for_review(h, db, &d, recs, &kept) == 0)
+			int kept = 0, stored = 0;
+			if (d.wipe && push && cJSON_IsArray(recs) && keep_for_review(h, db, &d, recs, &kept, &stored) == 0) {
 				cJSON_AddNumberToObject(e, "kept", kept);
+				cJSON_AddNumberToObject(e, "stored", stored);
+			}
 			reply_json(resp, 401, e);
 		} else {
 			hq_response_error(resp, 401, "unauthorized", "%s", fs_errmsg_get());
@@ -1832,7 +2178,7 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 		}
 		hq_release(h, db);	/* hq_push takes its own connection */
 		db = NULL;
-		rc = hq_push(h, &d, recs, same_hq(h, body), &results, &acc, &rej);
+		rc = hq_push(h, &d, recs, fs_wire_str(body, "hq_id"), &results, &acc, &rej);
 		if (rc == FIELDSYNC_ELIMIT) {
 			hq_response_error(resp, 413, "batch_too_large", "%s", fs_errmsg_get());
 			goto done;

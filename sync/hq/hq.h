@@ -86,13 +86,22 @@ int hq_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char 
 /* Resolve an open conflict by writing the kept value (keep_loser 0/1). */
 int hq_resolve(struct hq *h, const char *conflict_id, int keep_loser);
 
+/* The clock bound now: the largest hlc HQ accepts from a device, and the
+ * setting clock_ahead_minutes it comes from (minutes may be NULL). */
+int hq_clock_limit(struct hq *h, struct hq_db *db, int64_t *limit, int64_t *minutes);
+/* fieldsyncd repair clock: HQ's clock back to the wall clock if it is beyond
+ * the bound, and every record carrying a write stamped beyond it restamped
+ * by HQ (a new version every device takes), in one transaction.
+ * *records: how many; *was: HQ's clock before (0 if it was fine). */
+int hq_repair_clock(struct hq *h, int dry_run, long *records, int64_t *was);
+
 /* Sync operations on parsed bodies (the HTTP handler calls these). */
 int hq_auth(struct hq *h, struct hq_db *db, const char *token, struct hq_device *out);
-/* same_hq: the request names this store's id (hq_id), so the records' `q`
- * (the HQ version a device's copy reflects) can be trusted: a record with a
- * q that HQ no longer holds was deleted and garbage collected, and is
- * refused rather than stored again. */
-int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, int same_hq, cJSON **results,
+/* hq_id: the HQ id the request names (may be NULL). When it is this
+ * store's, the records' `q` (the HQ version a device's copy reflects) can
+ * be trusted: a record with a q that HQ no longer holds was deleted and
+ * garbage collected, and is refused rather than stored again. */
+int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, const char *hq_id, cJSON **results,
 	    int *accepted, int *rejected);
 /* resync: the request's {"territory": horizon} of resyncs under way. */
 int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, const cJSON *resync,

@@ -69,6 +69,9 @@ static void usage(FILE *fp)
 		"                             their territory has (devices silent for lapse-days\n"
 		"                             are not waited for: they resync when they return)\n"
 		"  backup FILE                a consistent copy of the store, taken online\n"
+		"  repair clock [--dry-run]   HQ's clock back to the system time after it was pushed\n"
+		"                             beyond clock-ahead-minutes, and the writes stamped\n"
+		"                             beyond it restamped (devices take them at their sync)\n"
 		"  restore FILE [--no-keep]   replace the store by a backup (server stopped; the\n"
 		"                             replaced one is kept as STORE.pre-restore-TIME)\n"
 		"  rep add NAME --territory T1[,T2...]   create a rep; prints a one-time enrolment token\n"
@@ -92,6 +95,8 @@ static void usage(FILE *fp)
 		"                             (1-100, default 3; disputed records stay)\n"
 		"  setting set lapse-days N   a device silent for N days (1-3650, default 90) is not\n"
 		"                             waited for by tombstone garbage collection (HQ only)\n"
+		"  setting set clock-ahead-minutes N   refuse writes stamped more than N minutes ahead\n"
+		"                             of HQ's clock (1-43200, default 1440); devices get it\n"
 		"  setting show               every setting, its source and whether devices get it\n"
 		"  dispute visit|payment|customer ID [--clear]   flag a record as disputed (kept\n"
 		"                             forever everywhere), or lift the flag; syncs\n"
@@ -913,6 +918,43 @@ static int cmd_gc(struct opts *o)
 	return print_rows(r, NULL);
 }
 
+static int cmd_repair(struct opts *o)
+{
+	int k, dry = 0, clock = 0;
+	while ((k = next(o)) > 0) {
+		if (k == 2 && !clock && !strcmp(o->word, "clock"))
+			clock = 1;
+		else if (k == 2)
+			return usage_err("repair: unexpected argument '%s'", o->word);
+		else if (!strcmp(o->name, "dry-run") && !o->inl)
+			dry = 1;
+		else
+			return usage_err("repair: unknown option --%s", o->name);
+	}
+	if (!clock)
+		return usage_err("repair: what to repair? (only 'clock' is known)");
+	struct hq *h;
+	long n = 0;
+	int64_t was = 0;
+	int rc = open_hq(&h);
+	if (rc)
+		return rc;
+	rc = hq_repair_clock(h, dry, &n, &was);
+	hq_close(h);
+	if (rc)
+		return fail(rc);
+	char at[32] = "";
+	if (was)
+		fs_iso_utc(fs_hlc_ms(was < FS_HLC_MAX ? was : FS_HLC_MAX), at);
+	if (json)
+		printf("{\"records\": %ld, \"clock_was\": %s%s%s, \"dry_run\": %s}\n", n, was ? "\"" : "",
+		       was ? at : "null", was ? "\"" : "", dry ? "true" : "false");
+	else
+		printf("%s%s%s%s %ld record%s\n", was ? "HQ clock set back from " : "", was ? at : "",
+		       was ? "; " : "", dry ? "would restamp" : "restamped", n, n == 1 ? "" : "s");
+	return 0;
+}
+
 static int cmd_backup(struct opts *o)
 {
 	const char *file;
@@ -1060,6 +1102,8 @@ int main(int argc, char **argv)
 		return cmd_gc(&o);
 	if (!strcmp(cmd, "backup"))
 		return cmd_backup(&o);
+	if (!strcmp(cmd, "repair"))
+		return cmd_repair(&o);
 	if (!strcmp(cmd, "restore"))
 		return cmd_restore(&o);
 	if (!strcmp(cmd, "setting") || !strcmp(cmd, "settings"))

@@ -73,6 +73,8 @@ static const struct setting settings[] = {
 	{ "retention_years", "retention-years", 1, FS_RETENTION_MIN, FS_RETENTION_MAX, FS_RETENTION_DEFAULT,
 	  canon_int, deflt_int },
 	{ "lapse_days", "lapse-days", 0, 1, 3650, 90, canon_int, deflt_int },
+	{ "clock_ahead_minutes", "clock-ahead-minutes", 1, FS_CLOCK_AHEAD_MIN, FS_CLOCK_AHEAD_MAX,
+	  FS_CLOCK_AHEAD_DEFAULT, canon_int, deflt_int },
 };
 #define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
 
@@ -114,7 +116,7 @@ int hq_setting_set(struct hq *h, const char *key, const char *value)
 	const struct setting *st = setting_find(key);
 	if (!st)
 		return fs_err(FIELDSYNC_EINVAL, "unknown setting '%.40s' (known: due-days, retention-years,"
-			      " lapse-days)", key);
+			      " lapse-days, clock-ahead-minutes)", key);
 	int rc = value && *value ? st->canon(st, value, canon, sizeof canon) : 0;
 	if (rc)
 		return rc;

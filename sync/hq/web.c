@@ -813,6 +813,13 @@ static int build_quarantine(struct hq *h, cJSON *out)
 		char label[400];
 		record_label(h, CELL(q, i, 4), f, label, sizeof label);
 		cJSON_AddStringToObject(o, "label", label);
+		/* refused for its territory: the page offers to accept it there */
+		const char *why = CELL(q, i, 7);
+		const char *into = f && why && !strcmp(why, "territory is not one of the rep's") ? fs_wire_str(f, "territory") : NULL;
+		if (into)
+			cJSON_AddStringToObject(o, "into", into);
+		else
+			cJSON_AddNullToObject(o, "into");
 		if (f)
 			cJSON_AddItemToObject(o, "fields", cJSON_Duplicate(f, 1));
 		else
@@ -1470,7 +1477,7 @@ static void do_decide(struct hq *h, const struct session *s, const cJSON *body, 
 			if (rc == 0 && (in.t != fs_table_find(tbl) || strcmp(in.id, rid)))
 				rc = fs_err(FIELDSYNC_EIO, "quarantined record does not match its key");
 			if (rc == 0)
-				rc = hq_accept_locked(h, db, &in, scope);
+				rc = hq_accept_locked(h, db, dev, &in, fs_wire_str(body, "territory"), scope);
 			if (decoded)
 				fs_rec_release(&in);
 		}

@@ -68,12 +68,15 @@ int hq_admin_list(struct hq *h, struct fieldsync_rows **out);
 /* The decision log (quarantine decisions, conflicts resolved from the dashboard). */
 int hq_decision_list(struct hq *h, struct fieldsync_rows **out);
 
-/* Defined in hq.c: merge a write HQ refused (a quarantined record) as HQ's
- * own decision, inside the caller's write transaction on `db`: the merge of
- * a push without the rep's scope check. A changed result is stored as a new
- * version (it syncs to the devices of its territory). FIELDSYNC_EINVAL with
- * the reason when it still cannot be stored (a required field missing, an
- * immutable field changed, its customer unknown at HQ). */
-int hq_accept_locked(struct hq *h, struct hq_db *db, const struct fs_rec *in, char scope_out[65]);
+/* Defined in hq.c: merge a write HQ refused (a quarantined record) that
+ * `device` sent, on an administrator's decision, inside the caller's write
+ * transaction on `db`: judged exactly as if that device pushed it now (its
+ * rep's territories today, the clock bound, the writes it claims, the ids it
+ * carries). A changed result is stored as a new version (it syncs to the
+ * devices of its territory). `into` (NULL: none) is a territory the admin
+ * named for a record refused for its territory: it may then go there.
+ * FIELDSYNC_EINVAL with the reason when it still cannot be stored. */
+int hq_accept_locked(struct hq *h, struct hq_db *db, const char *device, const struct fs_rec *in,
+		     const char *into, char scope_out[65]);
 
 #endif

@@ -378,7 +378,7 @@
 		async function decide(r, decision, btn) {
 			btn.disabled = true;
 			try {
-				const res = await post('/admin/api/quarantine/decide', { device: r.device, tbl: r.tbl, rec_id: r.rec_id, vv: r.vv, decision });
+				const res = await post('/admin/api/quarantine/decide', { device: r.device, tbl: r.tbl, rec_id: r.rec_id, vv: r.vv, decision, ...(decision === 'accept' && r.into ? { territory: r.into } : {}) });
 				await quarantine();
 				flash(`${r.label}: ${res.decision}` + (res.territory ? ` (now in ${res.territory}; it syncs to that territory's devices)` : ''));
 			} catch (e) {
@@ -408,7 +408,7 @@
 					{ key: 'reason', label: 'Reason' },
 					{ key: 'decision', label: 'Decision', value: (r) => r.decision || 'pending',
 					  render: (r) => (r.state !== 'pending' ? h('span', { class: 'pill ' + r.state, text: r.decision }) : [
-						  h('button', { class: 'act', type: 'button', 'data-act': 'accept', onclick: (e) => decide(r, 'accept', e.target), text: 'Accept as is' }),
+						  h('button', { class: 'act', type: 'button', 'data-act': 'accept', onclick: (e) => decide(r, 'accept', e.target), text: r.into ? `Accept into ${r.into}` : 'Accept as is' }),
 						  h('button', { class: 'act danger', type: 'button', 'data-act': 'discard', onclick: (e) => decide(r, 'discard', e.target), text: 'Discard' }),
 					  ]) },
 				],
