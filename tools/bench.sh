@@ -39,6 +39,7 @@ start_hq() {	# start_hq DB PORTFILE LOG
 	"$FSD" --db "$1" init >/dev/null
 	"$FSD" --db "$1" serve --listen 127.0.0.1:0 --port-file "$2" 2>"$3" &
 	pids="$pids $!"
+	hq_pid=$!
 	while [ ! -s "$2" ]; do sleep 0.05; done
 }
 enroll() {	# enroll HQDB URL STORE REP TERRITORIES
@@ -58,6 +59,7 @@ figure "raw SQLite insert, same rows and schema" "$raw" "records/s"
 
 echo "== 2b. an agent pushes $records records to HQ" >&2
 start_hq "$work/hq.db" "$work/hq.port" "$work/hq.log"
+sync_hq_pid=$hq_pid
 url="http://127.0.0.1:$(cat "$work/hq.port")"
 cp "$work/big.db" "$work/push.db"
 enroll "$work/hq.db" "$url" "$work/push.db" pusher MOW-1
@@ -85,7 +87,7 @@ for i in 1 2 3 4 5; do "$FS" --db "$work/fresh.db" --json sync >"$work/noop$i.js
 figure "no-op sync" "$(cat "$work/noop")" "ms"
 figure "no-op sync, HTTP round trips" "$(sum "$work/noop5.json" requests)" "requests" 1
 figure "fieldsyncd peak RSS after the syncs above" \
-	"$(( $(curl -s "$url/v1/health" | jq .max_rss_kb) / 1024 ))" "MB"
+	"$(( $(awk '/^VmHWM:/ {print $2}' "/proc/$sync_hq_pid/status") / 1024 ))" "MB"
 
 echo "== 5. HQ load: $agents agents, each a nightly sync (push 50 visits, pull 200 records)" >&2
 start_hq "$work/lg.db" "$work/lg.port" "$work/lg.log"

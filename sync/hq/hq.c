@@ -2080,6 +2080,109 @@ static void touch_device(struct hq *h, struct hq_db *db, const struct hq_device 
 	}
 }
 
+/* 401 revoked, with "wipe" for a device revoked for erasure and "kept"
+ * (when >= 0) for the records it handed in. */
+static void reply_revoked(struct hq_response *resp, const struct hq_device *d, int kept, int stored)
+{
+	cJSON *e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "error", "revoked");
+	cJSON_AddStringToObject(e, "message", "this device was revoked by HQ");
+	cJSON_AddBoolToObject(e, "wipe", d->wipe);
+	if (kept >= 0) {
+		cJSON_AddNumberToObject(e, "kept", kept);
+		cJSON_AddNumberToObject(e, "stored", stored);
+	}
+	reply_json(resp, 401, e);
+}
+
+/* Peak and current resident memory of this process (kB), from the kernel's
+ * own counters: VmHWM is what the process ever held, VmRSS what it holds. */
+static void memory_kb(double *hwm, double *rss)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	*hwm = *rss = -1;
+	while (f && fgets(line, sizeof line, f)) {
+		if (!strncmp(line, "VmHWM:", 6))
+			*hwm = strtod(line + 6, NULL);
+		else if (!strncmp(line, "VmRSS:", 6))
+			*rss = strtod(line + 6, NULL);
+	}
+	if (f)
+		fclose(f);
+	if (*hwm < 0) {
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		*hwm = (double)ru.ru_maxrss;
+	}
+}
+
+void hq_health_details(struct hq *h, cJSON *out)
+{
+	double hwm, rss;
+	memory_kb(&hwm, &rss);
+	cJSON_AddStringToObject(out, "status", "ok");
+	cJSON_AddStringToObject(out, "replica", h->self_hex);
+	cJSON_AddStringToObject(out, "version", FIELDSYNC_VERSION);
+	cJSON_AddStringToObject(out, "store", h->be->name);
+	cJSON_AddNumberToObject(out, "max_rss_kb", hwm);
+	if (rss >= 0)
+		cJSON_AddNumberToObject(out, "rss_kb", rss);
+}
+
+int hq_admit(void *ctx, const struct hq_request *req, struct hq_admission *adm, struct hq_response *resp)
+{
+	struct hq *h = ctx;
+	struct hq_device d;
+	struct hq_db *db = NULL;
+
+	if (!strncmp(req->path, "/admin", 6) && (req->path[6] == '\0' || req->path[6] == '/'))
+		return hq_web_admit(h, req, adm, resp);
+	if (!strcmp(req->path, "/v1/health")) {
+		if (strcmp(req->method, "GET")) {
+			hq_response_error(resp, 405, "method_not_allowed", "use GET");
+			return 1;
+		}
+		adm->max_body = adm->max_inflated = 0;
+		return 0;
+	}
+	int enroll = !strcmp(req->path, "/v1/enroll"), push = !strcmp(req->path, "/v1/push"),
+	    pull = !strcmp(req->path, "/v1/pull");
+	if (!enroll && !push && !pull) {
+		hq_response_error(resp, 404, "not_found", "no such endpoint");
+		return 1;
+	}
+	if (strcmp(req->method, "POST")) {
+		hq_response_error(resp, 405, "method_not_allowed", "use POST");
+		return 1;
+	}
+	if (enroll) {
+		/* anyone may try a token: the body stays small */
+		adm->max_body = adm->max_inflated = HQ_SMALL_BODY;
+		return 0;
+	}
+	/* Only an enrolled device makes HQ hold a sync body (up to max_body):
+	 * its token is looked up now, from the headers. hq_handle looks again
+	 * (the device may be revoked meanwhile). */
+	int rc = hq_acquire(h, &db);
+	if (rc == 0) {
+		rc = hq_auth(h, db, req->token, &d);
+		hq_release(h, db);
+	}
+	if (rc == 0)
+		return 0;
+	if (rc == FIELDSYNC_EAUTH && d.revoked) {
+		if (d.wipe && push)
+			return 0;	/* it hands in its records before it wipes itself */
+		reply_revoked(resp, &d, -1, 0);
+	} else if (rc == FIELDSYNC_EAUTH) {
+		hq_response_error(resp, 401, "unauthorized", "%s", fs_errmsg_get());
+	} else {
+		reply_rc(resp, rc, "authentication");
+	}
+	return 1;
+}
+
 int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 {
 	struct hq *h = ctx;
@@ -2096,15 +2199,11 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 			hq_response_error(resp, 405, "method_not_allowed", "use GET");
 			return 0;
 		}
+		/* anyone may ask whether HQ is up; what it runs is for admins
+		 * (/admin/api/health, hq_health_details) */
 		out = cJSON_CreateObject();
 		cJSON_AddNumberToObject(out, "v", FS_PROTOCOL);
 		cJSON_AddStringToObject(out, "status", "ok");
-		cJSON_AddStringToObject(out, "replica", h->self_hex);
-		cJSON_AddStringToObject(out, "version", FIELDSYNC_VERSION);
-		cJSON_AddStringToObject(out, "store", h->be->name);
-		struct rusage ru;
-		getrusage(RUSAGE_SELF, &ru);
-		cJSON_AddNumberToObject(out, "max_rss_kb", (double)ru.ru_maxrss);
 		reply_json(resp, 200, out);
 		return 0;
 	}
@@ -2148,17 +2247,11 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 	rc = hq_auth(h, db, req->token, &d);
 	if (rc == FIELDSYNC_EAUTH) {
 		if (d.revoked) {
-			cJSON *e = cJSON_CreateObject();
-			cJSON_AddStringToObject(e, "error", "revoked");
-			cJSON_AddStringToObject(e, "message", "this device was revoked by HQ");
-			cJSON_AddBoolToObject(e, "wipe", d.wipe);
 			const cJSON *recs = cJSON_GetObjectItemCaseSensitive(body, "records");
-			int kept = 0, stored = 0;
-			if (d.wipe && push && cJSON_IsArray(recs) && keep_for_review(h, db, &d, recs, &kept, &stored) == 0) {
-				cJSON_AddNumberToObject(e, "kept", kept);
-				cJSON_AddNumberToObject(e, "stored", stored);
-			}
-			reply_json(resp, 401, e);
+			int kept = -1, stored = 0;
+			if (d.wipe && push && cJSON_IsArray(recs) && keep_for_review(h, db, &d, recs, &kept, &stored) != 0)
+				kept = -1;
+			reply_revoked(resp, &d, kept, stored);
 		} else {
 			hq_response_error(resp, 401, "unauthorized", "%s", fs_errmsg_get());
 		}

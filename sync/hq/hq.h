@@ -114,6 +114,15 @@ int hq_enroll(struct hq *h, const char *token, const char *name, const char *non
 
 /* The HTTP handler for hq_server_opts (ctx = struct hq *). */
 int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp);
+/* Admission for hq_server_opts, from a request's headers: known paths and
+ * methods only; /v1/push and /v1/pull only with the token of an enrolled
+ * device (checked against the store), /v1/enroll with HQ_SMALL_BODY at
+ * most, /admin as hq_web_admit() says. */
+#define HQ_SMALL_BODY 4096
+int hq_admit(void *ctx, const struct hq_request *req, struct hq_admission *adm, struct hq_response *resp);
+/* What HQ runs (replica, version, store, memory), for admins only:
+ * members added to `out`. */
+void hq_health_details(struct hq *h, cJSON *out);
 
 /* Garbage collection of tombstones and evictions every device in their
  * territory has acknowledged (gc.c): one row per territory with something

@@ -62,8 +62,10 @@ static void usage(FILE *fp)
 		"  migrate                    create or upgrade the HQ store's schema\n"
 		"  serve [--listen ADDR:PORT] [--threads N] [--log-format text|json]\n"
 		"        [--port-file FILE] [--batch N] [--page N] [--max-body BYTES]\n"
-		"        [--timeout SECONDS]\n"
-		"        [--tls-cert PEM --tls-key PEM] [--gc-every HOURS]\n"
+		"        [--timeout SECONDS] [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
+		"        [--body-min-rate BYTES_PER_S] [--max-buffered BYTES] [--max-conns-per-ip N]\n"
+		"        [--tls-cert PEM --tls-key PEM] [--tls-priorities GNUTLS_PRIORITIES]\n"
+		"        [--gc-every HOURS]\n"
 		"                             run the sync server until SIGTERM/SIGINT\n"
 		"  gc [--dry-run]             remove tombstones and evictions every device in\n"
 		"                             their territory has (devices silent for lapse-days\n"
@@ -223,6 +225,12 @@ static int cmd_serve(struct opts *o)
 	so.max_body = (size_t)conf.max_body;
 	so.tls_cert = conf.tls_cert;
 	so.tls_key = conf.tls_key;
+	so.tls_priorities = conf.tls_priorities;
+	so.header_timeout_s = conf.header_timeout;
+	so.body_grace_s = conf.body_timeout;
+	so.body_min_rate = conf.body_min_rate;
+	so.max_buffered = (size_t)conf.max_buffered;
+	so.max_conns_per_ip = conf.max_conns_per_ip;
 	if (conf.batch)
 		lim.max_batch = conf.batch;
 	if (conf.page)
@@ -254,6 +262,24 @@ static int cmd_serve(struct opts *o)
 			so.tls_cert = v;
 		else if (!strcmp(o->name, "tls-key"))
 			so.tls_key = v;
+		else if (!strcmp(o->name, "tls-priorities"))
+			so.tls_priorities = v;
+		else if (!strcmp(o->name, "header-timeout") || !strcmp(o->name, "body-timeout") ||
+			 !strcmp(o->name, "body-min-rate") || !strcmp(o->name, "max-conns-per-ip")) {
+			int64_t n;
+			int rate = !strcmp(o->name, "body-min-rate"), ip = !strcmp(o->name, "max-conns-per-ip");
+			int64_t hi = rate ? 1000000000 : ip ? 65535 : 3600;
+			if (fs_parse_int(v, &n) || n < 1 || n > hi)
+				return usage_err("serve: --%s is a whole number 1-%lld, not '%s'", o->name, (long long)hi, v);
+			*(rate ? &so.body_min_rate : ip ? &so.max_conns_per_ip :
+			  !strcmp(o->name, "header-timeout") ? &so.header_timeout_s : &so.body_grace_s) = (int)n;
+		} else if (!strcmp(o->name, "max-buffered")) {
+			int64_t n;
+			if (fs_parse_int(v, &n) || n < (1 << 20) || n > ((int64_t)1 << 36))
+				return usage_err("serve: --max-buffered is bytes, %d-%lld, not '%s'", 1 << 20,
+						 (long long)1 << 36, v);
+			so.max_buffered = (size_t)n;
+		}
 		else if (!strcmp(o->name, "gc-every")) {
 			char *end;
 			long n = strtol(v, &end, 10);
@@ -268,6 +294,10 @@ static int cmd_serve(struct opts *o)
 		return usage_err("serve: --threads 1-256, --batch >= 1, --page 1-%d, --timeout 1-3600",
 				 lim.max_page);
 	log_json = so.log_json;
+	/* a key that every local user can read is no longer private: refuse
+	 * to serve with it before anything else */
+	if (so.tls_key && (k = hq_server_check_key(so.tls_key)))
+		return fail(k);
 	struct hq *h;
 	/* several servers may share a PostgreSQL store; an SQLite file is locked
 	 * shared against a restore under way */
@@ -299,6 +329,7 @@ static int cmd_serve(struct opts *o)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	so.handler = hq_handle;
+	so.admit = hq_admit;
 	so.ctx = h;
 	struct hq_server *srv;
 	if ((rc = hq_server_start(&so, &srv))) {
@@ -307,9 +338,22 @@ static int cmd_serve(struct opts *o)
 		return fail(rc);
 	}
 	int port = hq_server_port(srv);
-	hq_log(log_json, "info", "listening on %s (port %d%s), HQ replica %s, %s store %s%s%s", so.listen, port,
+	hq_log(log_json, "info", "fieldsyncd %s listening on %s (port %d%s), HQ replica %s, %s store %s%s%s",
+	       FIELDSYNC_VERSION, so.listen, port,
 	       so.tls_cert ? ", HTTPS" : "", hq_replica_id(h), hq_be(h)->name, shown_db(), conf.path[0] ? ", config " : "",
 	       conf.path);
+	/* a clock pushed far ahead before HQ checked clocks: say so at start,
+	 * where an administrator looks, not only in the refusals that follow */
+	long ahead = 0;
+	int64_t was = 0;
+	if (hq_repair_clock(h, 1, &ahead, &was) == 0 && (was || ahead)) {
+		char at[32] = "";
+		if (was)
+			fs_iso_utc(fs_hlc_ms(was < FS_HLC_MAX ? was : FS_HLC_MAX), at);
+		hq_log(log_json, "warning", "HQ's clock%s%s%s is beyond the clock bound and %ld record(s) are stamped"
+		       " ahead of it: HQ refuses its own writes until 'fieldsyncd repair clock' is run",
+		       was ? " (at " : "", at, was ? ")" : "", ahead);
+	}
 	if (conf.retention_years)
 		hq_log(log_json, "info", "retention_years = %d from the configuration written to the settings:"
 		       " devices purge ordinary visits older than %d years", conf.retention_years,

@@ -19,6 +19,7 @@ void hq_conf_release(struct hq_conf *c)
 	free(c->db);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->tls_priorities);
 	memset(c, 0, sizeof *c);
 	c->log_json = -1;
 }
@@ -45,17 +46,21 @@ static int int_value(const char *v, long long lo, long long hi, long long *out)
 /* One `key = value` line; returns 0 or an error naming file and line. */
 static int conf_line(struct hq_conf *c, const char *file, int line, char *key, char *v, unsigned *seen)
 {
-	static const char *const keys[] = { "listen", "db", "tls_cert", "tls_key", "threads", "log_format",
-		"max_body", "batch", "page", "retention_years" };
-	static const long long lo[] = { 0, 0, 0, 0, 1, 0, 1024, 1, 1, 1 };
-	static const long long hi[] = { 0, 0, 0, 0, 256, 0, 1LL << 30, 100000, 5000, 100 };
+	static const char *const keys[] = { "listen", "db", "tls_cert", "tls_key", "tls_priorities", "threads",
+		"log_format", "max_body", "batch", "page", "retention_years", "header_timeout", "body_timeout",
+		"body_min_rate", "max_buffered", "max_conns_per_ip" };
+	static const long long lo[] = { 0, 0, 0, 0, 0, 1, 0, 1024, 1, 1, 1, 1, 1, 1, 1LL << 20, 1 };
+	static const long long hi[] = { 0, 0, 0, 0, 0, 256, 0, 1LL << 30, 100000, 5000, 100, 3600, 3600,
+		1000000000, 1LL << 36, 65535 };
 	int k = -1;
 	for (int i = 0; i < (int)(sizeof keys / sizeof keys[0]); i++)
 		if (!strcmp(key, keys[i]))
 			k = i;
 	if (k < 0)
 		return fs_err(FIELDSYNC_EINVAL, "%s:%d: unknown key '%.64s' (known: listen, db, tls_cert, tls_key,"
-			      " threads, log_format, max_body, batch, page, retention_years)", file, line, key);
+			      " tls_priorities, threads, log_format, max_body, batch, page, retention_years,"
+			      " header_timeout, body_timeout, body_min_rate, max_buffered, max_conns_per_ip)", file,
+			      line, key);
 	if (*seen & (1u << k))
 		return fs_err(FIELDSYNC_EINVAL, "%s:%d: '%s' is set twice", file, line, key);
 	*seen |= 1u << k;
@@ -66,13 +71,13 @@ static int conf_line(struct hq_conf *c, const char *file, int line, char *key, c
 	}
 	if (!*v)
 		return fs_err(FIELDSYNC_EINVAL, "%s:%d: '%s' has no value", file, line, key);
-	if (k < 4) {
-		char **dst[] = { &c->listen, &c->db, &c->tls_cert, &c->tls_key };
+	if (k < 5) {
+		char **dst[] = { &c->listen, &c->db, &c->tls_cert, &c->tls_key, &c->tls_priorities };
 		if (!(*dst[k] = strdup(v)))
 			return fs_err(FIELDSYNC_ENOMEM, "out of memory");
 		return 0;
 	}
-	if (k == 5) {
+	if (k == 6) {
 		if (strcmp(v, "text") && strcmp(v, "json"))
 			return fs_err(FIELDSYNC_EINVAL, "%s:%d: log_format: '%.64s' is not text or json", file, line, v);
 		c->log_json = !strcmp(v, "json");
@@ -83,11 +88,16 @@ static int conf_line(struct hq_conf *c, const char *file, int line, char *key, c
 		return fs_err(FIELDSYNC_EINVAL, "%s:%d: %s: '%.64s' is not a whole number %lld..%lld", file, line, key,
 			      v, lo[k], hi[k]);
 	switch (k) {
-	case 4: c->threads = (int)x; break;
-	case 6: c->max_body = x; break;
-	case 7: c->batch = (int)x; break;
-	case 8: c->page = (int)x; break;
-	default: c->retention_years = (int)x; break;
+	case 5: c->threads = (int)x; break;
+	case 7: c->max_body = x; break;
+	case 8: c->batch = (int)x; break;
+	case 9: c->page = (int)x; break;
+	case 10: c->retention_years = (int)x; break;
+	case 11: c->header_timeout = (int)x; break;
+	case 12: c->body_timeout = (int)x; break;
+	case 13: c->body_min_rate = (int)x; break;
+	case 14: c->max_buffered = x; break;
+	default: c->max_conns_per_ip = (int)x; break;
 	}
 	return 0;
 }

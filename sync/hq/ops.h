@@ -18,6 +18,12 @@
  *   max_body         bytes, 1024..1073741824         serve --max-body
  *   batch            records per push, 1..100000     serve --batch
  *   page             records per pull page, 1..5000  serve --page
+ *   tls_priorities   GnuTLS priority string          serve --tls-priorities
+ *   header_timeout   seconds, 1..3600                serve --header-timeout
+ *   body_timeout     seconds, 1..3600                serve --body-timeout
+ *   body_min_rate    bytes/s, 1..1000000000          serve --body-min-rate
+ *   max_buffered     bytes, 1048576..68719476736     serve --max-buffered
+ *   max_conns_per_ip 1..65535                        serve --max-conns-per-ip
  *   retention_years  1..100: written to HQ's retention-years setting at
  *                    every `serve` start (devices purge ordinary visits
  *                    older than that; docs/ledger.md)
@@ -32,12 +38,14 @@
 
 struct hq_conf {
 	char path[4096];	/* the file read, "" if none */
-	char *listen, *db, *tls_cert, *tls_key;	/* NULL: not in the file */
+	char *listen, *db, *tls_cert, *tls_key, *tls_priorities;	/* NULL: not in the file */
 	int threads;		/* 0: not set */
 	int log_json;		/* -1: not set, 0 text, 1 json */
 	long long max_body;	/* 0: not set */
 	int batch, page;	/* 0: not set */
 	int retention_years;	/* 0: not set */
+	int header_timeout, body_timeout, body_min_rate, max_conns_per_ip;	/* 0: not set */
+	long long max_buffered;	/* 0: not set */
 };
 
 /* Read the configuration. `path` is the --config value (NULL: none given);

@@ -10,9 +10,11 @@
 #include "web.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sodium.h>
 #include "due.h"
 #include "hq_report.h"
@@ -25,6 +27,13 @@
 #define LOGIN_COOKIE "fs_login"
 #define DAY_MS (24LL * 3600 * 1000)
 #define MAX_PASSWORD 256
+/* The pages' own files only: no inline script, style or handler, nothing
+ * from elsewhere, no framing by any page (clickjacking). */
+#define PAGE_CSP "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;" \
+	" connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+/* Failed logins per name: a table of LOGIN_BUCKETS x LOGIN_WAYS names. */
+#define LOGIN_BUCKETS 256
+#define LOGIN_WAYS 4
 
 #define CELL(r, i, c) ((r)->cells[(size_t)(i) * (size_t)(r)->ncol + (size_t)(c)])
 
@@ -212,6 +221,8 @@ static void reply_asset(struct hq_response *r, const char *name)
 	r->body_len = a->len;
 	r->content_type = a->type;
 	r->status = 200;
+	if (!strncmp(a->type, "text/html", 9))
+		r->csp = PAGE_CSP;
 }
 
 static void redirect(struct hq_response *r, int status, const char *to)
@@ -581,15 +592,96 @@ static int check_password(struct hq *h, const char *name, const char *pw, int *o
 	return 0;
 }
 
+/* ---- failed logins per name ---- */
+
+/* Counted per name as typed, whether an admin has it or not, so that the
+ * answers never tell which names exist. A name's window opens with its
+ * first counted attempt; once HQ_LOGIN_FAIL_LIMIT have been counted in it,
+ * logins with that name wait for the window's end. */
+struct login_entry {
+	char name[65];		/* "" = free slot */
+	int64_t start_ms;
+	int fails;
+};
+
+static pthread_mutex_t login_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct login_entry login_tab[LOGIN_BUCKETS][LOGIN_WAYS];
+static uint64_t login_seed;
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The entry of `name` (login_mu held), made if `make`; NULL if none. */
+static struct login_entry *login_find(const char *name, int make, int64_t now)
+{
+	if (!login_seed)
+		randombytes_buf(&login_seed, sizeof login_seed);
+	/* seeded: nobody can aim names at the bucket of another to evict it */
+	uint64_t hv = 0xcbf29ce484222325ULL ^ login_seed;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		hv = (hv ^ *p) * 0x100000001b3ULL;
+	struct login_entry *b = login_tab[hv % LOGIN_BUCKETS], *victim = &b[0];
+	for (int i = 0; i < LOGIN_WAYS; i++) {
+		if (b[i].name[0] && !strcmp(b[i].name, name)) {
+			if (now - b[i].start_ms >= (int64_t)HQ_LOGIN_FAIL_WINDOW_S * 1000) {
+				b[i].start_ms = now;	/* the window is over: a new one */
+				b[i].fails = 0;
+			}
+			return &b[i];
+		}
+		if (victim->name[0] && (!b[i].name[0] || b[i].start_ms < victim->start_ms))
+			victim = &b[i];
+	}
+	if (!make)
+		return NULL;
+	snprintf(victim->name, sizeof victim->name, "%s", name);
+	victim->start_ms = now;
+	victim->fails = 0;
+	return victim;
+}
+
+/* Count a login attempt with `name` as failed until it succeeds; 0, or the
+ * seconds to wait when the name has used up its failures. */
+static int login_attempt(const char *name)
+{
+	int64_t now = mono_ms();
+	int wait = 0;
+	pthread_mutex_lock(&login_mu);
+	struct login_entry *e = login_find(name, 1, now);
+	if (e->fails >= HQ_LOGIN_FAIL_LIMIT)
+		wait = (int)((e->start_ms + (int64_t)HQ_LOGIN_FAIL_WINDOW_S * 1000 - now + 999) / 1000);
+	else
+		e->fails++;
+	pthread_mutex_unlock(&login_mu);
+	return wait;
+}
+
+/* The attempt was not a failure after all (right password, or not tried). */
+static void login_uncount(const char *name)
+{
+	pthread_mutex_lock(&login_mu);
+	struct login_entry *e = login_find(name, 0, mono_ms());
+	if (e && e->fails > 0)
+		e->fails--;
+	pthread_mutex_unlock(&login_mu);
+}
+
 /* ---- login and logout ---- */
 
-/* The login page with the form token (also the fs_login cookie) and a message. */
-static void login_page(const struct hq_request *req, struct hq_response *r, int status, const char *error)
+/* The login page with the form token (also the fs_login cookie) and a
+ * message. `tok` is the form token the browser already has, or NULL. */
+static void login_page_tok(const char *tok_in, int tls, struct hq_response *r, int status, const char *error)
 {
 	const struct hq_asset *a = asset("login.html");
 	char tok[65];
 	int fresh = 0;
-	if (!cookie_get(req->cookie, LOGIN_COOKIE, tok, sizeof tok) || !is_hex64(tok)) {
+	if (tok_in && is_hex64(tok_in)) {
+		snprintf(tok, sizeof tok, "%s", tok_in);
+	} else {
 		unsigned char raw[32];
 		randombytes_buf(raw, sizeof raw);
 		fs_hex(raw, sizeof raw, tok);
@@ -625,44 +717,104 @@ static void login_page(const struct hq_request *req, struct hq_response *r, int 
 	r->body_len = b.len;
 	r->body = fs_buf_detach(&b);
 	r->content_type = "text/html; charset=utf-8";
+	r->csp = PAGE_CSP;
 	if (fresh)
-		r->set_cookie = make_cookie(LOGIN_COOKIE, tok, "/admin/login", LOGIN_TTL_S, req->tls);
+		r->set_cookie = make_cookie(LOGIN_COOKIE, tok, "/admin/login", LOGIN_TTL_S, tls);
 }
 
-static void do_login(struct hq *h, const struct hq_request *req, struct hq_response *r)
+static void login_page(const struct hq_request *req, struct hq_response *r, int status, const char *error)
 {
-	char ctok[65], ftok[65], name[101], pw[MAX_PASSWORD + 1], sid[65];
+	char tok[65];
+	int have = cookie_get(req->cookie, LOGIN_COOKIE, tok, sizeof tok);
+	login_page_tok(have ? tok : NULL, req->tls, r, status, error);
+}
+
+/* A login whose password is checked on the server's work pool. */
+struct login_job {
+	struct hq *h;
+	char name[101], pw[MAX_PASSWORD + 1], ip[64], tok[65];
+	int tls;
+};
+
+static void login_job_free(void *arg)
+{
+	struct login_job *j = arg;
+	sodium_memzero(j->pw, sizeof j->pw);
+	free(j);
+}
+
+/* The password check (Argon2id: about 0.1 s and 64 MiB) and what follows. */
+static void login_work(void *arg, struct hq_response *r)
+{
+	struct login_job *j = arg;
+	char sid[65];
 	int ok = 0;
-	/* the form must come from our own login page (login CSRF) */
-	if (!cookie_get(req->cookie, LOGIN_COOKIE, ctok, sizeof ctok) || !is_hex64(ctok) ||
-	    !form_get(req->body, req->body_len, "csrf", ftok, sizeof ftok) || strlen(ftok) != 64 ||
-	    sodium_memcmp(ctok, ftok, 64) != 0) {
-		login_page(req, r, 403, "This login form has expired or did not come from this server. "
-			   "Please try again.");
-		return;
-	}
-	if (!form_get(req->body, req->body_len, "name", name, sizeof name) ||
-	    !form_get(req->body, req->body_len, "password", pw, sizeof pw) || valid_admin(name)) {
-		login_page(req, r, 401, "Wrong name or password.");
-		return;
-	}
-	int rc = check_password(h, name, pw, &ok);
-	sodium_memzero(pw, sizeof pw);
+	int rc = check_password(j->h, j->name, j->pw, &ok);
+	sodium_memzero(j->pw, sizeof j->pw);
 	if (rc) {
+		login_uncount(j->name);
 		reply_rc(r, rc, "login");
 		return;
 	}
 	if (!ok) {
-		login_page(req, r, 401, "Wrong name or password.");
+		login_page_tok(j->tok, j->tls, r, 401, "Wrong name or password.");
 		return;
 	}
-	if ((rc = session_new(h, name, req->client_ip, sid))) {
+	login_uncount(j->name);
+	if ((rc = session_new(j->h, j->name, j->ip, sid))) {
 		reply_rc(r, rc, "login");
 		return;
 	}
-	r->set_cookie = make_cookie(SESSION_COOKIE, sid, "/admin", SESSION_TTL_S, req->tls);
+	r->set_cookie = make_cookie(SESSION_COOKIE, sid, "/admin", SESSION_TTL_S, j->tls);
 	sodium_memzero(sid, sizeof sid);
 	redirect(r, 303, "/admin/");
+}
+
+static void do_login(struct hq *h, const struct hq_request *req, struct hq_response *r)
+{
+	char ctok[65], ftok[65];
+	struct login_job *j = calloc(1, sizeof *j);
+	if (!j) {
+		hq_response_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	/* the form must come from our own login page (login CSRF) */
+	if (!cookie_get(req->cookie, LOGIN_COOKIE, ctok, sizeof ctok) || !is_hex64(ctok) ||
+	    !form_get(req->body, req->body_len, "csrf", ftok, sizeof ftok) || strlen(ftok) != 64 ||
+	    sodium_memcmp(ctok, ftok, 64) != 0) {
+		free(j);
+		login_page(req, r, 403, "This login form has expired or did not come from this server. "
+			   "Please try again.");
+		return;
+	}
+	if (!form_get(req->body, req->body_len, "name", j->name, sizeof j->name) ||
+	    !form_get(req->body, req->body_len, "password", j->pw, sizeof j->pw) || valid_admin(j->name)) {
+		login_job_free(j);
+		login_page(req, r, 401, "Wrong name or password.");
+		return;
+	}
+	int wait = login_attempt(j->name);
+	if (wait > 0) {
+		login_job_free(j);
+		login_page(req, r, 429, "Too many failed sign-ins with this name. Please try again later.");
+		r->retry_after = wait;
+		return;
+	}
+	j->h = h;
+	j->tls = req->tls;
+	snprintf(j->ip, sizeof j->ip, "%s", req->client_ip ? req->client_ip : "");
+	snprintf(j->tok, sizeof j->tok, "%s", ctok);
+	int rc = hq_request_defer(req, login_work, j, login_job_free);
+	if (rc == FIELDSYNC_EBUSY) {
+		login_uncount(j->name);
+		login_job_free(j);
+		login_page(req, r, 503, "The server is busy. Please try again in a moment.");
+		r->retry_after = 1;
+	} else if (rc) {
+		/* not served by a server with a work pool: check here */
+		login_work(j, r);
+		login_job_free(j);
+	}
 }
 
 static void do_logout(struct hq *h, const struct hq_request *req, const struct session *s, struct hq_response *r)
@@ -1638,6 +1790,9 @@ static void api_get(struct hq *h, const struct hq_request *req, const struct ses
 		rc = build_map(h, arg, date, out);
 	} else if (!strcmp(what, "log")) {
 		rc = build_log(h, out);
+	} else if (!strcmp(what, "health")) {
+		hq_health_details(h, out);
+		rc = 0;
 	} else {
 		cJSON_Delete(out);
 		hq_response_error(r, 404, "not_found", "no such API");
@@ -1649,6 +1804,51 @@ static void api_get(struct hq *h, const struct hq_request *req, const struct ses
 		return;
 	}
 	reply_json(r, 200, out);
+}
+
+/* The session's CSRF token in X-CSRF-Token? */
+static int csrf_ok(const struct hq_request *req, const struct session *s)
+{
+	return req->csrf && strlen(req->csrf) == 64 && sodium_memcmp(req->csrf, s->csrf, 64) == 0;
+}
+
+int hq_web_admit(struct hq *h, const struct hq_request *req, struct hq_admission *adm, struct hq_response *r)
+{
+	int get = !strcmp(req->method, "GET") || !strcmp(req->method, "HEAD"), post = !strcmp(req->method, "POST");
+	struct session s;
+	if (req->token) {
+		hq_response_error(r, 401, "device_token", "device tokens cannot open the admin pages");
+		return 1;
+	}
+	if (get) {
+		adm->max_body = adm->max_inflated = 0;
+		return 0;
+	}
+	if (!post) {
+		hq_response_error(r, 405, "method_not_allowed", "use GET or POST");
+		return 1;
+	}
+	if (!strcmp(req->path, "/admin/login")) {
+		adm->max_body = adm->max_inflated = HQ_LOGIN_MAX_BODY;
+		return 0;
+	}
+	/* every other POST changes something: only a session, with its CSRF
+	 * token, gets its body read */
+	int rc = session_get(h, req, &s);
+	if (rc < 0) {
+		reply_rc(r, rc, "session");
+		return 1;
+	}
+	if (rc == 0) {
+		hq_response_error(r, 401, "login_required", "log in at /admin/login");
+		return 1;
+	}
+	if (!csrf_ok(req, &s)) {
+		hq_response_error(r, 403, "csrf", "missing or wrong X-CSRF-Token");
+		return 1;
+	}
+	adm->max_body = adm->max_inflated = HQ_ADMIN_MAX_BODY;
+	return 0;
 }
 
 int hq_web_handle(struct hq *h, const struct hq_request *req, struct hq_response *r)
@@ -1702,7 +1902,7 @@ int hq_web_handle(struct hq *h, const struct hq_request *req, struct hq_response
 	}
 	if (post) {
 		/* every state-changing request carries the session's CSRF token */
-		if (!req->csrf || strlen(req->csrf) != 64 || sodium_memcmp(req->csrf, s.csrf, 64) != 0) {
+		if (!csrf_ok(req, &s)) {
 			hq_response_error(r, 403, "csrf", "missing or wrong X-CSRF-Token");
 			return 0;
 		}

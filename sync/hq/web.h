@@ -14,6 +14,7 @@
  *   /admin/map         territory map     /admin/api/map?territory=T&date=D
  *   /admin/log         decision log      /admin/api/log
  *                                        /admin/api/me (who, CSRF token)
+ *                                        /admin/api/health (what HQ runs, memory)
  *
  * Security:
  *  - Admins are created with `fieldsyncd admin add NAME`, which prints a
@@ -22,7 +23,18 @@
  *    cross-site requests: GET /admin/login sets a random `fs_login` cookie
  *    (SameSite=Strict) and puts the same value in the form; both must match.
  *    A wrong name or password answers 401, which the server's limiter of
- *    failed authentications counts per client address.
+ *    failed authentications counts per client address. Each name, whether
+ *    an admin has it or not, may fail HQ_LOGIN_FAIL_LIMIT times in
+ *    HQ_LOGIN_FAIL_WINDOW_S; then every login with it answers 429 until
+ *    the window ends. The password hash (Argon2id, 64 MiB) is checked on
+ *    the server's work pool, never on a connection thread: a full pool
+ *    answers 503 and sync requests do not wait behind logins.
+ *  - Every request is admitted from its headers (hq_web_admit): GET and
+ *    HEAD send no body, the login form at most HQ_LOGIN_MAX_BODY, and any
+ *    other POST needs a valid session and its CSRF token before its body
+ *    (at most HQ_ADMIN_MAX_BODY) is read.
+ *  - Pages are served with a Content-Security-Policy that allows only this
+ *    server's own scripts, styles and images (none inline) and no framing.
  *  - A session is 32 random bytes in the `fs_admin` cookie (HttpOnly,
  *    SameSite=Strict, Path=/admin, Secure when served over TLS), valid 12 h;
  *    HQ stores only its BLAKE2b hash. The CSRF token is a keyed hash of the
@@ -54,6 +66,12 @@ extern const int hq_nassets;
 
 /* Every request whose path is /admin or starts with /admin/. */
 int hq_web_handle(struct hq *h, const struct hq_request *req, struct hq_response *resp);
+/* Admission (hq_admit_fn) of the same requests, from their headers. */
+#define HQ_LOGIN_MAX_BODY 4096
+#define HQ_ADMIN_MAX_BODY (64 * 1024)
+int hq_web_admit(struct hq *h, const struct hq_request *req, struct hq_admission *adm, struct hq_response *resp);
+#define HQ_LOGIN_FAIL_LIMIT 30
+#define HQ_LOGIN_FAIL_WINDOW_S 900
 
 /* The dashboard's tables in the HQ schema (admins, admin_sessions, decisions). */
 int hq_web_schema(const struct hq_backend *be, struct fs_buf *b);

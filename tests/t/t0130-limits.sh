@@ -76,19 +76,21 @@ test_expect_success 'integers up to 2^53 - 1 travel exactly (vv counter and mone
 	grep -q "\"monthly_demand\":$max" pull && grep -q "\"$rid\":$max" pull
 '
 
-# Raw requests: framing that curl will not produce.
+# Raw requests: framing that curl will not produce. Those whose body must
+# be read carry the device's token: without one the body is never read.
 crlf() { printf '%s\r\n' "$@"; }
 post="POST /v1/push HTTP/1.1"
+auth="Authorization: Bearer $TOK"
 { crlf "$post" "Host: x" "Content-Length: 2" "Content-Length: 30" ""; printf '{"v":1,"records":[]}'; } >"$F/twocl.http"
 { crlf "$post" "Host: x" "Content-Length: 20" "Transfer-Encoding: chunked" "" 14; printf '{"v":1,"records":[]}\r\n0\r\n\r\n'; } >"$F/clte.http"
-{ crlf "$post" "Host: x" "Connection: close" "Content-Length: 5" ""; printf '{"v":1,"records":[]}'; } >"$F/shortcl.http"
+{ crlf "$post" "Host: x" "$auth" "Connection: close" "Content-Length: 5" ""; printf '{"v":1,"records":[]}'; } >"$F/shortcl.http"
 { crlf "$post" "Host: x" "Content-Length: abc" ""; printf '{}'; } >"$F/nancl.http"
 { crlf "$post" "Host: x" "Content-Length: 99999999999999999999999" ""; printf '{}'; } >"$F/hugecl.http"
-{ crlf "$post" "Host: x" "Transfer-Encoding: chunked" "" "ZZ" "abc" "0" ""; } >"$F/badchunk.http"
-{ crlf "$post" "Host: x" "Connection: close" "Transfer-Encoding: chunked" "" 3 "abc" 0 ""; } >"$F/chunkjunk.http"
+{ crlf "$post" "Host: x" "$auth" "Transfer-Encoding: chunked" "" "ZZ" "abc" "0" ""; } >"$F/badchunk.http"
+{ crlf "$post" "Host: x" "$auth" "Connection: close" "Transfer-Encoding: chunked" "" 3 "abc" 0 ""; } >"$F/chunkjunk.http"
 { crlf "$post" "Host: x" "X-Big: $(head -c 70000 /dev/zero | tr '\0' a)" "Content-Length: 2" ""; printf '{}'; } >"$F/bighdr.http"
 { crlf "GET /v1/health?$(head -c 70000 /dev/zero | tr '\0' a) HTTP/1.1" "Host: x" ""; } >"$F/bigurl.http"
-{ crlf "$post" "Host: x" "Content-Length: 500" ""; printf '{"v":1,'; } >"$F/longcl.http"
+{ crlf "$post" "Host: x" "$auth" "Content-Length: 500" ""; printf '{"v":1,'; } >"$F/longcl.http"
 printf 'POST /v1/push HTTP/1.1\r\nHost: x\r\nX-Slow: a' >"$F/slowloris.http"
 
 # Each verb leaves the status in ./status and the body in ./resp.

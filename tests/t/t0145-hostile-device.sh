@@ -103,6 +103,11 @@ test_expect_success 'HQ refuses its own writes from a poisoned clock and names t
 	grep -q "fieldsyncd repair clock" err
 '
 
+test_expect_success 'a server started on a poisoned store says so in its log, naming the repair' '
+	hq_stop && : >"$TRASH/hq.log" && hq_start &&
+	grep "clock" "$TRASH/hq.log" | grep -q "fieldsyncd repair clock"
+'
+
 test_expect_success 'fieldsyncd repair clock: HQ clock back to the wall clock, poisoned writes restamped' '
 	"$FSD" --db "$HQ_DB" repair clock >out &&
 	grep -q "1 record" out &&

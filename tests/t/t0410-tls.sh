@@ -1,8 +1,9 @@
 #!/bin/sh
 # fieldsyncd run the way a service runs it: the configuration file (and its
-# errors), HTTPS with a self-signed certificate, the device verifying it
-# (--cacert, kept in the store; FIELDSYNC_CACERT), JSON logs, and the
-# file's retention_years written to HQ's settings at start.
+# errors), HTTPS with a self-signed certificate (TLS 1.2 at least, a key
+# file no other user can read), the device verifying it (--cacert, kept in
+# the store; FIELDSYNC_CACERT), JSON logs, and the file's retention_years
+# written to HQ's settings at start.
 . "$(dirname "$0")/../lib.sh"
 export FIELDSYNC_RETRY_MS=20 FIELDSYNC_RETRIES=2 FIELDSYNCD_CONFIG=
 
@@ -80,6 +81,20 @@ test_expect_success 'fieldsyncd serves HTTPS with certificate and key from the c
 	! curl -sf "http://127.0.0.1:$HQ_PORT/v1/health" >/dev/null 2>&1
 '
 
+# tls VERSION: does a handshake with this protocol version (s_client's
+# -tls1, -tls1_1, -tls1_2, -tls1_3) succeed? The client is told to allow
+# every cipher (SECLEVEL=0), so that a refusal is the server's.
+tls() {
+	echo | timeout 10 openssl s_client -connect "127.0.0.1:$HQ_PORT" "$1" -cipher "DEFAULT@SECLEVEL=0" \
+		>s_client.out 2>&1
+}
+
+test_expect_success 'TLS 1.0 and 1.1 handshakes fail; TLS 1.2 and 1.3 succeed' '
+	! tls -tls1 && ! tls -tls1_1 &&
+	tls -tls1_2 && grep -q "Protocol *: TLSv1.2" s_client.out &&
+	tls -tls1_3 && grep -q "TLSv1.3" s_client.out
+'
+
 test_expect_success 'without the CA a device cannot enrol: certificate error, exit 7, nothing stored' '
 	tok=$("$FSD" --db hq.db rep token anna 2>/dev/null) && echo "$tok" >tok &&
 	test_status 7 "$FS" --db a.db init --server "$HQ_URL" --token "$tok" 2>err &&
@@ -139,6 +154,39 @@ test_expect_success 'every line of the JSON log is one JSON object; requests hav
 	"$FSD" --db hq.db --json setting show | jq -e ".[1].key == \"retention-years\" and .[1].value == \"5\"" &&
 	logq "any(.msg == \"stopped\")" &&
 	logq "map(select(has(\"level\"))) | all(has(\"ts\") and has(\"msg\"))"
+'
+
+# serve_refused STATUS ARGS...: serve stops at once with STATUS, nothing listening
+serve_refused() {
+	_st=$1
+	shift
+	rm -f refused.port &&
+	test_status "$_st" "$FSD" --db hq.db serve --listen 127.0.0.1:0 --port-file refused.port "$@" 2>err &&
+	! test -e refused.port
+}
+
+test_expect_success 'a TLS key open to group or others stops serve, from an option or the file, exit 2' '
+	for m in 644 604 640 660; do
+		chmod $m hq.key &&
+		serve_refused 2 --tls-cert hq.pem --tls-key hq.key &&
+		grep -q "TLS key .hq.key. is open to .*(mode 0$m); chmod 600 it" err || { cat err; return 1; }
+	done &&
+	chmod 644 hq.key &&
+	printf "tls_cert = %s/hq.pem\ntls_key = %s/hq.key\n" "$TRASH" "$TRASH" >key.conf &&
+	test_status 2 env FIELDSYNCD_CONFIG=key.conf "$FSD" --db hq.db serve --listen 127.0.0.1:0 \
+		--port-file refused.port 2>err &&
+	grep -q "hq.key. is open to others (mode 0644); chmod 600 it" err && ! test -e refused.port &&
+	chmod 600 hq.key
+'
+
+test_expect_success 'the TLS versions are a GnuTLS priority string (--tls-priorities, tls_priorities)' '
+	serve_refused 5 --tls-cert hq.pem --tls-key hq.key --tls-priorities "NORMAL:+NO-SUCH-THING" &&
+	grep -q "cannot start HTTPS server" err &&
+	: >hq.log &&
+	HQ_ARGS="--tls-cert hq.pem --tls-key hq.key --tls-priorities NORMAL:+VERS-TLS1.0:+VERS-TLS1.1" &&
+	hq_start "$TRASH/hq.db"; rc=$?; HQ_ARGS=; test $rc = 0 &&
+	tls -tls1 && grep -q "Protocol *: TLSv1$" s_client.out &&
+	hq_stop
 '
 
 test_expect_success 'an option overrides the file: --log-format text' '

@@ -4,8 +4,11 @@
  * request fields, body limits, gzip both ways (and a gzip bomb), rate
  * limiting of failed authentications, slowloris timeout, huge headers,
  * broken framing, handler failures, the log, graceful stop, start errors,
- * TLS and IPv6. Every test starts its own server so that limits and the
- * rate-limit table never leak from one test into the next.
+ * TLS and IPv6; admission before the body, the budget of buffered bodies,
+ * deadlines for slow clients, connections per address, the work pool for
+ * deferred requests, security headers and the TLS key's file mode. Every
+ * test starts its own server so that limits and the rate-limit table never
+ * leak from one test into the next.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,9 +30,11 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "fieldsync.h"
 #include "server.h"
 
 /* ---- the test handler ---- */
@@ -53,11 +58,48 @@ static void add_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddNullToObject(o, k);
 }
 
+/* Deferred work: waits `defer_ms` (a password hash, say), then answers
+ * with the status in the argument. */
+static atomic_int defer_ms;
+static atomic_int deferred_done;
+
+static void defer_work(void *arg, struct hq_response *r)
+{
+	int status = *(int *)arg;
+	usleep((useconds_t)atomic_load(&defer_ms) * 1000);
+	if (status == 200) {
+		r->status = 200;
+		r->body = strdup("{\"deferred\":true}");
+		r->body_len = strlen(r->body);
+	} else {
+		hq_response_error(r, status, "unauthorized", "deferred refusal");
+	}
+	atomic_fetch_add(&deferred_done, 1);
+}
+
 /* Echoes what it was given; a few paths misbehave on purpose. */
 static int handler(void *ctx, const struct hq_request *q, struct hq_response *r)
 {
 	(void)ctx;
 	atomic_fetch_add(&calls, 1);
+	if (!strcmp(q->path, "/defer") || !strcmp(q->path, "/defer401")) {
+		int *st = malloc(sizeof *st);
+		*st = q->path[6] ? 401 : 200;
+		if (hq_request_defer(q, defer_work, st, free) != 0) {
+			free(st);
+			hq_response_error(r, 503, "busy", "work queue full");
+			r->retry_after = 1;
+		}
+		return 0;
+	}
+	if (!strcmp(q->path, "/page")) {
+		r->status = 200;
+		r->body = strdup("<!doctype html><title>p</title>");
+		r->body_len = strlen(r->body);
+		r->content_type = "text/html; charset=utf-8";
+		r->csp = "default-src 'self'; frame-ancestors 'none'";
+		return 0;
+	}
 	if (q->token && !strcmp(q->token, "bad")) {
 		hq_response_error(r, 401, "unauthorized", "token %s refused", "bad");
 		return 0;
@@ -1331,6 +1373,612 @@ static void test_response_error_helper(void **state)
 	free(r.body);
 }
 
+/* ---- admission, budget, deadlines, connections per address, work pool ---- */
+
+static atomic_int admits;
+static atomic_int admit_saw_body;
+
+/* /deny: refused from the headers; /tiny: 100 bytes at most; /nobody: no
+ * body at all; /greedy asks for more than the server allows; else the
+ * server's limits. */
+static int admit(void *ctx, const struct hq_request *q, struct hq_admission *adm, struct hq_response *r)
+{
+	(void)ctx;
+	atomic_fetch_add(&admits, 1);
+	if (q->body || q->body_len)
+		atomic_store(&admit_saw_body, 1);
+	if (!strcmp(q->path, "/deny")) {
+		hq_response_error(r, 401, "unauthorized", "no entry for %s %s", q->method, q->path);
+		return 1;
+	}
+	if (!strcmp(q->path, "/tiny"))
+		adm->max_body = adm->max_inflated = 100;
+	else if (!strcmp(q->path, "/nobody"))
+		adm->max_body = adm->max_inflated = 0;
+	else if (!strcmp(q->path, "/greedy"))
+		adm->max_body = adm->max_inflated = SIZE_MAX;
+	return 0;
+}
+
+static void start_admit(struct hq_server_opts *o)
+{
+	o->admit = admit;
+	atomic_store(&admits, 0);
+	atomic_store(&admit_saw_body, 0);
+	start_with(o);
+}
+
+static void test_admission(void **state)
+{
+	(void)state;
+	struct hq_server_opts o;
+	default_opts(&o);
+	o.auth_fail_limit = 50;
+	start_admit(&o);
+
+	/* refused before the body: the 8 MiB a stranger sends are never
+	 * read, and the answer comes at once */
+	int fd = raw_connect();
+	const char *req = "POST /deny HTTP/1.1\r\nHost: t\r\nContent-Length: 8388608\r\n\r\n";
+	raw_send(fd, req, strlen(req));
+	char buf[4096];
+	int closed;
+	double t0 = now_s();
+	raw_read(fd, buf, sizeof buf, 3.0, &closed);
+	close(fd);
+	assert_int_equal(raw_status(buf), 401);
+	assert_non_null(strstr(buf, "no entry for POST /deny"));
+	assert_true(now_s() - t0 < 2.0);
+
+	/* a body of up to 1 MiB is read and dropped first, so that the
+	 * client reads the answer instead of a reset; never a handler */
+	size_t n = (size_t)1 << 20;
+	char *b = calloc(1, n);
+	struct call c = { .path = "/deny", .body = b, .len = n };
+	struct res r;
+	for (int i = 0; i < 5; i++) {
+		http(&c, &r);
+		assert_int_equal(r.cc, CURLE_OK);
+		assert_int_equal(r.status, 401);
+		assert_error_body(&r, "unauthorized");
+		res_free(&r);
+	}
+
+	/* a lower cap from admission, by Content-Length and for chunked */
+	struct call ct = { .path = "/tiny", .body = b, .len = 101 };
+	http(&ct, &r);
+	assert_int_equal(r.status, 413);
+	assert_error_body(&r, "body_too_large");
+	assert_non_null(strstr(r.body, "exceeds 100 bytes"));
+	res_free(&r);
+	struct call ctc = { .path = "/tiny", .chunked = 1000 };
+	http(&ctc, &r);
+	assert_int_equal(r.status, 413);
+	res_free(&r);
+	struct call ct2 = { .path = "/tiny", .body = b, .len = 100 };
+	http(&ct2, &r);
+	cJSON *j = echo(&r);
+	assert_int_equal((int)jnum(j, "body_len"), 100);
+	cJSON_Delete(j);
+	res_free(&r);
+
+	/* no body at all: one byte is too many, none is fine */
+	struct call cn = { .path = "/nobody", .body = "x", .len = 1 };
+	http(&cn, &r);
+	assert_int_equal(r.status, 413);
+	res_free(&r);
+	get("/nobody", &r);
+	assert_int_equal(r.status, 200);
+	res_free(&r);
+
+	/* admission cannot raise the server's own limit (1 MiB here) */
+	struct call cg = { .path = "/greedy", .body = b, .len = n + 1 };
+	http(&cg, &r);
+	assert_int_equal(r.status, 413);
+	res_free(&r);
+	assert_int_equal(atomic_load(&calls), 2);	/* the two 200s above */
+
+	/* refusals count as failed authentications (401 here) */
+	char *log = NULL;
+	hq_server_stop(srv);
+	srv = NULL;
+	log = log_contents();
+	assert_non_null(strstr(log, "POST /deny 401"));
+	assert_null(strstr(log, "POST /deny 401 records=0 ms=0.0 bytes_in=8388608"));
+	free(log);
+	assert_int_equal(atomic_load(&admit_saw_body), 0);
+	assert_true(atomic_load(&admits) >= 12);
+	free(b);
+}
+
+static void test_body_budget(void **state)
+{
+	(void)state;
+	struct hq_server_opts o;
+	default_opts(&o);
+	o.threads = 1;	/* one connection thread: headers are handled in arrival order */
+	o.max_body = 4 << 20;
+	o.max_inflated = 8 << 20;
+	o.max_buffered = 1 << 20;
+	start_admit(&o);
+
+	/* A holds 600 KB of the 1 MiB budget from its headers on */
+	int fa = raw_connect();
+	const char *ha = "POST /v1/push HTTP/1.1\r\nHost: t\r\nContent-Length: 600000\r\n\r\n";
+	raw_send(fa, ha, strlen(ha));
+	double dl = now_s() + 5;
+	while (atomic_load(&admits) < 1 && now_s() < dl)
+		usleep(2000);
+	assert_int_equal(atomic_load(&admits), 1);
+
+	/* B would pass the budget: 503 at once, before its body */
+	int fb = raw_connect();
+	const char *hb = "POST /v1/push HTTP/1.1\r\nHost: t\r\nContent-Length: 600000\r\n\r\n";
+	raw_send(fb, hb, strlen(hb));
+	char buf[4096];
+	int closed;
+	raw_read(fb, buf, sizeof buf, 3.0, &closed);
+	close(fb);
+	assert_int_equal(raw_status(buf), 503);
+	assert_non_null(strstr(buf, "\"busy\""));
+	assert_non_null(strcasestr(buf, "Retry-After: 1"));
+
+	/* A completes and is answered; its share comes back */
+	char *body = malloc(600000);
+	memset(body, 'a', 600000);
+	raw_send(fa, body, 600000);
+	raw_read(fa, buf, sizeof buf, 3.0, &closed);
+	close(fa);
+	assert_int_equal(raw_status(buf), 200);
+	struct call cb = { .path = "/v1/push", .body = body, .len = 600000 };
+	struct res r;
+	http(&cb, &r);
+	assert_int_equal(r.status, 200);
+	res_free(&r);
+
+	/* over the budget by Content-Length alone, and chunked (discovered as
+	 * it grows: answered once the body is in) */
+	size_t big = (size_t)2 << 20;
+	char *bb = calloc(1, big);
+	struct call c2 = { .path = "/v1/push", .body = bb, .len = big, .expect_100 = 1 };
+	const char *expect[] = { "Expect: 100-continue", NULL };
+	c2.headers = expect;
+	http(&c2, &r);
+	assert_int_equal(r.status, 503);
+	assert_error_body(&r, "busy");
+	assert_string_equal(hdr(&r, "Retry-After"), "1");
+	res_free(&r);
+	struct call c3 = { .path = "/v1/push", .chunked = big };
+	http(&c3, &r);
+	assert_int_equal(r.status, 503);
+	res_free(&r);
+
+	/* a gzip body inflating past the budget */
+	size_t zn;
+	unsigned char *z = gz_zeros((size_t)3 << 20, &zn);
+	const char *gzh[] = { "Content-Encoding: gzip", NULL };
+	struct call c4 = { .path = "/v1/push", .headers = gzh, .body = z, .len = zn };
+	http(&c4, &r);
+	assert_int_equal(r.status, 503);
+	res_free(&r);
+	free(z);
+
+	/* and the budget is whole again */
+	http(&cb, &r);
+	assert_int_equal(r.status, 200);
+	res_free(&r);
+	free(bb);
+	free(body);
+}
+
+/* Send the first `at_once` bytes of `msg`, then trickle the rest one byte
+ * every `gap_ms` until the server closes (or `max_s`); returns the seconds
+ * it took, or -1 if never closed. */
+static double trickle(const char *msg, size_t at_once, size_t len, int gap_ms, double max_s)
+{
+	int fd = raw_connect();
+	double t0 = now_s();
+	raw_send(fd, msg, at_once);
+	for (size_t i = at_once; now_s() - t0 < max_s; i++) {
+		if (i < len && send(fd, msg + i, 1, MSG_NOSIGNAL) != 1)
+			break;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, gap_ms) > 0) {
+			char c;
+			if (recv(fd, &c, 1, MSG_DONTWAIT) <= 0)
+				break;
+		}
+	}
+	double dt = now_s() - t0;
+	close(fd);
+	return dt < max_s ? dt : -1;
+}
+
+static void test_slow_headers(void **state)
+{
+	(void)state;
+	struct hq_server_opts o;
+	default_opts(&o);
+	o.timeout_s = 10;	/* a byte every 0.2 s would keep an idle timeout at bay forever */
+	o.header_timeout_s = 1;
+	start_with(&o);
+	static const char slow[] = "GET /v1/pull HTTP/1.1\r\nHost: t\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+	/* request line still incomplete at the deadline */
+	double dt = trickle(slow, 0, 12, 200, 8.0);
+	fprintf(stderr, "# request line trickled: closed after %.2f s\n", dt);
+	assert_true(dt >= 0.9 && dt < 3.0);
+	/* request line in at once, headers trickling */
+	dt = trickle(slow, strlen("GET /v1/pull HTTP/1.1\r\n"), sizeof slow - 1, 200, 8.0);
+	fprintf(stderr, "# headers trickled: closed after %.2f s\n", dt);
+	assert_true(dt >= 0.9 && dt < 3.0);
+	assert_alive();
+	hq_server_stop(srv);
+	srv = NULL;
+	char *log = log_contents();
+	assert_non_null(strstr(log, "closed a connection from 127.0.0.1: no complete request line within 1 s"));
+	assert_non_null(strstr(log, " - /v1/pull 0 "));	/* method unknown: headers never came */
+	assert_non_null(strstr(log, "end=slow_headers"));
+	free(log);
+}
+
+static void test_slow_body(void **state)
+{
+	(void)state;
+	struct hq_server_opts o;
+	default_opts(&o);
+	o.timeout_s = 10;
+	o.body_grace_s = 1;
+	o.body_min_rate = 1000;
+	start_with(&o);
+	/* 100 bytes/s against 1000: closed once the grace is over */
+	int fd = raw_connect();
+	const char *h = "POST /v1/push HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n";
+	raw_send(fd, h, strlen(h));
+	double t0 = now_s();
+	char buf[512];
+	int closed = 0;
+	while (now_s() - t0 < 8.0) {
+		memset(buf, 'x', 10);
+		if (send(fd, buf, 10, MSG_NOSIGNAL) != 10)
+			break;
+		raw_read(fd, buf, sizeof buf, 0.1, &closed);
+		if (closed)
+			break;
+	}
+	double dt = now_s() - t0;
+	close(fd);
+	fprintf(stderr, "# body at 100 B/s: closed after %.2f s\n", dt);
+	assert_true(dt >= 0.9 && dt < 3.5);
+
+	/* 1 MB at full speed after a pause inside the grace: fine */
+	fd = raw_connect();
+	const char *h2 = "POST /v1/push HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 1000000\r\n\r\n";
+	raw_send(fd, h2, strlen(h2));
+	usleep(500 * 1000);
+	char *b = malloc(1000000);
+	memset(b, 'y', 1000000);
+	raw_send(fd, b, 1000000);
+	raw_read(fd, buf, sizeof buf, 3.0, &closed);
+	close(fd);
+	free(b);
+	assert_int_equal(raw_status(buf), 200);
+	hq_server_stop(srv);
+	srv = NULL;
+	char *log = log_contents();
+	assert_non_null(strstr(log, "POST /v1/push 0 "));
+	assert_non_null(strstr(log, "end=slow_body"));
+	free(log);
+}
+
+/* Whether the server hangs up on a fresh connection at once. */
+static int refused_at_accept(void)
+{
+	int fd = raw_connect();
+	char buf[256];
+	int closed;
+	const char *req = "GET /small HTTP/1.1\r\nHost: t\r\n\r\n";
+	raw_send(fd, req, strlen(req));
+	raw_read(fd, buf, sizeof buf, 2.0, &closed);
+	close(fd);
+	return closed && raw_status(buf) == 0;
+}
+
+static void test_conns_per_ip(void **state)
+{
+	(void)state;
+	struct hq_server_opts o;
+	default_opts(&o);
+	o.max_conns_per_ip = 2;
+	start_with(&o);
+	int a = raw_connect(), b = raw_connect();
+	/* both are served (keep-alive: they stay open) */
+	char buf[2048];
+	int closed;
+	const char *req = "GET /small HTTP/1.1\r\nHost: t\r\n\r\n";
+	raw_send(a, req, strlen(req));
+	raw_read(a, buf, sizeof buf, 0.5, &closed);
+	assert_int_equal(raw_status(buf), 200);
+	raw_send(b, req, strlen(req));
+	raw_read(b, buf, sizeof buf, 0.5, &closed);
+	assert_int_equal(raw_status(buf), 200);
+	assert_true(refused_at_accept());
+	close(a);
+	close(b);
+	/* the slots come back once the server has seen them close */
+	struct res r;
+	double dl = now_s() + 5;
+	do {
+		get("/small", &r);
+		res_free(&r);
+	} while (r.status != 200 && now_s() < dl);
+	assert_int_equal(r.status, 200);
+}
+
+struct defer_arg {
+	const char *path;
+	struct res r;
+};
+
+static void *defer_client(void *p)
+{
+	struct defer_arg *a = p;
+	struct call c = { .path = a->path };
+	http(&c, &a->r);
+	return NULL;
+}
+
+static void test_work_pool(void **state)
+{
+	(void)state;
+	struct hq_server_opts o;
+	default_opts(&o);
+	o.work_threads = 1;
+	o.work_queue = 2;
+	o.auth_fail_limit = 3;
+	start_with(&o);
+	atomic_store(&defer_ms, 1500);
+	atomic_store(&deferred_done, 0);
+	enum { N = 5 };
+	struct defer_arg a[N];
+	pthread_t t[N];
+	for (int i = 0; i < N; i++) {
+		a[i].path = "/defer";
+		assert_int_equal(pthread_create(&t[i], NULL, defer_client, &a[i]), 0);
+	}
+	/* the pool is busy for seconds; the connection threads are not */
+	double dl = now_s() + 5;
+	while (atomic_load(&calls) < N && now_s() < dl)
+		usleep(2000);
+	double t0 = now_s();
+	assert_alive();
+	double fast = now_s() - t0;
+	fprintf(stderr, "# /small while the pool works: %.0f ms\n", fast * 1000);
+	assert_true(fast < 1.0);
+	assert_int_equal(atomic_load(&deferred_done), 0);
+	int ok = 0, busy = 0;
+	for (int i = 0; i < N; i++) {
+		pthread_join(t[i], NULL);
+		if (a[i].r.status == 200) {
+			assert_string_equal(a[i].r.body, "{\"deferred\":true}");
+			ok++;
+		} else if (a[i].r.status == 503) {
+			assert_non_null(hdr(&a[i].r, "Retry-After"));
+			busy++;
+		}
+		res_free(&a[i].r);
+	}
+	assert_int_equal(ok, 2);	/* the queue holds two */
+	assert_int_equal(busy, N - 2);
+
+	/* a deferred 401 counts against the address like any other */
+	atomic_store(&defer_ms, 0);
+	struct res r;
+	for (int i = 0; i < 3; i++) {
+		get("/defer401", &r);
+		assert_int_equal(r.status, 401);
+		assert_error_body(&r, "unauthorized");
+		res_free(&r);
+	}
+	get("/defer401", &r);
+	assert_int_equal(r.status, 429);
+	res_free(&r);
+}
+
+static void test_work_pool_stop(void **state)
+{
+	(void)state;
+	struct hq_server_opts o;
+	default_opts(&o);
+	start_with(&o);
+	atomic_store(&defer_ms, 400);
+	struct defer_arg a = { .path = "/defer" };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, defer_client, &a), 0);
+	double dl = now_s() + 5;
+	while (atomic_load(&calls) < 1 && now_s() < dl)
+		usleep(2000);
+	/* stopping waits for the deferred answer, which still goes out */
+	hq_server_stop(srv);
+	srv = NULL;
+	pthread_join(t, NULL);
+	assert_int_equal(a.r.cc, CURLE_OK);
+	assert_int_equal(a.r.status, 200);
+	res_free(&a.r);
+}
+
+static void test_security_headers(void **state)
+{
+	(void)state;
+	start_default();
+	struct res r;
+	get("/small", &r);
+	assert_string_equal(hdr(&r, "Content-Security-Policy"), HQ_CSP_NONE);
+	assert_non_null(strstr(hdr(&r, "Content-Security-Policy"), "frame-ancestors 'none'"));
+	assert_string_equal(hdr(&r, "X-Content-Type-Options"), "nosniff");
+	assert_string_equal(hdr(&r, "X-Frame-Options"), "DENY");
+	assert_string_equal(hdr(&r, "Referrer-Policy"), "no-referrer");
+	assert_string_equal(hdr(&r, "Cache-Control"), "no-store");
+	assert_null(hdr(&r, "Strict-Transport-Security"));	/* plain HTTP */
+	res_free(&r);
+	/* a page sets its own policy; the rest stays */
+	get("/page", &r);
+	assert_string_equal(hdr(&r, "Content-Security-Policy"), "default-src 'self'; frame-ancestors 'none'");
+	assert_string_equal(hdr(&r, "Cache-Control"), "no-store");
+	assert_string_equal(hdr(&r, "X-Frame-Options"), "DENY");
+	res_free(&r);
+	/* errors made by the server itself carry them too */
+	const char *h[] = { "Content-Encoding: br", NULL };
+	struct call c = { .path = "/v1/push", .headers = h, .body = "x", .len = 1 };
+	http(&c, &r);
+	assert_int_equal(r.status, 415);
+	assert_string_equal(hdr(&r, "X-Content-Type-Options"), "nosniff");
+	assert_string_equal(hdr(&r, "Content-Security-Policy"), HQ_CSP_NONE);
+	res_free(&r);
+}
+
+/* A certificate and key in a fresh directory; 0 if openssl is missing. */
+static int make_cert(char dir[], char cert[64], char key[64])
+{
+	char cmd[512];
+	if (!mkdtemp(dir))
+		return 0;
+	snprintf(cert, 64, "%s/c.pem", dir);
+	snprintf(key, 64, "%s/k.pem", dir);
+	snprintf(cmd, sizeof cmd,
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+		 "-subj /CN=localhost -keyout %s -out %s >/dev/null 2>&1",
+		 key, cert);
+	if (system(cmd) != 0) {
+		rmdir(dir);
+		return 0;
+	}
+	chmod(key, 0600);
+	return 1;
+}
+
+static void remove_cert(const char *dir, const char *cert, const char *key)
+{
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+}
+
+static void test_tls_key_mode(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/fs_key_XXXXXX", cert[64], key[64];
+	if (!make_cert(dir, cert, key))
+		skip();
+	assert_int_equal(hq_server_check_key(key), 0);
+	static const mode_t bad[] = { 0644, 0604, 0660, 0640, 0602 };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(chmod(key, bad[i]), 0);
+		/* this user's own key: not even its group may read it */
+		assert_int_equal(hq_server_check_key(key), FIELDSYNC_EINVAL);
+	}
+	assert_int_equal(hq_server_check_key("/nonexistent/key.pem"), FIELDSYNC_EIO);
+
+	/* the server refuses to start with it, and says why */
+	assert_int_equal(chmod(key, 0644), 0);
+	struct hq_server_opts o;
+	default_opts(&o);
+	o.tls_cert = cert;
+	o.tls_key = key;
+	FILE *log = tmpfile();
+	o.log = log;
+	struct hq_server *s2 = (struct hq_server *)1;
+	assert_int_equal(hq_server_start(&o, &s2), FIELDSYNC_EINVAL);
+	assert_null(s2);
+	fflush(log);
+	long n = ftell(log);
+	char *b = calloc(1, (size_t)n + 1);
+	rewind(log);
+	assert_int_equal(fread(b, 1, (size_t)n, log), (size_t)n);
+	fclose(log);
+	assert_non_null(strstr(b, "open to others (mode 0644); chmod 600 it"));
+	free(b);
+
+	/* root's key readable by the service's group (root:fieldsync 0640) */
+	if (geteuid() != 0 && chown(key, 0, (gid_t)-1) == 0) {
+		assert_int_equal(chmod(key, 0640), 0);
+		assert_int_equal(hq_server_check_key(key), 0);
+	}
+	remove_cert(dir, cert, key);
+}
+
+/* One TLS handshake with the protocol versions [min, max]; CURLE_OK if it
+ * went through. The client allows everything it can (SECLEVEL=0) so that a
+ * refusal is the server's. */
+static CURLcode tls_version(long min, long max)
+{
+	CURL *h = curl_easy_init();
+	char url[128];
+	struct res r;
+	memset(&r, 0, sizeof r);
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/small", srv_port);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, min | max);
+	curl_easy_setopt(h, CURLOPT_SSL_CIPHER_LIST, "DEFAULT@SECLEVEL=0");
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
+	CURLcode cc = curl_easy_perform(h);
+	curl_easy_cleanup(h);
+	res_free(&r);
+	return cc;
+}
+
+static void test_tls_versions(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/fs_tlsv_XXXXXX", cert[64], key[64];
+	if (!make_cert(dir, cert, key))
+		skip();
+	struct hq_server_opts o;
+	default_opts(&o);
+	o.tls_cert = cert;
+	o.tls_key = key;
+	/* first a server that allows TLS 1.0: the client really speaks it */
+	o.tls_priorities = "NORMAL:+VERS-TLS1.0:+VERS-TLS1.1";
+	start_with(&o);
+	CURLcode old10 = tls_version(CURL_SSLVERSION_TLSv1_0, CURL_SSLVERSION_MAX_TLSv1_0);
+	hq_server_stop(srv);
+	srv = NULL;
+	fclose(srv_log);
+	srv_log = NULL;
+	if (old10 != CURLE_OK) {
+		fprintf(stderr, "# this TLS client cannot speak TLS 1.0 (%d): skipped\n", (int)old10);
+		remove_cert(dir, cert, key);
+		skip();
+	}
+	/* the default refuses 1.0 and 1.1, speaks 1.2 and 1.3 */
+	o.tls_priorities = NULL;
+	start_with(&o);
+	assert_int_not_equal(tls_version(CURL_SSLVERSION_TLSv1_0, CURL_SSLVERSION_MAX_TLSv1_0), CURLE_OK);
+	assert_int_not_equal(tls_version(CURL_SSLVERSION_TLSv1_1, CURL_SSLVERSION_MAX_TLSv1_1), CURLE_OK);
+	assert_int_equal(tls_version(CURL_SSLVERSION_TLSv1_2, CURL_SSLVERSION_MAX_TLSv1_2), CURLE_OK);
+	assert_int_equal(tls_version(CURL_SSLVERSION_TLSv1_3, CURL_SSLVERSION_MAX_TLSv1_3), CURLE_OK);
+	/* and says so over HTTPS */
+	struct res r;
+	struct call c = { .path = "/small", .tls = 1 };
+	http(&c, &r);
+	assert_string_equal(hdr(&r, "Strict-Transport-Security"), "max-age=31536000");
+	res_free(&r);
+
+	/* a priority string GnuTLS does not know stops the start */
+	struct hq_server *s2 = NULL;
+	FILE *log = tmpfile();
+	o.log = log;
+	o.tls_priorities = "NORMAL:+NO-SUCH-THING";
+	assert_true(hq_server_start(&o, &s2) < 0);
+	assert_null(s2);
+	fclose(log);
+	remove_cert(dir, cert, key);
+}
+
 #define T(f) cmocka_unit_test_teardown(f, teardown)
 
 int main(void)
@@ -1367,6 +2015,16 @@ int main(void)
 		T(test_defaults),
 		T(test_wait_signal),
 		T(test_response_error_helper),
+		T(test_admission),
+		T(test_body_budget),
+		T(test_slow_headers),
+		T(test_slow_body),
+		T(test_conns_per_ip),
+		T(test_work_pool),
+		T(test_work_pool_stop),
+		T(test_security_headers),
+		T(test_tls_key_mode),
+		T(test_tls_versions),
 	};
 	int rc = cmocka_run_group_tests_name("server", tests, NULL, NULL);
 	curl_global_cleanup();

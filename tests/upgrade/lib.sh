@@ -78,6 +78,20 @@ serve() {
 	test_at_exit "kill $_pid 2>/dev/null; wait $_pid 2>/dev/null"
 }
 
+# about NAME: what server NAME runs, as JSON {version, replica, store}.
+# A release that still answers it on /v1/health says so there; a newer
+# server tells anyone only "ok" and names itself in its start log line.
+about() {
+	eval "_url=\$${1}_URL"
+	_h=$(curl -sf "$_url/v1/health") || return 1
+	if echo "$_h" | jq -e 'has("version")' >/dev/null; then
+		echo "$_h"
+		return
+	fi
+	sed -n 's/.*fieldsyncd \([^ ]*\) listening on .*HQ replica \([0-9a-f]*\), \([a-z]*\) store.*/{"version": "\1", "replica": "\2", "store": "\3"}/p' \
+		"$TRASH/$1.log" | tail -n 1
+}
+
 # unserve NAME: stop it (SIGTERM, as an operator would)
 unserve() {
 	eval "_pid=\${${1}_PID:-}"

@@ -93,7 +93,7 @@ test_expect_success 'migrate upgrades it in place and keeps everything; a second
 
 test_expect_success 'this fieldsyncd serves the release'"'"'s devices on: they push their work and carry on from their cursors' '
 	serve hq "$FSD" "$HQ_DB" &&
-	curl -sf "$hq_URL/v1/health" | jq -e --arg r "$(head -n 1 id-before)" ".replica == \$r" >/dev/null &&
+	about hq | jq -e --arg r "$(head -n 1 id-before)" ".replica == \$r" >/dev/null &&
 	for d in a b v; do "$FS_OLD" --db $d.db --json sync >$d.json || return 1; done &&
 	jq -e ".resynced == 0 and .rejected == 0 and .pushed >= 1" a.json b.json v.json >/dev/null &&
 	test "$(hfield "$FSD" AC-1 city)" = Moscow && test "$(hfield "$FSD" VO-1 grade)" = B &&

@@ -51,7 +51,7 @@ test_expect_success 'this fieldsyncd migrates the database while the old one ser
 	sql "$HQ_DB" "select value from hq_meta where key = '\''schema'\''" >schema.new &&
 	test "$(cat schema.old)" -le "$(cat schema.new)" &&
 	serve n "$FSD" "$HQ_DB" &&
-	ho=$(curl -sf "$o_URL/v1/health") && hn=$(curl -sf "$n_URL/v1/health") &&
+	ho=$(about o) && hn=$(about n) &&
 	test "$(echo "$ho" | jq -r .replica)" = "$(echo "$hn" | jq -r .replica)" &&
 	test "$(echo "$ho" | jq -r .version)" = "$("$FSD_OLD" --version | cut -d" " -f2)" &&
 	test "$(echo "$hn" | jq -r .version)" = "$("$FSD" --version | cut -d" " -f2)" &&
