@@ -338,9 +338,9 @@ static int cmd_serve(struct opts *o)
 		return fail(rc);
 	}
 	int port = hq_server_port(srv);
-	hq_log(log_json, "info", "fieldsyncd %s listening on %s (port %d%s), HQ replica %s, %s store %s%s%s",
-	       FIELDSYNC_VERSION, so.listen, port,
-	       so.tls_cert ? ", HTTPS" : "", hq_replica_id(h), hq_be(h)->name, shown_db(), conf.path[0] ? ", config " : "",
+	hq_log(log_json, "info", "listening on %s (port %d%s), version %s, HQ replica %s, %s store %s%s%s",
+	       so.listen, port,
+	       so.tls_cert ? ", HTTPS" : "", FIELDSYNC_VERSION, hq_replica_id(h), hq_be(h)->name, shown_db(), conf.path[0] ? ", config " : "",
 	       conf.path);
 	/* a clock pushed far ahead before HQ checked clocks: say so at start,
 	 * where an administrator looks, not only in the refusals that follow */

@@ -88,7 +88,7 @@ about() {
 		echo "$_h"
 		return
 	fi
-	sed -n 's/.*fieldsyncd \([^ ]*\) listening on .*HQ replica \([0-9a-f]*\), \([a-z]*\) store.*/{"version": "\1", "replica": "\2", "store": "\3"}/p' \
+	sed -n 's/.*listening on .*, version \([^,]*\), HQ replica \([0-9a-f]*\), \([a-z]*\) store.*/{"version": "\1", "replica": "\2", "store": "\3"}/p' \
 		"$TRASH/$1.log" | tail -n 1
 }
 
