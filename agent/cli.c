@@ -5,16 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_exit_code(int rc)
-{
-	return rc >= 0 ? rc : 1 - rc;
-}
-
 int cli_fail(int rc)
 {
 	const char *m = fieldsync_errmsg();
 	fprintf(stderr, "fieldsync: %s\n", m && *m ? m : fieldsync_strerror(rc));
-	return cli_exit_code(rc);
+	return fieldsync_exit_code(rc);
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
@@ -45,7 +40,7 @@ int cli_open(struct cli *c, int create)
 	if (rc == FIELDSYNC_ENOTFOUND) {
 		fprintf(stderr, "fieldsync: no store at %s (add a customer or run 'fieldsync init' first)\n",
 			path);
-		return cli_exit_code(rc);
+		return fieldsync_exit_code(rc);
 	}
 	/* --cacert: the CA for HQ's certificate, kept in the store for later syncs */
 	if (rc == 0 && c->cacert)

@@ -50,7 +50,6 @@ int cmd_dispute(struct cli *c, int argc, char **argv);
 int cli_open(struct cli *c, int create);
 /* Print "fieldsync: <detail>" for rc and return its exit code. */
 int cli_fail(int rc);
-int cli_exit_code(int rc);
 /* Usage error: prints the message and the hint to --help; returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -194,7 +194,7 @@ static int route_run(struct cli *c, struct args *a, int planning)
 		return rc;
 	fieldsync_route_opts *o = make_opts(&r);
 	if (!o)
-		return cli_exit_code(FIELDSYNC_ENOMEM);
+		return fieldsync_exit_code(FIELDSYNC_ENOMEM);
 	fieldsync_rows *stops = NULL, *sum = NULL;
 	int e = planning ? fieldsync_route_plan(c->s, o, &stops, &sum) : fieldsync_route_show(c->s, o, &stops, &sum);
 	fieldsync_route_opts_free(o);

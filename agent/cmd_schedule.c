@@ -423,7 +423,7 @@ static int run(struct cli *c, const char *attempts_s, const char *delay_s, const
 	close(fd);
 	fclose(runlog);
 	runlog = NULL;
-	return e == 1 ? 1 : e ? cli_exit_code(e) : 0;
+	return e == 1 ? 1 : e ? fieldsync_exit_code(e) : 0;
 }
 
 int cmd_schedule(struct cli *c, int argc, char **argv)

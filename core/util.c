@@ -73,6 +73,13 @@ FIELDSYNC_API const char *fieldsync_strerror(int rc)
 	return "unknown error";
 }
 
+FIELDSYNC_API int fieldsync_exit_code(int rc)
+{
+	if (rc >= 0)
+		return rc;	/* already an exit status */
+	return rc >= FIELDSYNC_ECANCELED ? 1 - rc : 1;
+}
+
 /* ---- bounded buffer ---- */
 
 void fs_buf_init(struct fs_buf *b, size_t max)

@@ -1153,7 +1153,7 @@ static void die_engine(int rc, const char *what)
 	fprintf(stderr, "gen: %s: %s\n", what, *fieldsync_errmsg() ? fieldsync_errmsg() :
 		fieldsync_strerror(rc));
 	cleanup();
-	exit(rc < 0 && rc >= -13 ? 1 - rc : 1);
+	exit(fieldsync_exit_code(rc));
 }
 
 static void die_usage(const char *fmt, ...)

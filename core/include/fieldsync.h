@@ -84,6 +84,11 @@ FIELDSYNC_API const char *fieldsync_version(void);
 /* Static English text for a FIELDSYNC_E* code ("unknown error" for any
  * other number); never NULL, never freed; thread-safe. */
 FIELDSYNC_API const char *fieldsync_strerror(int rc);
+/* The exit status of fieldsync, fieldsyncd and the tools for a FIELDSYNC_E*
+ * code: 1 - rc for a known error (EINVAL 2 ... ECANCELED 15), 1 for an
+ * unknown negative code; a non-negative rc is returned as it is (0: ok).
+ * Never fails; thread-safe. */
+FIELDSYNC_API int fieldsync_exit_code(int rc);
 /* The detail of the last failure on the calling thread ("grade: 'D' is not
  * one of A, B, C, VIP"), or "" if none. The string belongs to the library
  * and is valid until the next fieldsync call on the same thread. Thread-

@@ -17,6 +17,7 @@
 #include "hq.h"
 #include "hq_report.h"
 #include "ops.h"
+#include "router.h"
 #include "server.h"
 #include "util.h"
 #include "web.h"
@@ -27,16 +28,11 @@ static int csv;			/* --csv: CSV for listings */
 static struct hq_conf conf;	/* the configuration file (ops.h) */
 static int log_json;		/* serve --log-format json: messages as JSON lines too */
 
-static int exit_code(int rc)
-{
-	return rc >= 0 ? rc : 1 - rc;
-}
-
 static int fail(int rc)
 {
 	const char *m = fs_errmsg_get();
 	hq_log(log_json, "error", "%s", m && *m ? m : fieldsync_strerror(rc));
-	return exit_code(rc);
+	return fieldsync_exit_code(rc);
 }
 
 static int usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
