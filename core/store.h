@@ -77,7 +77,7 @@ int fs_store_set_hqseq(struct fs_store *s, const struct fs_table *t, const char 
 		       const char *scope);
 /* Create the conflict records for the open clashes of `r` that are missing.
  * In a deployment every write passes through HQ, which records each clash
- * as it merges (sync/hq/hq.c); devices receive those records. This is for
+ * as it merges (sync/hq/replica.c); devices receive those records. This is for
  * a store that merges remote versions on its own. */
 int fs_store_note_clashes(struct fs_store *s, const struct fs_rec *r);
 

@@ -3,7 +3,7 @@
  *
  * A backend gives connections, transactions and parameterised SQL with
  * typed values; it knows nothing of merge, scope or the change feed, which
- * live once in hq.c over every backend. SQL in hq.c is the common subset
+ * live once in db.c, replica.c and endpoints.c over every backend. Their SQL is the common subset
  * of SQLite and PostgreSQL (INSERT ... ON CONFLICT, RETURNING); parameters
  * are written $1, $2 ... in order of first appearance, and the few dialect
  * differences (column types, row locks) come from the fields below.
@@ -12,7 +12,7 @@
  * write transaction that excludes every other write transaction on the
  * store until it ends (SQLite BEGIN IMMEDIATE; PostgreSQL an advisory lock
  * taken first, so several processes over one database serialise too):
- * sequence numbers are then handed out in commit order (see hq.c) and a
+ * sequence numbers are then handed out in commit order (see replica.c) and a
  * record read in a write transaction cannot change before it is written.
  * begin(db, 0) starts a read transaction on one snapshot.
  */

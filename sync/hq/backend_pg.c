@@ -10,7 +10,7 @@
  *
  * Transactions: a write transaction takes a transaction-level advisory
  * lock first, so write transactions exclude one another until commit just
- * as SQLite's BEGIN IMMEDIATE does. hq.c relies on that: numbers of the
+ * as SQLite's BEGIN IMMEDIATE does. replica.c relies on that: numbers of the
  * change sequence are then handed out in commit order, and a record read
  * in a write transaction cannot change before it is written back (no lost
  * update when two processes push the same record). Row reads that will be
@@ -40,7 +40,7 @@ enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
 struct hq_db {
 	PGconn *conn;
 	struct {
-		const char *key;	/* the SQL text pointer hq.c passed */
+		const char *key;	/* the SQL text pointer the caller passed */
 		char *sql;
 		char name[16];
 	} cache[CACHE];

@@ -17,7 +17,7 @@
 struct hq_db {
 	sqlite3 *db;
 	struct {
-		const char *key;	/* the SQL text pointer hq.c passed */
+		const char *key;	/* the SQL text pointer the caller passed */
 		char *sql;
 		sqlite3_stmt *st;
 	} cache[CACHE];
@@ -81,7 +81,7 @@ static void sq_close(struct hq_db *d)
 }
 
 /* $N parameters: SQLite numbers named parameters in order of first
- * appearance, which is how hq.c writes them; checked here once. */
+ * appearance, which is how sync/hq writes them; checked here once. */
 static int prepare(struct hq_db *d, const char *sql, sqlite3_stmt **out)
 {
 	for (int i = 0; i < d->ncache; i++)

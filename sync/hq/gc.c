@@ -13,7 +13,7 @@
  * a rep that is not revoked and has T, heard from within the lapse_days
  * setting (default 90). A device silent for longer is not waited for. When
  * it comes back its cursor is below the horizon, so its pull turns into a
- * resync of T (hq.c): a backfill after which the device drops what the
+ * resync of T (endpoints.c): a backfill after which the device drops what the
  * backfill did not bring; and a record it still pushes with an HQ version
  * HQ no longer holds is refused, not stored again (merge_in).
  *
@@ -27,7 +27,7 @@
  * deleted with its visits goes in the same run.
  */
 #include "hq.h"
-#include "hq_report.h"
+#include "settings.h"
 
 #include <stdlib.h>
 #include <string.h>

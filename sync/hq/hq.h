@@ -1,5 +1,9 @@
 /*
- * hq.h - headquarters: the HQ replica over a backend (backend.h).
+ * hq.h - headquarters: the HQ replica over a backend (backend.h),
+ * implemented on three floors (docs/architecture.md): the store and its
+ * transaction runner (db.c), the versioned records and the clock
+ * (replica.c), what devices call (endpoints.c); gc.c and admin.c beside
+ * the endpoints. HTTP is above, in router.c (router.h).
  *
  * One body of merge, scope and change-feed logic for every backend:
  *  - push: a batch merges in ONE transaction; each record is accepted (with
@@ -21,7 +25,6 @@
 #include <cjson/cJSON.h>
 #include "backend.h"
 #include "rows.h"
-#include "server.h"
 
 #define HQ_MAX_TERR 64
 #define HQ_SCHEMA_VERSION 3	/* 2: the change log table; 3: tombstone GC */
@@ -50,6 +53,16 @@ struct hq_limits {
 /* Create the HQ store's schema if there is none, upgrade an older one
  * (1 -> 2: the change log); refuse a newer one. */
 int hq_init(const char *conninfo);
+/* A part of HQ above the replica that keeps tables of its own in the store
+ * (the dashboard): their DDL joins a new store's schema. hq_init() (in
+ * parts.c) creates a store with every part fieldsyncd is made of;
+ * hq_init_parts() with the NULL-terminated list given. */
+struct fs_buf;
+struct hq_part {
+	const char *name;
+	int (*schema)(const struct hq_backend *be, struct fs_buf *b);
+};
+int hq_init_parts(const char *conninfo, const struct hq_part *const *parts);
 /* Open a store; fails with ENOTFOUND / ESCHEMA if missing or newer. */
 int hq_open(const char *conninfo, struct hq **out);
 void hq_close(struct hq *h);
@@ -74,6 +87,15 @@ int hq_restore(const char *conninfo, const char *from, char new_id[33]);
 int hq_acquire(struct hq *h, struct hq_db **db);
 void hq_release(struct hq *h, struct hq_db *db);
 const struct hq_backend *hq_be(const struct hq *h);
+
+/* The one transaction runner: fn on a pooled connection inside a
+ * transaction, taken with the write lock unless HQ_TXN_READ; committed
+ * when fn returns 0 and mode is HQ_TXN_WRITE, else rolled back (a read, a
+ * dry run, a failure). Returns fn's error, or the store's. */
+#define HQ_TXN_READ 0
+#define HQ_TXN_WRITE 1
+#define HQ_TXN_DRY_RUN 2
+int hq_txn(struct hq *h, int mode, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx);
 
 /* HQ's own versioned write (admin edits): create (id NULL) or update. */
 int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[33]);
@@ -112,14 +134,6 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 int hq_enroll(struct hq *h, const char *token, const char *name, const char *nonce, const char *app_version,
 	      cJSON *out);
 
-/* The HTTP handler for hq_server_opts (ctx = struct hq *). */
-int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp);
-/* Admission for hq_server_opts, from a request's headers: known paths and
- * methods only; /v1/push and /v1/pull only with the token of an enrolled
- * device (checked against the store), /v1/enroll with HQ_SMALL_BODY at
- * most, /admin as hq_web_admit() says. */
-#define HQ_SMALL_BODY 4096
-int hq_admit(void *ctx, const struct hq_request *req, struct hq_admission *adm, struct hq_response *resp);
 /* What HQ runs (replica, version, store, memory), for admins only:
  * members added to `out`. */
 void hq_health_details(struct hq *h, cJSON *out);
@@ -159,5 +173,16 @@ int hq_query_rows(struct hq *h, struct hq_db *db, const char *sql, int n, const 
 int hq_parse_territories(const char *list, char terr[][65], int max, int *n);
 /* Token hashing (BLAKE2b, hex). */
 void hq_token_hash(const char *token, char out[65]);
+
+/* Defined in endpoints.c: merge a write HQ refused (a quarantined record) that
+ * `device` sent, on an administrator's decision, inside the caller's write
+ * transaction on `db`: judged exactly as if that device pushed it now (its
+ * rep's territories today, the clock bound, the writes it claims, the ids it
+ * carries). A changed result is stored as a new version (it syncs to the
+ * devices of its territory). `into` (NULL: none) is a territory the admin
+ * named for a record refused for its territory: it may then go there.
+ * FIELDSYNC_EINVAL with the reason when it still cannot be stored. */
+int hq_accept_locked(struct hq *h, struct hq_db *db, const char *device, const struct fs_rec *in,
+		     const char *into, char scope_out[65]);
 
 #endif

@@ -19,6 +19,7 @@
 #include "due.h"
 #include "hq_report.h"
 #include "query.h"
+#include "reply.h"
 #include "wire.h"
 
 #define SESSION_TTL_S (12 * 3600)
@@ -39,7 +40,7 @@
 
 /* ---- the dashboard's tables ---- */
 
-int hq_web_schema(const struct hq_backend *be, struct fs_buf *b)
+static int web_schema(const struct hq_backend *be, struct fs_buf *b)
 {
 	return fs_buf_printf(b,
 		"CREATE TABLE admins (name TEXT PRIMARY KEY, pw_hash TEXT NOT NULL, created_at TEXT NOT NULL,"
@@ -53,6 +54,8 @@ int hq_web_schema(const struct hq_backend *be, struct fs_buf *b)
 		"CREATE INDEX decisions_at ON decisions(at_ms);\n",
 		be->t_int, be->t_int);
 }
+
+const struct hq_part hq_web_part = { "dashboard", web_schema };
 
 /* ---- small helpers ---- */
 
@@ -166,41 +169,6 @@ static int64_t ms_of(const char *s)
 }
 
 /* ---- responses ---- */
-
-static void reply_json(struct hq_response *r, int status, cJSON *doc)
-{
-	char *txt = doc ? cJSON_PrintUnformatted(doc) : NULL;
-	cJSON_Delete(doc);
-	if (!txt) {
-		hq_response_error(r, 500, "internal", "out of memory");
-		return;
-	}
-	r->status = status;
-	r->body = txt;
-	r->body_len = strlen(txt);
-}
-
-static void reply_rc(struct hq_response *r, int rc, const char *what)
-{
-	const char *m = fs_errmsg_get();
-	switch (rc) {
-	case FIELDSYNC_EINVAL:
-		hq_response_error(r, 400, "bad_request", "%s", m);
-		break;
-	case FIELDSYNC_ENOTFOUND:
-		hq_response_error(r, 404, "not_found", "%s", m);
-		break;
-	case FIELDSYNC_ESTATE:
-		hq_response_error(r, 409, "conflict", "%s", m);
-		break;
-	case FIELDSYNC_EBUSY:
-		hq_response_error(r, 503, "busy", "HQ store busy, retry");
-		r->retry_after = 1;
-		break;
-	default:
-		hq_response_error(r, 500, "internal", "%s failed: %s", what, m);
-	}
-}
 
 static const struct hq_asset *asset(const char *name)
 {
@@ -352,34 +320,64 @@ static int hash_password(const char *pw, char out[crypto_pwhash_STRBYTES])
 	return 0;
 }
 
+/* Statements run in order in one write transaction; with count_sql, only
+ * when it counts a row (else nothing happens and *count says 0). */
+struct stmts {
+	const char *const *sql;
+	const int *np;
+	const struct fs_val *const *p;
+	int nstmt;
+	int64_t *count;
+	const char *count_sql;
+	const struct fs_val *count_p;
+	int count_n;
+};
+
+static int stmts_run(struct hq *h, struct hq_db *db, void *vctx)
+{
+	const struct stmts *x = vctx;
+	const struct hq_backend *be = hq_be(h);
+	int rc = 0;
+	if (x->count_sql) {
+		*x->count = 0;
+		rc = be->exec(db, x->count_sql, x->count_n, x->count_p, count_row, x->count);
+	}
+	for (int i = 0; rc == 0 && i < x->nstmt && (!x->count_sql || *x->count > 0); i++)
+		rc = be->exec(db, x->sql[i], x->np[i], x->p[i], NULL, NULL);
+	return rc;
+}
+
 static int in_txn(struct hq *h, const char *const *sql, const int *np, const struct fs_val *const *p, int nstmt,
 		  int64_t *count, const char *count_sql, const struct fs_val *count_p, int count_n)
 {
-	struct hq_db *db;
+	struct stmts x = { sql, np, p, nstmt, count, count_sql, count_p, count_n };
+	return hq_txn(h, HQ_TXN_WRITE, stmts_run, &x);
+}
+
+struct admin_new {
+	const char *name;
+	const struct fs_val *ins;
+};
+
+static int admin_add_tx(struct hq *h, struct hq_db *db, void *vctx)
+{
+	const struct admin_new *x = vctx;
 	const struct hq_backend *be = hq_be(h);
-	int rc = hq_acquire(h, &db);
-	if (rc)
-		return rc;
-	if ((rc = be->begin(db, 1)) == 0) {
-		if (count_sql) {
-			*count = 0;
-			rc = be->exec(db, count_sql, count_n, count_p, count_row, count);
-		}
-		for (int i = 0; rc == 0 && i < nstmt && (!count_sql || *count > 0); i++)
-			rc = be->exec(db, sql[i], np[i], p[i], NULL, NULL);
-		if (rc == 0)
-			rc = be->commit(db);
-		else
-			be->rollback(db);
-	}
-	hq_release(h, db);
+	struct fs_val chk = fs_vref(x->name);
+	int64_t n = 0;
+	int rc = be->exec(db, "SELECT count(*) FROM admins WHERE name = $1", 1, &chk, count_row, &n);
+	if (rc == 0 && n)
+		rc = fs_err(FIELDSYNC_EINVAL, "admin '%s' already exists (use 'admin reset' for a new password)",
+			    x->name);
+	if (rc == 0)
+		rc = be->exec(db, "INSERT INTO admins (name, pw_hash, created_at) VALUES ($1, $2, $3)", 3, x->ins,
+			      NULL, NULL);
 	return rc;
 }
 
 int hq_admin_add(struct hq *h, const char *name, char pw[HQ_ADMIN_PW_LEN])
 {
 	char hash[crypto_pwhash_STRBYTES], now[32];
-	int64_t n = 0;
 	int rc = valid_admin(name);
 	if (rc)
 		return rc;
@@ -387,26 +385,9 @@ int hq_admin_add(struct hq *h, const char *name, char pw[HQ_ADMIN_PW_LEN])
 	if ((rc = hash_password(pw, hash)))
 		return rc;
 	fs_iso_utc(fs_wall_ms(), now);
-	struct fs_val chk = fs_vref(name);
 	struct fs_val ins[3] = { fs_vref(name), fs_vref(hash), fs_vref(now) };
-	struct hq_db *db;
-	const struct hq_backend *be = hq_be(h);
-	if ((rc = hq_acquire(h, &db)))
-		return rc;
-	if ((rc = be->begin(db, 1)) == 0) {
-		rc = be->exec(db, "SELECT count(*) FROM admins WHERE name = $1", 1, &chk, count_row, &n);
-		if (rc == 0 && n)
-			rc = fs_err(FIELDSYNC_EINVAL, "admin '%s' already exists (use 'admin reset' for a new password)",
-				    name);
-		if (rc == 0)
-			rc = be->exec(db, "INSERT INTO admins (name, pw_hash, created_at) VALUES ($1, $2, $3)", 3, ins,
-				      NULL, NULL);
-		if (rc == 0)
-			rc = be->commit(db);
-		else
-			be->rollback(db);
-	}
-	hq_release(h, db);
+	struct admin_new x = { name, ins };
+	rc = hq_txn(h, HQ_TXN_WRITE, admin_add_tx, &x);
 	sodium_memzero(hash, sizeof hash);
 	return rc;
 }
@@ -753,7 +734,7 @@ static void login_work(void *arg, struct hq_response *r)
 	sodium_memzero(j->pw, sizeof j->pw);
 	if (rc) {
 		login_uncount(j->name);
-		reply_rc(r, rc, "login");
+		hq_reply_rc(r, rc, "login");
 		return;
 	}
 	if (!ok) {
@@ -762,7 +743,7 @@ static void login_work(void *arg, struct hq_response *r)
 	}
 	login_uncount(j->name);
 	if ((rc = session_new(j->h, j->name, j->ip, sid))) {
-		reply_rc(r, rc, "login");
+		hq_reply_rc(r, rc, "login");
 		return;
 	}
 	r->set_cookie = make_cookie(SESSION_COOKIE, sid, "/admin", SESSION_TTL_S, j->tls);
@@ -827,12 +808,12 @@ static void do_logout(struct hq *h, const struct hq_request *req, const struct s
 	const struct fs_val *pp[] = { &p };
 	int rc = in_txn(h, sql, np, pp, 1, NULL, NULL, NULL, 0);
 	if (rc) {
-		reply_rc(r, rc, "logout");
+		hq_reply_rc(r, rc, "logout");
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
-	reply_json(r, 200, o);
+	hq_reply_json(r, 200, o);
 	r->set_cookie = make_cookie(SESSION_COOKIE, "", "/admin", 0, req->tls);
 }
 
@@ -1591,7 +1572,7 @@ static void do_decide(struct hq *h, const struct session *s, const cJSON *body, 
 	int64_t n = 0;
 	int rc = hq_acquire(h, &db);
 	if (rc) {
-		reply_rc(r, rc, "decision");
+		hq_reply_rc(r, rc, "decision");
 		return;
 	}
 	fs_buf_init(&sql, 0);
@@ -1657,7 +1638,7 @@ static void do_decide(struct hq *h, const struct session *s, const cJSON *body, 
 		return;
 	}
 	if (rc) {
-		reply_rc(r, rc, "decision");
+		hq_reply_rc(r, rc, "decision");
 		return;
 	}
 	cJSON *o = cJSON_CreateObject();
@@ -1665,7 +1646,7 @@ static void do_decide(struct hq *h, const struct session *s, const cJSON *body, 
 	cJSON_AddStringToObject(o, "decision", text);
 	if (accept)
 		cJSON_AddStringToObject(o, "territory", scope);
-	reply_json(r, 200, o);
+	hq_reply_json(r, 200, o);
 }
 
 static void do_resolve(struct hq *h, const struct session *s, const cJSON *body, struct hq_response *r)
@@ -1700,7 +1681,7 @@ static void do_resolve(struct hq *h, const struct session *s, const cJSON *body,
 	}
 	int rc = hq_resolve(h, id, loser);
 	if (rc) {
-		reply_rc(r, rc, "resolve");
+		hq_reply_rc(r, rc, "resolve");
 		return;
 	}
 	struct hq_db *db;
@@ -1720,7 +1701,7 @@ static void do_resolve(struct hq *h, const struct session *s, const cJSON *body,
 	cJSON_AddStringToObject(o, "resolved", id);
 	cJSON_AddStringToObject(o, "kept", loser ? "other" : "current");
 	cJSON_AddBoolToObject(o, "logged", logged);
-	reply_json(r, 200, o);
+	hq_reply_json(r, 200, o);
 }
 
 /* ---- the router ---- */
@@ -1800,10 +1781,10 @@ static void api_get(struct hq *h, const struct hq_request *req, const struct ses
 	}
 	if (rc) {
 		cJSON_Delete(out);
-		reply_rc(r, rc, what);
+		hq_reply_rc(r, rc, what);
 		return;
 	}
-	reply_json(r, 200, out);
+	hq_reply_json(r, 200, out);
 }
 
 /* The session's CSRF token in X-CSRF-Token? */
@@ -1836,7 +1817,7 @@ int hq_web_admit(struct hq *h, const struct hq_request *req, struct hq_admission
 	 * token, gets its body read */
 	int rc = session_get(h, req, &s);
 	if (rc < 0) {
-		reply_rc(r, rc, "session");
+		hq_reply_rc(r, rc, "session");
 		return 1;
 	}
 	if (rc == 0) {
@@ -1890,7 +1871,7 @@ int hq_web_handle(struct hq *h, const struct hq_request *req, struct hq_response
 	}
 	int rc = session_get(h, req, &s);
 	if (rc < 0) {
-		reply_rc(r, rc, "session");
+		hq_reply_rc(r, rc, "session");
 		return 0;
 	}
 	if (rc == 0) {

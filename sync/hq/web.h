@@ -74,7 +74,7 @@ int hq_web_admit(struct hq *h, const struct hq_request *req, struct hq_admission
 #define HQ_LOGIN_FAIL_WINDOW_S 900
 
 /* The dashboard's tables in the HQ schema (admins, admin_sessions, decisions). */
-int hq_web_schema(const struct hq_backend *be, struct fs_buf *b);
+extern const struct hq_part hq_web_part;
 
 /* Administrators. `password` receives a new random password (shown once). */
 #define HQ_ADMIN_PW_LEN 24
@@ -85,16 +85,5 @@ int hq_admin_remove(struct hq *h, const char *name);
 int hq_admin_list(struct hq *h, struct fieldsync_rows **out);
 /* The decision log (quarantine decisions, conflicts resolved from the dashboard). */
 int hq_decision_list(struct hq *h, struct fieldsync_rows **out);
-
-/* Defined in hq.c: merge a write HQ refused (a quarantined record) that
- * `device` sent, on an administrator's decision, inside the caller's write
- * transaction on `db`: judged exactly as if that device pushed it now (its
- * rep's territories today, the clock bound, the writes it claims, the ids it
- * carries). A changed result is stored as a new version (it syncs to the
- * devices of its territory). `into` (NULL: none) is a territory the admin
- * named for a record refused for its territory: it may then go there.
- * FIELDSYNC_EINVAL with the reason when it still cannot be stored. */
-int hq_accept_locked(struct hq *h, struct hq_db *db, const char *device, const struct fs_rec *in,
-		     const char *into, char scope_out[65]);
 
 #endif

@@ -1,0 +1,521 @@
+/* replica.c - HQ's replica: reading and writing records, the clock, conflict resolution. */
+#include "hq_int.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "query.h"
+#include "store.h"
+#include "settings.h"
+#include "wire.h"
+
+static const char *const q_clock = "SELECT hlc FROM hq_clock WHERE id = 1";
+static const char *const q_scope = "SELECT scope FROM customer WHERE id = $1";
+static const char *const q_clock_set = "UPDATE hq_clock SET hlc = $1 WHERE id = 1 AND hlc < $1";
+static const char *const q_evict = "INSERT INTO evictions (seq, scope, tbl, id) VALUES ($1, $2, $3, $4)";
+
+/* ---- records ---- */
+
+static int rec_row(void *vctx, int ncol, const struct fs_val *v)
+{
+	struct rec_ctx *x = vctx;
+	int n = FS_ROW_COLS(x->t);
+	if (ncol < n + 2)
+		return x->rc = fs_err(FIELDSYNC_EIO, "short row from the HQ store");
+	x->rc = fs_rec_from_row(x->t, v, x->out);
+	x->found = x->rc == 0;
+	x->seq = v[n].t == FS_V_INT ? v[n].i : 0;
+	snprintf(x->origin, sizeof x->origin, "%s", v[n + 1].t == FS_V_TEXT ? v[n + 1].s : "");
+	return x->rc;
+}
+
+int hq_rec_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char *id, int lock,
+		   struct fs_rec *out, struct rec_ctx *meta)
+{
+	struct rec_ctx x = { t, out, 0, 0, 0, "" };
+	struct fs_val p = fs_vref(id);
+	int rc = h->be->exec(db, lock ? h->q_lock[t->idx] : h->q_get[t->idx], 1, &p, rec_row, &x);
+	if (rc == 0 && x.rc)
+		rc = x.rc;
+	if (rc == 0 && !x.found)
+		rc = fs_err(FIELDSYNC_ENOTFOUND, "no %s with id %s", t->name, id);
+	if (meta)
+		*meta = x;
+	return rc;
+}
+
+int hq_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char *id, int lock, struct fs_rec *out)
+{
+	return hq_rec_get(h, db, t, id, lock, out, NULL);
+}
+
+/* Per write transaction, per thread (a server thread serves one request at
+ * a time): a block of reserved sequence numbers and the scopes of the
+ * customers the batch has touched. Valid only between hq_txn_start() and
+ * hq_txn_end() on that connection; elsewhere everything is looked up afresh. */
+#define SEQ_BLOCK 256
+#define SCOPE_SLOTS 4096
+static _Thread_local struct txn_cache {
+	struct hq_db *db;
+	int64_t seq_next, seq_end;
+	uint64_t gen;	/* this transaction's number: slots of others are stale */
+	struct {
+		uint64_t gen;
+		char id[33], scope[65];
+	} scope[SCOPE_SLOTS];
+} tc;
+
+void hq_txn_start(struct hq_db *db)
+{
+	tc.db = db;
+	tc.seq_next = tc.seq_end = 0;
+	tc.gen++;
+}
+
+static const char *const q_seq_set = "UPDATE hq_seq SET seq = $1 WHERE id = 1";
+
+/* End of the write transaction's work: the unused rest of the reserved block
+ * is given back (the counter is left at the last number used), so that the
+ * counter always equals the highest sequence number in the store. Returns
+ * rc, or the error of giving back. */
+int hq_txn_end(struct hq *h, int rc)
+{
+	struct hq_db *db = tc.db;
+	tc.db = NULL;
+	if (rc == 0 && db && tc.seq_next > 0 && tc.seq_next <= tc.seq_end) {
+		struct fs_val p = fs_vint(tc.seq_next - 1);
+		rc = h->be->exec(db, q_seq_set, 1, &p, NULL, NULL);
+	}
+	return rc;
+}
+
+static unsigned scope_slot(const char *id)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 7 && id[i]; i++)
+		v = v * 16 + (unsigned)(id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10);
+	return v % SCOPE_SLOTS;
+}
+
+static void scope_note(struct hq_db *db, const char *id, const char *scope)
+{
+	if (tc.db != db)
+		return;
+	unsigned k = scope_slot(id);
+	tc.scope[k].gen = tc.gen;
+	snprintf(tc.scope[k].id, sizeof tc.scope[k].id, "%s", id);
+	snprintf(tc.scope[k].scope, sizeof tc.scope[k].scope, "%s", scope);
+}
+
+static const char *const q_seq_block =
+	"UPDATE hq_seq SET seq = seq + $1 WHERE id = 1 RETURNING seq";
+
+/* The next change sequence number. The first one a transaction takes locks
+ * the sequence row until commit, so sequence order is commit order; numbers
+ * are reserved in blocks, one UPDATE per block, and hq_txn_end() gives back
+ * what the transaction did not use. */
+static int next_seq(struct hq *h, struct hq_db *db, int64_t *seq)
+{
+	if (tc.db == db && tc.seq_next > 0 && tc.seq_next <= tc.seq_end) {
+		*seq = tc.seq_next++;
+		return 0;
+	}
+	int64_t n = tc.db == db ? SEQ_BLOCK : 1, top = 0;
+	struct fs_val p = fs_vint(n);
+	int rc = h->be->exec(db, q_seq_block, 1, &p, hq_one_int, &top);
+	if (rc == 0 && top <= 0)
+		rc = fs_err(FIELDSYNC_EIO, "HQ change sequence is missing");
+	if (rc)
+		return rc;
+	*seq = top - n + 1;
+	if (tc.db == db) {
+		tc.seq_next = *seq + 1;
+		tc.seq_end = top;
+	}
+	return 0;
+}
+
+static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const char *origin, int64_t *seq_out)
+{
+	struct fs_val row[FS_MAX_FIELDS + 8];
+	char *enc[3];
+	int64_t seq;
+	int rc = next_seq(h, db, &seq);
+	if (seq_out)
+		*seq_out = seq;
+	if (rc)
+		return rc;
+	if ((rc = fs_rec_to_row(r, row, enc)))
+		return rc;
+	int n = FS_ROW_COLS(r->t);
+	row[n] = fs_vint(seq);
+	row[n + 1] = fs_vref(origin && *origin ? origin : NULL);
+	rc = h->be->exec(db, h->q_put[r->t->idx], n + 2, row, NULL, NULL);
+	for (int k = 0; k < 3; k++)
+		free(enc[k]);
+	if (rc == 0 && r->t == &fs_tbl_customer)
+		scope_note(db, r->id, r->scope);
+	return rc;
+}
+
+int hq_clock_limit(struct hq *h, struct hq_db *db, int64_t *limit, int64_t *minutes)
+{
+	int64_t m = FS_CLOCK_AHEAD_DEFAULT;
+	int rc = hq_setting_int(h, db, "clock_ahead_minutes", &m);
+	*limit = fs_hlc_limit(fs_wall_ms(), m);
+	if (minutes)
+		*minutes = m;
+	return rc;
+}
+
+/* HQ's next hlc. A clock already beyond the bound (poisoned by a write
+ * accepted before HQ checked clocks, or a system date that was far ahead)
+ * is not counted on from: it would run past 2^53 and stop every device's
+ * sync; the repair is explicit (hq_repair_clock). */
+static int next_hlc(struct hq *h, struct hq_db *db, int64_t *hlc)
+{
+	int64_t last = 0, lim, m;
+	int rc = h->be->exec(db, q_clock, 0, NULL, hq_one_int, &last);
+	if (rc == 0)
+		rc = hq_clock_limit(h, db, &lim, &m);
+	if (rc)
+		return rc;
+	if (last > lim) {
+		char at[32];
+		fs_iso_utc(fs_hlc_ms(last < FS_HLC_MAX ? last : FS_HLC_MAX), at);
+		return fs_err(FIELDSYNC_ESTATE, "HQ's clock stands at %s, more than %" PRId64 " minutes ahead of the"
+			      " system time: run 'fieldsyncd repair clock'", at, m);
+	}
+	*hlc = fs_hlc_next(last);
+	struct fs_val p = fs_vint(*hlc);
+	return h->be->exec(db, q_clock_set, 1, &p, NULL, NULL);
+}
+
+/* Only writes within the bound move HQ's clock (the caller checked). */
+int hq_observe_hlc(struct hq *h, struct hq_db *db, int64_t hlc)
+{
+	struct fs_val p = fs_vint(hlc);
+	return h->be->exec(db, q_clock_set, 1, &p, NULL, NULL);
+}
+
+/* Scope of a record at HQ: a customer's territory, or its customer's scope. */
+int hq_scope_of(struct hq *h, struct hq_db *db, const struct fs_rec *r, char scope[65])
+{
+	int p = r->t->scope_field;
+	scope[0] = '\0';
+	if (p < 0)
+		return 0;
+	if (r->t->fields[p].flags & FS_F_SCOPE) {
+		if (r->f[p].v.t != FS_V_TEXT)
+			return fs_err(FIELDSYNC_EINVAL, "%s has no territory", r->t->name);
+		snprintf(scope, 65, "%s", r->f[p].v.s);
+		return 0;
+	}
+	if (r->f[p].v.t != FS_V_TEXT)
+		return fs_err(FIELDSYNC_EINVAL, "%s has no customer", r->t->name);
+	const char *cid = r->f[p].v.s;
+	unsigned k = scope_slot(cid);
+	if (tc.db == db && tc.scope[k].gen == tc.gen && strcmp(tc.scope[k].id, cid) == 0) {
+		memcpy(scope, tc.scope[k].scope, 65);
+		return 0;
+	}
+	char *found = NULL;
+	struct fs_val id = fs_vref(cid);
+	int rc = h->be->exec(db, q_scope, 1, &id, hq_one_text, &found);
+	if (rc == 0 && !found)
+		rc = fs_err(FIELDSYNC_ENOTFOUND, "unknown customer %s", cid);
+	if (rc == 0) {
+		snprintf(scope, 65, "%s", found);
+		scope_note(db, cid, scope);
+	}
+	free(found);
+	return rc;
+}
+
+struct kids {
+	char (*ids)[33];
+	int n, cap;
+};
+
+static int kid_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	struct kids *k = ctx;
+	if (ncol < 1 || v[0].t != FS_V_TEXT)
+		return 0;
+	if (k->n == k->cap) {
+		int cap = k->cap ? k->cap * 2 : 64;
+		void *p = realloc(k->ids, (size_t)cap * sizeof *k->ids);
+		if (!p)
+			return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+		k->ids = p;
+		k->cap = cap;
+	}
+	snprintf(k->ids[k->n++], 33, "%s", v[0].s);
+	return 0;
+}
+
+/* A customer changed territory: leave an eviction where it was, and move
+ * its dependants along (new sequence numbers: a backfill where it went). */
+static int move_customer(struct hq *h, struct hq_db *db, const char *id, const char *from, const char *to)
+{
+	int64_t seq;
+	int rc = next_seq(h, db, &seq);
+	if (rc)
+		return rc;
+	struct fs_val p[4] = { fs_vint(seq), fs_vref(from), fs_vref("customer"), fs_vref(id) };
+	if ((rc = h->be->exec(db, q_evict, 4, p, NULL, NULL)))
+		return rc;
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		if (!h->q_kids[i])
+			continue;
+		struct kids k = { 0 };
+		struct fs_val pid = fs_vref(id);
+		rc = h->be->exec(db, h->q_kids[i], 1, &pid, kid_row, &k);
+		for (int j = 0; rc == 0 && j < k.n; j++) {
+			struct fs_rec r;
+			struct rec_ctx m;
+			if ((rc = hq_rec_get(h, db, fs_tables[i], k.ids[j], 1, &r, &m)))
+				break;
+			snprintf(r.scope, sizeof r.scope, "%s", to);
+			/* no origin: a device that had it may have evicted it meanwhile */
+			rc = rec_put(h, db, &r, NULL, NULL);
+			fs_rec_release(&r);
+		}
+		free(k.ids);
+	}
+	return rc;
+}
+
+/* Conflict records for the open clashes of `r`, written by HQ if missing. */
+struct note_ctx {
+	struct hq *h;
+	struct hq_db *db;
+};
+
+static int note_clash(void *vctx, const struct fs_rec *r, int field, const struct fs_sib *loser)
+{
+	struct note_ctx *x = vctx;
+	struct fs_chg c;
+	struct fs_rec have, nr;
+	char cid[33];
+	int rc = fs_conflict_build(r, field, loser, &c, cid);
+	if (rc)
+		return rc == FIELDSYNC_EINVAL ? 0 : rc;
+	rc = hq_rec_get(x->h, x->db, &fs_tbl_conflict, cid, 0, &have, NULL);
+	if (rc == 0)
+		fs_rec_release(&have);
+	if (rc != FIELDSYNC_ENOTFOUND) {
+		fs_chg_release(&c);
+		return rc;
+	}
+	int64_t hlc;
+	fs_rec_init(&nr, &fs_tbl_conflict);
+	memcpy(nr.id, cid, 33);
+	rc = next_hlc(x->h, x->db, &hlc);
+	if (rc == 0 && (rc = fs_rec_write(&nr, &c, &x->h->self, hlc)) > 0)
+		rc = 0;
+	if (rc == 0) {
+		memcpy(nr.scope, r->scope, sizeof nr.scope);
+		rc = rec_put(x->h, x->db, &nr, NULL, NULL);
+	}
+	fs_rec_release(&nr);
+	fs_chg_release(&c);
+	return rc;
+}
+
+/* Store a new version: the row, the territory move if any, the conflicts. */
+int hq_store_version(struct hq *h, struct hq_db *db, const struct fs_rec *old, struct fs_rec *r,
+			 const char *origin, int64_t *seq)
+{
+	int rc = rec_put(h, db, r, origin, seq);
+	if (rc == 0 && old && r->t == &fs_tbl_customer && old->scope[0] && strcmp(old->scope, r->scope))
+		rc = move_customer(h, db, r->id, old->scope, r->scope);
+	if (rc == 0) {
+		struct note_ctx x = { h, db };
+		rc = fs_rec_clashes(r, note_clash, &x);
+	}
+	return rc;
+}
+
+static int write_locked(struct hq *h, struct hq_db *db, const struct fs_chg *c, const char *id, char id_out[33])
+{
+	const struct fs_table *t = c->t;
+	struct fs_rec r, old;
+	int creating = !id || !*id, rc;
+	fs_rec_init(&old, t);
+	if (creating) {
+		fs_rec_init(&r, t);
+		fs_random_id(r.id);
+	} else {
+		if ((rc = hq_rec_get(h, db, t, id, 1, &r, NULL)))
+			return rc;
+		if (fs_rec_deleted(&r) && !(t->deleted_field >= 0 && c->set[t->deleted_field])) {
+			fs_rec_release(&r);
+			return fs_err(FIELDSYNC_ENOTFOUND, "%s %s is deleted", t->name, id);
+		}
+		fs_rec_copy(&old, &r);
+	}
+	int64_t hlc = 0;
+	rc = fs_chg_validate(c, creating ? NULL : &r);
+	if (rc == 0)
+		rc = next_hlc(h, db, &hlc);
+	int n = rc ? 0 : fs_rec_write(&r, c, &h->self, hlc);
+	if (n < 0)
+		rc = n;
+	if (rc == 0 && (n > 0 || creating)) {
+		rc = hq_scope_of(h, db, &r, r.scope);
+		if (rc == 0)
+			rc = hq_store_version(h, db, creating ? NULL : &old, &r, NULL, NULL);
+	}
+	if (rc == 0 && id_out)
+		memcpy(id_out, r.id, 33);
+	fs_rec_release(&r);
+	fs_rec_release(&old);
+	return rc;
+}
+
+int hq_write_in(struct hq *h, struct hq_db *db, const struct fs_chg *c, const char *id, char id_out[33])
+{
+	return write_locked(h, db, c, id, id_out);
+}
+
+struct batch {
+	int (*fn)(struct hq *h, struct hq_db *db, void *ctx);
+	void *ctx;
+};
+
+static int batch_run(struct hq *h, struct hq_db *db, void *vctx)
+{
+	struct batch *b = vctx;
+	hq_txn_start(db);
+	return hq_txn_end(h, b->fn(h, db, b->ctx));
+}
+
+int hq_write_batch(struct hq *h, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx, int commit)
+{
+	struct batch b = { fn, ctx };
+	return hq_txn(h, commit ? HQ_TXN_WRITE : HQ_TXN_DRY_RUN, batch_run, &b);
+}
+
+struct one_write {
+	const struct fs_chg *c;
+	const char *id;
+	char *id_out;
+};
+
+static int one_write(struct hq *h, struct hq_db *db, void *vctx)
+{
+	struct one_write *x = vctx;
+	return write_locked(h, db, x->c, x->id, x->id_out);
+}
+
+int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[33])
+{
+	struct one_write x = { c, id, id_out };
+	return hq_write_batch(h, one_write, &x, 1);
+}
+
+struct resolve {
+	const char *cid;
+	int keep_loser;
+};
+
+static int resolve_tx(struct hq *h, struct hq_db *db, void *vctx)
+{
+	const struct resolve *x = vctx;
+	const struct fs_table *ct = &fs_tbl_conflict;
+	const char *cid = x->cid;
+	struct fs_rec k, r;
+	int rc;
+	if ((rc = hq_rec_get(h, db, ct, cid, 1, &k, NULL)) == 0) {
+		const struct fs_val *tbl = &k.f[fs_field_find(ct, "tbl")].v, *rid = &k.f[fs_field_find(ct, "rec_id")].v;
+		const struct fs_table *t = tbl->t == FS_V_TEXT ? fs_table_find(tbl->s) : NULL;
+		if (!t || rid->t != FS_V_TEXT)
+			rc = fs_err(FIELDSYNC_EIO, "conflict %s is malformed", cid);
+		else if ((rc = hq_rec_get(h, db, t, rid->s, 1, &r, NULL)) == 0) {
+			struct fs_chg field, res;
+			char note[64];
+			snprintf(note, sizeof note, "kept %s at HQ", x->keep_loser ? "loser" : "winner");
+			if ((rc = fs_conflict_plan(&k, &r, x->keep_loser, note, &field, &res)) == 0) {
+				rc = write_locked(h, db, &field, r.id, NULL);
+				if (rc == 0)
+					rc = write_locked(h, db, &res, cid, NULL);
+				fs_chg_release(&field);
+				fs_chg_release(&res);
+			}
+			fs_rec_release(&r);
+		}
+		fs_rec_release(&k);
+	}
+	return rc;
+}
+
+int hq_resolve(struct hq *h, const char *cid, int keep_loser)
+{
+	struct resolve x = { cid, keep_loser };
+	return hq_write_batch(h, resolve_tx, &x, 1);
+}
+
+/* ---- clock repair ---- */
+
+struct repair_ctx {
+	long records;
+	int64_t was;
+};
+
+static int repair_clock(struct hq *h, struct hq_db *db, void *vctx)
+{
+	struct repair_ctx *x = vctx;
+	int64_t last = 0, limit;
+	int rc = h->be->exec(db, q_clock, 0, NULL, hq_one_int, &last);
+	if (rc == 0)
+		rc = hq_clock_limit(h, db, &limit, NULL);
+	if (rc == 0 && last > limit) {
+		x->was = last;
+		struct fs_val p = fs_vint(fs_wall_ms() * 1024);
+		rc = h->be->exec(db, "UPDATE hq_clock SET hlc = $1 WHERE id = 1", 1, &p, NULL, NULL);
+	}
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		struct kids k = { 0 };
+		char sql[128];
+		struct fs_val p = fs_vint(limit);
+		snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE hlc > $1 ORDER BY id", fs_tables[i]->name);
+		rc = h->be->exec(db, sql, 1, &p, kid_row, &k);
+		for (int j = 0; rc == 0 && j < k.n; j++) {
+			struct fs_rec r, old;
+			int64_t hlc;
+			if ((rc = hq_rec_get(h, db, fs_tables[i], k.ids[j], 1, &r, NULL)))
+				break;
+			fs_rec_init(&old, r.t);
+			rc = fs_rec_copy(&old, &r);
+			if (rc == 0)
+				rc = next_hlc(h, db, &hlc);
+			int n = rc ? 0 : fs_rec_restamp(&r, limit, &h->self, hlc);
+			if (n < 0)
+				rc = n;
+			if (rc == 0 && n > 0) {
+				rc = hq_store_version(h, db, &old, &r, NULL, NULL);
+				x->records++;
+			}
+			fs_rec_release(&old);
+			fs_rec_release(&r);
+		}
+		free(k.ids);
+	}
+	return rc;
+}
+
+int hq_repair_clock(struct hq *h, int dry_run, long *records, int64_t *was)
+{
+	struct repair_ctx x = { 0, 0 };
+	int rc = hq_write_batch(h, repair_clock, &x, !dry_run);
+	*records = rc ? 0 : x.records;
+	if (was)
+		*was = rc ? 0 : x.was;
+	return rc;
+}
+
