@@ -61,7 +61,7 @@ UNITS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 EXAMPLES = $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/examples/*.c))
 
 .SECONDARY:
-.PHONY: all check demo bench bench-route clean deps unit e2e soak fuzz check-pg check-upgrade old-release
+.PHONY: all check demo bench bench-route clean deps unit e2e soak fuzz check-pg check-upgrade old-release drawing
 all: $(LIBA) $(LIBSO) $(AGENT) $(DAEMON) $(TOOLS) $(UNITS) $(EXAMPLES)
 
 $(BUILD)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h sync/*.h sync/hq/*.h agent/*.h tests/unit/*.h) Makefile
@@ -227,6 +227,14 @@ bench-route: deps
 
 # Screenshots of the dashboard from the end-to-end test against a real
 # fieldsyncd and headless Chromium; docs/dashboard.png is the README's.
+# docs/architecture.svg: the calls between source files of this build, by
+# floor (tools/layers.sh). Needs Graphviz (apt-get install graphviz), which
+# nothing else needs.
+drawing: all
+	@command -v dot >/dev/null || { echo "drawing: Graphviz is missing (apt-get install graphviz)" >&2; exit 2; }
+	@tools/layers.sh $(BUILD) --dot | dot -Tsvg >docs/architecture.svg.tmp && mv docs/architecture.svg.tmp docs/architecture.svg
+	@echo "docs/architecture.svg redrawn"
+
 .PHONY: screenshots
 screenshots: deps
 	@$(MAKE) --no-print-directory all
