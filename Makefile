@@ -18,13 +18,19 @@ CSTD     = -std=c11 -D_GNU_SOURCE
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT     ?= -O2 -g
 CFLAGS_BASE = $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden \
-	-Icore/include -Icore -Isync -Isync/hq \
 	$(shell pkg-config --cflags $(PKGS_LIB) $(PKGS_HQ) 2>/dev/null) -I/usr/include/postgresql
 ifeq ($(SAN),1)
 CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDSAN = -fsanitize=address,undefined
 endif
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
+# Each layer sees only the headers it may use, so a wrong include fails the
+# build: core its own, sync/ core's and its own, sync/hq/ all three; the
+# agent only the public header (below); tools and tests everything.
+INC_core = -Icore/include -Icore
+INC_sync = $(INC_core) -Isync
+INC_hq   = $(INC_sync) -Isync/hq
+inc = $(if $(filter core/%,$(1)),$(INC_core),$(if $(filter sync/hq/%,$(1)),$(INC_hq),$(if $(filter sync/%,$(1)),$(INC_sync),$(INC_hq))))
 # V=1 shows full command lines
 ifeq ($(V),1)
 Q =
@@ -67,7 +73,7 @@ all: $(LIBA) $(LIBSO) $(AGENT) $(DAEMON) $(TOOLS) $(UNITS) $(EXAMPLES)
 $(BUILD)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h sync/*.h sync/hq/*.h agent/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(call inc,$<) -c $< -o $@
 
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -92,7 +98,7 @@ $(BUILD)/gen/web_assets.c: $(BUILD)/gen/embed $(WEB_FILES)
 	$(Q)$(BUILD)/gen/embed $(WEB_FILES) >$@.tmp && mv $@.tmp $@
 
 $(WEB_OBJ): $(BUILD)/gen/web_assets.c sync/hq/web.h
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(call inc,$<) -c $< -o $@
 
 # The agent sees only the public header: it is compiled without -Icore etc.
 $(BUILD)/obj/agent/%.o: agent/%.c core/include/fieldsync.h $(wildcard agent/*.h) Makefile
