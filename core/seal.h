@@ -29,11 +29,18 @@
 #define FS_SEAL_MAGIC "FSs1"
 #define FS_SEAL_MAGIC_LEN 4
 
-/* Called by fs_store_open once the schema is current: sets up the key from
+/* seal.c. Called by fs_store_open once the schema is current: sets up the key from
  * the environment, checks it, seals an unsealed store on its first keyed
  * read-write open. 0, FIELDSYNC_EAUTH (sealed store, no or wrong key), or
  * another negative code. */
 int fs_seal_open(struct fs_store *s, int readonly);
+/* sealbox.c from here on. */
+/* The fs_seal(x) and fs_unseal(x) SQL functions on the store's connection:
+ * SQLITE_OK or SQLite's code. */
+int fs_seal_sql_functions(struct fs_store *s);
+/* Remember s->key for s->db, for the column reader: 0, or -1 when too many
+ * sealed stores are open. */
+int fs_seal_keyed_add(struct fs_store *s);
 /* Forget the store's key (fs_store_close). */
 void fs_seal_close(struct fs_store *s);
 /* Is column `col` (0 = id) of table t's row sealed? */

@@ -255,7 +255,7 @@ static int prepare_record_stmts(struct fs_store *s)
 
 static void load_clock_ahead(struct fs_store *s);
 
-int fs_store_open(const char *path, unsigned flags, struct fs_store **out)
+int fs_store_open_plain(const char *path, unsigned flags, struct fs_store **out)
 {
 	struct fs_store *s;
 	struct stat sb;
@@ -348,8 +348,6 @@ int fs_store_open(const char *path, unsigned flags, struct fs_store **out)
 	free(hlc);
 	if (rc == 0)
 		load_clock_ahead(s);
-	if (rc == 0)
-		rc = fs_seal_open(s, (flags & FS_OPEN_READONLY) != 0);
 	if (rc)
 		goto fail;
 	*out = s;

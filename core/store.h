@@ -44,7 +44,10 @@ struct fs_store {
 	int has_key;
 };
 
+/* Open a store with its seal, if any (defined in seal.c, above this file). */
 int fs_store_open(const char *path, unsigned flags, struct fs_store **out);
+/* The store without its seal: schema, statements, replica id, clock. */
+int fs_store_open_plain(const char *path, unsigned flags, struct fs_store **out);
 void fs_store_close(struct fs_store *s);
 /* Bring a store (or a fresh file) to `version` (tests use it to build old stores). */
 int fs_store_migrate(sqlite3 *db, int version);
