@@ -302,14 +302,15 @@ test_expect_success 'admin reset gives a new password and ends sessions; admin r
 test_expect_success 'over TLS the cookies are Secure' '
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj /CN=127.0.0.1 \
 		>/dev/null 2>&1 &&
-	"$FSD" --db tls.db init >/dev/null && "$FSD" --db tls.db admin add boss >/dev/null 2>&1 &&
+	"$FSD" --db tls.db init >/dev/null && "$FSD" --db tls.db admin add boss >/dev/null 2>&1 || return 1
+	# the server alone in the background: $! must be its pid, not a subshell'"'"'s
 	"$FSD" --db tls.db serve --listen 127.0.0.1:0 --port-file tls.port --tls-cert cert.pem --tls-key key.pem \
 		2>>tls.log &
-	tls_pid=$! && test_at_exit "kill $tls_pid 2>/dev/null" &&
+	tls_pid=$! && test_at_exit "kill $tls_pid 2>/dev/null; wait $tls_pid 2>/dev/null" &&
 	n=0 && while [ ! -s tls.port ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done &&
 	curl -sk -D h -o /dev/null "https://127.0.0.1:$(cat tls.port)/admin/login" &&
 	grep -i "^set-cookie: fs_login=" h | grep -q "; Secure" &&
-	kill $tls_pid
+	kill $tls_pid && wait $tls_pid
 '
 
 test_expect_success 'wrong passwords are rate-limited per client address (429), then even the right one waits' '
