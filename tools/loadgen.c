@@ -14,7 +14,9 @@
  * territory for the pulls; every agent enrols over HTTP like a device. Then
  * all agents run at once (at most --parallel transfers in flight): each
  * pushes --push new visit reports of customers of its territory, then pulls
- * one page of --pull records. Prints one JSON line: agents, errors, push and
+ * one page of --pull records. Against a loopback URL each agent connects
+ * from its own address (127.0.X.Y), as devices in the field do, so that
+ * HQ's per-address limits see a fleet, not one client. Prints one JSON line: agents, errors, push and
  * pull latency p50/p99 (ms), records ingested per second, and the share of
  * one core this process used, so the figure is honest about the client.
  */
@@ -33,6 +35,7 @@
 
 struct agent {
 	char token[80], rid[33], terr[32];
+	char src[20];	/* its own source address on loopback ("" elsewhere) */
 	const char *url;
 	char *push_body, *pull_body;
 	struct fs_buf resp;
@@ -150,6 +153,8 @@ int main(int argc, char **argv)
 		char rep[64], tok[65], body[300];
 		snprintf(a->terr, sizeof a->terr, "LG-%d", i % nterr);
 		a->url = urls[i % nurl];
+		if (!strncmp(a->url, "http://127.", 11) || !strncmp(a->url, "https://127.", 12))
+			snprintf(a->src, sizeof a->src, "127.0.%d.%d", 1 + i / 250, 2 + i % 250);
 		snprintf(rep, sizeof rep, "load-%u-%d", run, i);
 		if (hq_rep_add(h, rep, a->terr, tok)) {
 			fprintf(stderr, "loadgen: %s\n", fs_errmsg_get());
@@ -162,6 +167,8 @@ int main(int argc, char **argv)
 		snprintf(u, sizeof u, "%s/v1/enroll", a->url);
 		snprintf(body, sizeof body, "{\"v\":1,\"token\":\"%s\",\"name\":\"%s\"}", tok, rep);
 		curl_easy_setopt(e, CURLOPT_URL, u);
+		if (a->src[0])
+			curl_easy_setopt(e, CURLOPT_INTERFACE, a->src);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, &r);
@@ -209,6 +216,8 @@ int main(int argc, char **argv)
 		curl_easy_setopt(a->h, CURLOPT_ACCEPT_ENCODING, "gzip");
 		curl_easy_setopt(a->h, CURLOPT_PRIVATE, a);
 		curl_easy_setopt(a->h, CURLOPT_TIMEOUT, 300L);
+		if (a->src[0])
+			curl_easy_setopt(a->h, CURLOPT_INTERFACE, a->src);
 	}
 	hq_close(h);
 

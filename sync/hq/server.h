@@ -108,7 +108,7 @@ struct hq_server_opts {
 	int body_grace_s;		/* a body may take this long before ... (default 20) */
 	int body_min_rate;		/* ... it must average this many bytes/s (default 500) */
 	size_t max_buffered;		/* request bodies held by all connections (default 128 MiB) */
-	int max_conns_per_ip;		/* connections from one address (default 64) */
+	int max_conns_per_ip;		/* connections from one address (default 256) */
 	int work_threads;		/* the pool for slow work (default 1) */
 	int work_queue;			/* requests waiting for it at most (default 16) */
 	int auth_fail_limit;		/* default 20 */
