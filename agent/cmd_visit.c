@@ -10,21 +10,27 @@ static int usage(int rc)
 	       "                 [--at LAT,LON] [--met CONTACT|NAME] [--discussed TEXT] [--problem TEXT]\n"
 	       "                 [--countermeasure TEXT] [--action TEXT] [--next YYYY-MM-DD]\n"
 	       "                 [--order PRODUCT:QTY:PRICE]... [--receivable AMOUNT] [--collected AMOUNT]\n"
-	       "                 [--method cash|transfer|card|cheque|other] [--check-in TIME]\n"
+	       "                 [--method cash|transfer|card|cheque|other]\n"
+	       "                 [--check-in HH:MM|DATETIME] [--check-out HH:MM|DATETIME]\n"
 	       "       fieldsync visit list [--date D] [--customer CUSTOMER] [--status S]\n"
 	       "       fieldsync visit show VISIT\n"
 	       "       fieldsync visit miss VISIT --reason TEXT\n"
 	       "       fieldsync visit cancel VISIT [--reason TEXT]\n\n"
 	       "`log` reports a visit on the spot: it completes the customer's plan for that day\n"
 	       "(or --plan), or records an unplanned visit; the order lines and the collection\n"
-	       "are written in the same transaction. Check-in is when `start` ran (or --check-in,\n"
-	       "or now); check-out is now. Amounts are in currency units (1250.50).\n");
+	       "are written in the same transaction. Amounts are in currency units (1250.50).\n\n"
+	       "--date is the day of the visit (default today); a visit is never dated after\n"
+	       "today (plan a future one with 'fieldsync plan'). --check-in and --check-out take\n"
+	       "HH:MM, a local time on that day, or a full date-time YYYY-MM-DDTHH:MM[:SS] (local)\n"
+	       "or with Z or +HH:MM. Logged live (today, no --check-out) the visit checks out\n"
+	       "now and checks in when `start` ran, else now; a back-filled visit (an earlier\n"
+	       "--date) keeps only the times given. Check-out before check-in is refused.\n");
 	return rc;
 }
 
 struct logopts {
 	const char *cust, *plan, *date, *at, *met, *outcome, *discussed, *problem, *counter;
-	const char *action, *next, *receivable, *collected, *method, *check_in;
+	const char *action, *next, *receivable, *collected, *method, *check_in, *check_out;
 	const char *orders[64];
 	int norders;
 };
@@ -36,13 +42,25 @@ static const char **logopt(struct logopts *o, const struct args *a)
 		M("plan", plan), M("date", date), M("at", at), M("met", met), M("outcome", outcome),
 		M("discussed", discussed), M("problem", problem), M("countermeasure", counter),
 		M("action", action), M("next", next), M("receivable", receivable),
-		M("collected", collected), M("method", method), M("check-in", check_in),
+		M("collected", collected), M("method", method), M("check-in", check_in), M("check-out", check_out),
 #undef M
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (args_is(a, map[i].name))
 			return (const char **)((char *)o + map[i].off);
 	return NULL;
+}
+
+/* --check-in / --check-out: HH:MM is a local time on the visit's day,
+ * anything else goes to the field's own parser (a full date-time). */
+static int set_time(fieldsync_rec *r, const char *field, const char *v, const char *date)
+{
+	char buf[64];
+	if (strlen(v) == 5 && v[2] == ':' && date) {
+		snprintf(buf, sizeof buf, "%sT%s", date, v);
+		v = buf;
+	}
+	return cli_set(r, field, v);
 }
 
 /* "55.75,37.61" into the record's lat/lon. */
@@ -216,25 +234,37 @@ static int log_or_start(struct cli *c, struct args *a, int start)
 	    (o.counter && (rc = cli_set(r, "countermeasure", o.counter))) ||
 	    (o.action && (rc = cli_set(r, "follow_up", o.action))) ||
 	    (o.next && (rc = cli_set(r, "next_date", o.next))) ||
-	    (o.check_in && (rc = cli_set(r, "check_in", o.check_in))) ||
 	    (rc = cli_open(c, 1)) || (rc = cli_lookup(c, "customer", o.cust, cid)))
 		goto out;
+	/* the visit date is the local date of the visit, never after today
+	 * (this device's date; plans go ahead with `fieldsync plan`) */
+	fieldsync_local_date(today);
 	if (!o.date) {
-		/* the visit date is the local date of the visit */
-		fieldsync_local_date(today);
 		o.date = today;
 		if ((rc = cli_set(r, "planned_date", o.date)))
 			goto out;
+	} else if (strcmp(o.date, today) > 0) {
+		fprintf(stderr, "fieldsync: visit: %s is after today (%s): a visit is logged on its day or later;"
+			" plan a future one with 'fieldsync plan'\n", o.date, today);
+		rc = 2;
+		goto out;
 	}
+	int live = !strcmp(o.date, today);
+	if ((o.check_in && (rc = set_time(r, "check_in", o.check_in, o.date))) ||
+	    (o.check_out && (rc = set_time(r, "check_out", o.check_out, o.date))))
+		goto out;
 	if ((e = fieldsync_begin(c->s))) {
 		rc = cli_fail(e);
 		goto out;
 	}
 	if ((rc = pick_plan(c, &o, cid, o.date, vid, &has_checkin)))
 		goto fail;
-	if (!o.check_in && !has_checkin && (rc = cli_set(r, "check_in", "now")))
+	/* live: in now (unless `start` said when), out now; back-filled: only what was given */
+	if (live && !o.check_in && !has_checkin && (rc = cli_set(r, "check_in", "now")))
 		goto fail;
-	if (!start && ((rc = cli_set(r, "check_out", "now")) || (rc = cli_set(r, "status", "done"))))
+	if (!start && live && !o.check_out && (rc = cli_set(r, "check_out", "now")))
+		goto fail;
+	if (!start && (rc = cli_set(r, "status", "done")))
 		goto fail;
 	if (o.met) {
 		if (find_contact(c, cid, o.met, kid) == 0)

@@ -560,6 +560,23 @@ int fs_chg_count(const struct fs_chg *c)
 	return n;
 }
 
+/* A visit cannot end before it began: check_out, as written or as stored,
+ * is not before check_in (both canonical UTC text, so they compare as
+ * strings). */
+static int visit_order(const struct fs_chg *c, const struct fs_rec *existing)
+{
+	if (strcmp(c->t->name, "visit"))
+		return 0;
+	int ci = fs_field_find(c->t, "check_in"), co = fs_field_find(c->t, "check_out");
+	if (ci < 0 || co < 0)
+		return 0;
+	const struct fs_val *in = c->set[ci] ? &c->v[ci] : existing ? &existing->f[ci].v : NULL;
+	const struct fs_val *out = c->set[co] ? &c->v[co] : existing ? &existing->f[co].v : NULL;
+	if (in && out && in->t == FS_V_TEXT && out->t == FS_V_TEXT && strcmp(out->s, in->s) < 0)
+		return fs_err(FIELDSYNC_EINVAL, "check_out: %s is before check_in %s", out->s, in->s);
+	return 0;
+}
+
 int fs_chg_validate(const struct fs_chg *c, const struct fs_rec *existing)
 {
 	const struct fs_table *t = c->t;
@@ -578,7 +595,7 @@ int fs_chg_validate(const struct fs_chg *c, const struct fs_rec *existing)
 		if ((f->flags & FS_F_REQUIRED) && null)
 			return fs_err(FIELDSYNC_EINVAL, "%s: cannot be cleared", f->name);
 	}
-	return 0;
+	return visit_order(c, existing);
 }
 
 int fs_rec_write(struct fs_rec *r, const struct fs_chg *c, const struct fs_rid *self, int64_t hlc)

@@ -49,10 +49,11 @@ test_expect_success 'plan, log a visit with an order and a collection, see it to
 	"$FS" plan RU-1 --date 2026-11-23 --time 09:00 --purpose "First visit" >/dev/null &&
 	FIELDSYNC_NOW_MS=1795940000000 "$FS" visit log AC-1 --date 2026-11-23 --outcome "order taken" \
 		--met "Ivan Petrov" --order "Widget:3:10.50" --order "Gadget, large:1:100" \
-		--receivable 131.50 --collected 50 --next 2026-12-07 >vid &&
+		--receivable 131.50 --collected 50 --next 2026-12-07 --check-in 10:05 --check-out 10:40 >vid &&
 	test "$(cut -c1-32 vid)" = "$(cut -c1-32 plan)" &&
 	"$FS" --json visit show "$(cat vid)" >v.json &&
-	jq -e ".visit | .status == \"done\" and .check_in != null and .check_out != null and .met_contact_id != null" v.json &&
+	jq -e ".visit | .status == \"done\" and .check_in == \"2026-11-23T10:05:00Z\" and
+		.check_out == \"2026-11-23T10:40:00Z\" and .met_contact_id != null" v.json &&
 	jq -e "[.order_lines[].amount] | sort == [3150, 10000]" v.json &&
 	jq -e ".payments[0] | .receivable == 13150 and .received == 5000" v.json &&
 	"$FS" today --date 2026-11-23 >today &&

@@ -21,7 +21,8 @@ test_expect_success 'a month of plans and a day of visits, offline' '
 	"$FS" --db a.db plan BJ-3 --date 2026-11-10 >/dev/null &&
 	"$FS" --db a.db visit log AC-1 --date 2026-11-02 --outcome "ordered tea" --met Olga \
 		--problem "late delivery" --countermeasure "ship Monday" --action "call Friday" \
-		--next 2026-11-09 --order Tea:10:2.50 --order Cups:4:1.25 --receivable 30 --collected 10 >/dev/null &&
+		--next 2026-11-09 --order Tea:10:2.50 --order Cups:4:1.25 --receivable 30 --collected 10 \
+		--check-in 10:00 --check-out 10:30 >/dev/null &&
 	"$FS" --db a.db visit log BS-2 --date 2026-11-09 --outcome "no order" --receivable 100 >/dev/null &&
 	"$FS" --db a.db visit log AC-1 --date 2026-11-09 --outcome paid --collected 25 >/dev/null &&
 	v=$("$FS" --db a.db --json visit list --date 2026-11-10 | jq -r ".[0].id") &&

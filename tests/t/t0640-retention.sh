@@ -85,7 +85,8 @@ test_expect_success 'a rep logs visits of long ago and of today; some are disput
 		--outcome "old disputed payment" --order Jam:1:3.00 --receivable 40 --collected 5 >/dev/null &&
 	"$FS" --db a.db visit log DC-2 --date 2018-06-06 --check-in 2018-06-06T10:00 \
 		--outcome "old of a disputed customer" --receivable 9 >/dev/null &&
-	"$FS" --db a.db visit log AC-1 --date 2015-07-07 --outcome "planned long ago, checked in today" >/dev/null &&
+	"$FS" --db a.db visit log AC-1 --date 2015-07-07 --check-in "$(date +%FT%H:%M)" \
+		--outcome "planned long ago, checked in today" >/dev/null &&
 	"$FS" --db a.db plan AC-1 --date 2014-01-06 --purpose "never visited" >/dev/null &&
 	"$FS" --db a.db visit log AC-1 --outcome "today" --order Coffee:1:9.00 --collected 9 >/dev/null &&
 	"$FS" --db a.db sync >/dev/null &&
