@@ -939,9 +939,42 @@ static int write_locked(struct fs_store *s, const struct fs_chg *c, const char *
 	return rc;
 }
 
+/* Scope before saving: on an enrolled store, a customer is created in or
+ * moved to one of the rep's territories only (meta.territories, from HQ at
+ * enrolment and every pull); anything else HQ would refuse at the next
+ * sync, so it is refused now, naming the territories. */
+static int check_scope(struct fs_store *s, const struct fs_chg *c)
+{
+	int f = fs_field_find(&fs_tbl_customer, "territory");
+	if (c->t != &fs_tbl_customer || f < 0 || !c->set[f] || c->v[f].t != FS_V_TEXT)
+		return 0;
+	char *mine = NULL;
+	int rc = fs_meta_get(s, "territories", &mine);
+	if (rc == 0 && mine && *mine) {
+		const char *want = c->v[f].s, *p = mine;
+		size_t n = strlen(want);
+		int found = 0;
+		while (*p && !found) {
+			size_t len = strcspn(p, ",");
+			found = len == n && !strncmp(p, want, n);
+			p += len;
+			if (*p == ',')
+				p++;
+		}
+		if (!found)
+			rc = fs_err(FIELDSYNC_EINVAL, "territory: '%.64s' is not one of this rep's territories (%.200s);"
+				    " HQ would refuse it at the next sync", want, mine);
+	}
+	free(mine);
+	return rc;
+}
+
 int fs_store_write(struct fs_store *s, const struct fs_chg *c, const char *id, char id_out[33])
 {
-	int rc = fs_store_begin(s);
+	int rc = check_scope(s, c);
+	if (rc)
+		return rc;
+	rc = fs_store_begin(s);
 	if (rc)
 		return rc;
 	rc = write_locked(s, c, id, id_out);

@@ -104,8 +104,18 @@ test_expect_success 'a resolved conflict cannot be reopened from HQ' '
 	grep -q "already resolved" err
 '
 
+test_expect_success 'a customer outside the rep'"'"'s territories is refused on the device at once' '
+	test_status 2 "$FS" --db a.db customer add --name Intruder --territory SPB-1 2>err &&
+	grep -q "territory: .SPB-1. is not one of this rep.s territories (MOW-1)" err &&
+	c=$("$FS" --db a.db --json customer list | jq -r "map(select(.territory == \"MOW-1\")) | .[0].id") &&
+	test_status 2 "$FS" --db a.db customer edit "$c" --territory SPB-1 2>/dev/null &&
+	"$FS" --db a.db --json status | jq -e ".pending == 0" >/dev/null
+'
+
 test_expect_success 'a push outside the rep'"'"'s scope is rejected, quarantined on both sides, writes nothing' '
 	before=$(count "$HQ_DB" "select count(*) from customer") &&
+	# a device that does not check (an older release): its list of territories gone
+	sqlite3 a.db "delete from meta where key = '\''territories'\''" &&
 	"$FS" --db a.db customer add --name Intruder --territory SPB-1 >/dev/null &&
 	test_status 1 "$FS" --db a.db sync >/dev/null 2>&1 &&
 	test "$(count "$HQ_DB" "select count(*) from customer")" = "$before" &&

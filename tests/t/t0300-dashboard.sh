@@ -65,7 +65,9 @@ setup() {
 	"$FS" --db a.db customer edit "$X" --phone "+7 495 111 11 11" >/dev/null &&
 	"$FS" --db b.db customer edit "$X" --phone "+7 495 222 22 22" >/dev/null &&
 	"$FS" --db a.db sync >/dev/null && "$FS" --db b.db sync >/dev/null && "$FS" --db a.db sync >/dev/null &&
-	# two writes outside anna's territory: refused and quarantined
+	# two writes outside anna's territory, from a device that does not check
+	# them before saving (an older release): refused by HQ and quarantined
+	sqlite3 a.db "delete from meta where key = 'territories'" &&
 	"$FS" --db a.db customer add --name "Outpost Keep" --code OK-1 --territory SHA-1 --lat 31.25 --lon 121.45 \
 		--grade B >/dev/null &&
 	"$FS" --db a.db customer add --name "Outpost Drop" --territory ZZZ-9 >/dev/null &&
