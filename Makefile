@@ -43,7 +43,9 @@ LIBS_AGENT = -lcsv
 
 CORE_SRC  = $(wildcard core/*.c)
 SYNC_SRC  = $(wildcard sync/*.c)
-HQ_SRC    = $(filter-out sync/hq/main.c,$(wildcard sync/hq/*.c))
+# fieldsyncd's own files: its commands, not the HQ library
+DAEMON_SRC = sync/hq/main.c sync/hq/daemon.c sync/hq/serve.c
+HQ_SRC    = $(filter-out $(DAEMON_SRC),$(wildcard sync/hq/*.c))
 AGENT_SRC = $(wildcard agent/*.c)
 TOOL_SRC  = $(wildcard tools/*.c)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
@@ -117,7 +119,7 @@ $(BUILD)/examples/%: docs/examples/%.c core/include/fieldsync.h $(LIBA) Makefile
 $(AGENT): $(AGENT_OBJ) $(LIBA)
 	$(Q)$(CC) $(LDSAN) -o $@ $(AGENT_OBJ) $(LIBA) $(LIBS_LIB) $(LIBS_AGENT)
 
-$(DAEMON): $(call obj,sync/hq/main.c) $(HQA) $(LIBA)
+$(DAEMON): $(call obj,$(DAEMON_SRC)) $(HQA) $(LIBA)
 	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LIBS_HQ) $(LIBS_LIB)
 
 $(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(HQA) $(LIBA)
