@@ -351,3 +351,20 @@ int fs_conflict_plan(const struct fs_rec *k, const struct fs_rec *target, int ke
 	}
 	return rc;
 }
+
+int fs_ids_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	struct fs_ids *l = ctx;
+	if (ncol < 1 || v[0].t != FS_V_TEXT)
+		return 0;
+	if (l->n == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 64;
+		void *p = realloc(l->id, (size_t)cap * sizeof *l->id);
+		if (!p)
+			return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+		l->id = p;
+		l->cap = cap;
+	}
+	snprintf(l->id[l->n++], 33, "%s", v[0].s);
+	return 0;
+}

@@ -15,6 +15,15 @@
  * non-zero return stops the query and is returned. */
 typedef int (*fs_row_fn)(void *ctx, int ncol, const struct fs_val *vals);
 
+/* Record ids gathered by a row callback: the first column of each row, when
+ * it is text (fs_ids_row as the fs_row_fn, the list as its ctx). Free
+ * `id` when done. */
+struct fs_ids {
+	char (*id)[33];
+	int n, cap;
+};
+int fs_ids_row(void *ctx, int ncol, const struct fs_val *vals);
+
 struct fs_exec {
 	int (*fn)(void *ctx, const char *sql, int n, const struct fs_val *p, fs_row_fn row, void *rctx);
 	void *ctx;

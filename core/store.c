@@ -1,6 +1,7 @@
 /* store.c - the local SQLite replica: schema, migrations, transactions, record I/O. */
 #include "store.h"
 #include "seal.h"
+#include "query.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1195,28 +1196,6 @@ int fs_store_pending_under(struct fs_store *s, const struct fs_table *t, const c
 
 /* ---- clock repair ---- */
 
-struct id_list {
-	char (*id)[33];
-	int n, cap;
-};
-
-static int id_list_row(void *vctx, int ncol, const struct fs_val *v)
-{
-	struct id_list *l = vctx;
-	if (ncol < 1 || v[0].t != FS_V_TEXT)
-		return 0;
-	if (l->n == l->cap) {
-		int cap = l->cap ? l->cap * 2 : 64;
-		void *p = realloc(l->id, (size_t)cap * sizeof *l->id);
-		if (!p)
-			return fs_err(FIELDSYNC_ENOMEM, "out of memory");
-		l->id = p;
-		l->cap = cap;
-	}
-	snprintf(l->id[l->n++], 33, "%s", v[0].s);
-	return 0;
-}
-
 int fs_store_repair_clock(struct fs_store *s, int dry_run, long *records)
 {
 	int rc = fs_store_begin(s);
@@ -1230,11 +1209,11 @@ int fs_store_repair_clock(struct fs_store *s, int dry_run, long *records)
 	}
 	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
 		const struct fs_table *t = fs_tables[i];
-		struct id_list l = { 0 };
+		struct fs_ids l = { 0 };
 		char sql[128];
 		struct fs_val p = fs_vint(lim);
 		snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE hlc > ?1 ORDER BY id", t->name);
-		rc = fs_store_exec(s, sql, 1, &p, id_list_row, &l);
+		rc = fs_store_exec(s, sql, 1, &p, fs_ids_row, &l);
 		for (int k = 0; rc == 0 && k < l.n; k++) {
 			struct fs_rec r;
 			int64_t hlc = 0;

@@ -236,28 +236,6 @@ int hq_scope_of(struct hq *h, struct hq_db *db, const struct fs_rec *r, char sco
 	return rc;
 }
 
-struct kids {
-	char (*ids)[33];
-	int n, cap;
-};
-
-static int kid_row(void *ctx, int ncol, const struct fs_val *v)
-{
-	struct kids *k = ctx;
-	if (ncol < 1 || v[0].t != FS_V_TEXT)
-		return 0;
-	if (k->n == k->cap) {
-		int cap = k->cap ? k->cap * 2 : 64;
-		void *p = realloc(k->ids, (size_t)cap * sizeof *k->ids);
-		if (!p)
-			return fs_err(FIELDSYNC_ENOMEM, "out of memory");
-		k->ids = p;
-		k->cap = cap;
-	}
-	snprintf(k->ids[k->n++], 33, "%s", v[0].s);
-	return 0;
-}
-
 /* A customer changed territory: leave an eviction where it was, and move
  * its dependants along (new sequence numbers: a backfill where it went). */
 static int move_customer(struct hq *h, struct hq_db *db, const char *id, const char *from, const char *to)
@@ -272,20 +250,20 @@ static int move_customer(struct hq *h, struct hq_db *db, const char *id, const c
 	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
 		if (!h->q_kids[i])
 			continue;
-		struct kids k = { 0 };
+		struct fs_ids k = { 0 };
 		struct fs_val pid = fs_vref(id);
-		rc = h->be->exec(db, h->q_kids[i], 1, &pid, kid_row, &k);
+		rc = h->be->exec(db, h->q_kids[i], 1, &pid, fs_ids_row, &k);
 		for (int j = 0; rc == 0 && j < k.n; j++) {
 			struct fs_rec r;
 			struct rec_ctx m;
-			if ((rc = hq_rec_get(h, db, fs_tables[i], k.ids[j], 1, &r, &m)))
+			if ((rc = hq_rec_get(h, db, fs_tables[i], k.id[j], 1, &r, &m)))
 				break;
 			snprintf(r.scope, sizeof r.scope, "%s", to);
 			/* no origin: a device that had it may have evicted it meanwhile */
 			rc = rec_put(h, db, &r, NULL, NULL);
 			fs_rec_release(&r);
 		}
-		free(k.ids);
+		free(k.id);
 	}
 	return rc;
 }
@@ -480,15 +458,15 @@ static int repair_clock(struct hq *h, struct hq_db *db, void *vctx)
 		rc = h->be->exec(db, "UPDATE hq_clock SET hlc = $1 WHERE id = 1", 1, &p, NULL, NULL);
 	}
 	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
-		struct kids k = { 0 };
+		struct fs_ids k = { 0 };
 		char sql[128];
 		struct fs_val p = fs_vint(limit);
 		snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE hlc > $1 ORDER BY id", fs_tables[i]->name);
-		rc = h->be->exec(db, sql, 1, &p, kid_row, &k);
+		rc = h->be->exec(db, sql, 1, &p, fs_ids_row, &k);
 		for (int j = 0; rc == 0 && j < k.n; j++) {
 			struct fs_rec r, old;
 			int64_t hlc;
-			if ((rc = hq_rec_get(h, db, fs_tables[i], k.ids[j], 1, &r, NULL)))
+			if ((rc = hq_rec_get(h, db, fs_tables[i], k.id[j], 1, &r, NULL)))
 				break;
 			fs_rec_init(&old, r.t);
 			rc = fs_rec_copy(&old, &r);
@@ -504,7 +482,7 @@ static int repair_clock(struct hq *h, struct hq_db *db, void *vctx)
 			fs_rec_release(&old);
 			fs_rec_release(&r);
 		}
-		free(k.ids);
+		free(k.id);
 	}
 	return rc;
 }
