@@ -270,4 +270,17 @@ test_expect_success 'the HQ store is intact and every honest device still syncs'
 	"$FS" --db a.db sync >/dev/null && "$FS" --db b.db sync >/dev/null && "$FS" --db c.db sync >/dev/null
 '
 
+test_expect_success 'fieldsync repair clock: a laptop whose date was a month ahead comes back' '
+	fut=$(( ($(date +%s) + 30 * 86400) * 1000 )) &&
+	FIELDSYNC_NOW_MS=$fut "$FS" --db ahead.db customer add --name Ahead --territory T1 --code AH-1 >/dev/null &&
+	was=$(meta ahead.db hlc) && test "$was" -gt $(( $(now_h) + 1024 * 86400000 )) &&
+	"$FS" --db ahead.db repair clock --dry-run | grep -q "would restamp [1-9]" &&
+	test "$(meta ahead.db hlc)" = "$was" &&
+	"$FS" --db ahead.db repair clock | grep -q "restamped [1-9]" &&
+	test "$(meta ahead.db hlc)" -lt $(( $(now_h) + 1024 * 60000 )) &&
+	test "$(sql ahead.db "select count(*) from customer where hlc > $(( $(now_h) + 1024 * 60000 ))")" = 0 &&
+	test "$(field ahead.db AH-1 name)" = Ahead &&
+	"$FS" --db ahead.db repair clock | grep -q "restamped 0 records"
+'
+
 test_done
