@@ -32,33 +32,53 @@ static void reply_revoked(struct hq_response *resp, const struct hq_device *d, i
 	hq_reply_json(resp, 401, e);
 }
 
+/* The one routing table: what a path is, and whether its method is right
+ * (else resp holds the 404 or 405). Used from the headers (hq_admit) and
+ * again with the body (hq_handle), which may be called without admission. */
+enum route { R_REFUSED, R_ADMIN, R_HEALTH, R_ENROLL, R_PUSH, R_PULL };
+
+static enum route route(const struct hq_request *req, struct hq_response *resp)
+{
+	static const struct {
+		const char *path, *method;
+		enum route r;
+	} routes[] = {
+		{ "/v1/health", "GET", R_HEALTH },
+		{ "/v1/enroll", "POST", R_ENROLL },
+		{ "/v1/push", "POST", R_PUSH },
+		{ "/v1/pull", "POST", R_PULL },
+	};
+	if (!strncmp(req->path, "/admin", 6) && (req->path[6] == '\0' || req->path[6] == '/'))
+		return R_ADMIN;
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		if (strcmp(req->path, routes[i].path))
+			continue;
+		if (!strcmp(req->method, routes[i].method))
+			return routes[i].r;
+		hq_response_error(resp, 405, "method_not_allowed", "use %s", routes[i].method);
+		return R_REFUSED;
+	}
+	hq_response_error(resp, 404, "not_found", "no such endpoint");
+	return R_REFUSED;
+}
+
 int hq_admit(void *ctx, const struct hq_request *req, struct hq_admission *adm, struct hq_response *resp)
 {
 	struct hq *h = ctx;
 	struct hq_device d;
 	struct hq_db *db = NULL;
 
-	if (!strncmp(req->path, "/admin", 6) && (req->path[6] == '\0' || req->path[6] == '/'))
+	enum route r = route(req, resp);
+	int push = r == R_PUSH;
+	if (r == R_REFUSED)
+		return 1;
+	if (r == R_ADMIN)
 		return hq_web_admit(h, req, adm, resp);
-	if (!strcmp(req->path, "/v1/health")) {
-		if (strcmp(req->method, "GET")) {
-			hq_response_error(resp, 405, "method_not_allowed", "use GET");
-			return 1;
-		}
+	if (r == R_HEALTH) {
 		adm->max_body = adm->max_inflated = 0;
 		return 0;
 	}
-	int enroll = !strcmp(req->path, "/v1/enroll"), push = !strcmp(req->path, "/v1/push"),
-	    pull = !strcmp(req->path, "/v1/pull");
-	if (!enroll && !push && !pull) {
-		hq_response_error(resp, 404, "not_found", "no such endpoint");
-		return 1;
-	}
-	if (strcmp(req->method, "POST")) {
-		hq_response_error(resp, 405, "method_not_allowed", "use POST");
-		return 1;
-	}
-	if (enroll) {
+	if (r == R_ENROLL) {
 		/* anyone may try a token: the body stays small */
 		adm->max_body = adm->max_inflated = HQ_SMALL_BODY;
 		return 0;
@@ -94,29 +114,19 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 	cJSON *body = NULL, *out;
 	int rc;
 
-	if (!strncmp(req->path, "/admin", 6) && (req->path[6] == '\0' || req->path[6] == '/'))
+	enum route r = route(req, resp);
+	int enroll = r == R_ENROLL, push = r == R_PUSH;	/* else R_PULL */
+	if (r == R_REFUSED)
+		return 0;
+	if (r == R_ADMIN)
 		return hq_web_handle(h, req, resp);	/* the dashboard (web.c) */
-	if (!strcmp(req->path, "/v1/health")) {
-		if (strcmp(req->method, "GET")) {
-			hq_response_error(resp, 405, "method_not_allowed", "use GET");
-			return 0;
-		}
+	if (r == R_HEALTH) {
 		/* anyone may ask whether HQ is up; what it runs is for admins
 		 * (/admin/api/health, hq_health_details) */
 		out = cJSON_CreateObject();
 		cJSON_AddNumberToObject(out, "v", FS_PROTOCOL);
 		cJSON_AddStringToObject(out, "status", "ok");
 		hq_reply_json(resp, 200, out);
-		return 0;
-	}
-	int enroll = !strcmp(req->path, "/v1/enroll"), push = !strcmp(req->path, "/v1/push"),
-	    pull = !strcmp(req->path, "/v1/pull");
-	if (!enroll && !push && !pull) {
-		hq_response_error(resp, 404, "not_found", "no such endpoint");
-		return 0;
-	}
-	if (strcmp(req->method, "POST")) {
-		hq_response_error(resp, 405, "method_not_allowed", "use POST");
 		return 0;
 	}
 	body = fs_wire_parse(req->body, req->body_len, FS_WIRE_MAX_DEPTH, &code);
