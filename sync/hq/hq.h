@@ -116,6 +116,10 @@ int hq_clock_limit(struct hq *h, struct hq_db *db, int64_t *limit, int64_t *minu
  * by HQ (a new version every device takes), in one transaction.
  * *records: how many; *was: HQ's clock before (0 if it was fine). */
 int hq_repair_clock(struct hq *h, int dry_run, long *records, int64_t *was);
+/* Is HQ's clock beyond the bound now (1, with *clock)? One row read: a
+ * write stamped ahead moved the clock when it was accepted. 0 otherwise
+ * or when the store cannot be read. */
+int hq_clock_beyond(struct hq *h, int64_t *clock);
 
 /* Sync operations on parsed bodies (the HTTP handler calls these). */
 int hq_auth(struct hq *h, struct hq_db *db, const char *token, struct hq_device *out);

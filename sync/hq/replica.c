@@ -487,6 +487,25 @@ static int repair_clock(struct hq *h, struct hq_db *db, void *vctx)
 	return rc;
 }
 
+struct clock_now {
+	int64_t clock, limit;
+};
+
+static int clock_read(struct hq *h, struct hq_db *db, void *vctx)
+{
+	struct clock_now *x = vctx;
+	int rc = h->be->exec(db, q_clock, 0, NULL, hq_one_int, &x->clock);
+	return rc ? rc : hq_clock_limit(h, db, &x->limit, NULL);
+}
+
+int hq_clock_beyond(struct hq *h, int64_t *clock)
+{
+	struct clock_now x = { 0, 0 };
+	int rc = hq_txn(h, HQ_TXN_READ, clock_read, &x);
+	*clock = x.clock;
+	return rc == 0 && x.clock > x.limit;
+}
+
 int hq_repair_clock(struct hq *h, int dry_run, long *records, int64_t *was)
 {
 	struct repair_ctx x = { 0, 0 };

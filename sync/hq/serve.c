@@ -148,16 +148,14 @@ int fsd_cmd_serve(struct opts *o)
 	       so.tls_cert ? ", HTTPS" : "", FIELDSYNC_VERSION, hq_replica_id(h), hq_be(h)->name, fsd_shown_db(), fsd_conf.path[0] ? ", config " : "",
 	       fsd_conf.path);
 	/* a clock pushed far ahead before HQ checked clocks: say so at start,
-	 * where an administrator looks, not only in the refusals that follow */
-	long ahead = 0;
-	int64_t was = 0;
-	if (hq_repair_clock(h, 1, &ahead, &was) == 0 && (was || ahead)) {
-		char at[32] = "";
-		if (was)
-			fs_iso_utc(fs_hlc_ms(was < FS_HLC_MAX ? was : FS_HLC_MAX), at);
-		hq_log(fsd_log_json, "warning", "HQ's clock%s%s%s is beyond the clock bound and %ld record(s) are stamped"
-		       " ahead of it: HQ refuses its own writes until 'fieldsyncd repair clock' is run",
-		       was ? " (at " : "", at, was ? ")" : "", ahead);
+	 * where an administrator looks, not only in the refusals that follow
+	 * (one row read: a start does not scan the records) */
+	int64_t was;
+	if (hq_clock_beyond(h, &was)) {
+		char at[32];
+		fs_iso_utc(fs_hlc_ms(was < FS_HLC_MAX ? was : FS_HLC_MAX), at);
+		hq_log(fsd_log_json, "warning", "HQ's clock (at %s) is beyond the clock bound: HQ refuses its own"
+		       " writes until 'fieldsyncd repair clock' is run", at);
 	}
 	if (fsd_conf.retention_years)
 		hq_log(fsd_log_json, "info", "retention_years = %d from the configuration written to the settings:"
