@@ -25,12 +25,14 @@ LDSAN = -fsanitize=address,undefined
 endif
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 # Each layer sees only the headers it may use, so a wrong include fails the
-# build: core its own, sync/ core's and its own, sync/hq/ all three; the
-# agent only the public header (below); tools and tests everything.
+# build: core its own, formats/ and sync/ core's and their own, sync/hq/
+# all of those; the agent only the public header (below); tools and tests
+# everything.
 INC_core = -Icore/include -Icore
+INC_formats = $(INC_core) -Iformats
 INC_sync = $(INC_core) -Isync
-INC_hq   = $(INC_sync) -Isync/hq
-inc = $(if $(filter core/%,$(1)),$(INC_core),$(if $(filter sync/hq/%,$(1)),$(INC_hq),$(if $(filter sync/%,$(1)),$(INC_sync),$(INC_hq))))
+INC_hq   = $(INC_sync) -Iformats -Isync/hq
+inc = $(if $(filter core/%,$(1)),$(INC_core),$(if $(filter formats/%,$(1)),$(INC_formats),$(if $(filter sync/hq/%,$(1)),$(INC_hq),$(if $(filter sync/%,$(1)),$(INC_sync),$(INC_hq)))))
 # V=1 shows full command lines
 ifeq ($(V),1)
 Q =
@@ -42,6 +44,7 @@ LIBS_HQ  = -lmicrohttpd -lpq -lcsv
 LIBS_AGENT = -lcsv
 
 CORE_SRC  = $(wildcard core/*.c)
+FORMATS_SRC = $(wildcard formats/*.c)
 SYNC_SRC  = $(wildcard sync/*.c)
 # fieldsyncd's own files: its commands, not the HQ library
 DAEMON_SRC = sync/hq/main.c sync/hq/daemon.c sync/hq/serve.c
@@ -52,7 +55,7 @@ UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 TESTLIB_SRC = $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-LIB_OBJ   = $(call obj,$(CORE_SRC) $(SYNC_SRC))
+LIB_OBJ   = $(call obj,$(CORE_SRC) $(FORMATS_SRC) $(SYNC_SRC))
 HQ_OBJ    = $(call obj,$(HQ_SRC)) $(WEB_OBJ)
 # the dashboard's files (sync/hq/web/) are compiled into fieldsyncd as C arrays
 WEB_FILES = $(sort $(wildcard sync/hq/web/*.html sync/hq/web/*.css sync/hq/web/*.js sync/hq/web/*.svg))
@@ -72,7 +75,7 @@ EXAMPLES = $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/exam
 .PHONY: all check demo bench bench-route clean deps unit e2e soak fuzz check-pg check-upgrade old-release drawing
 all: $(LIBA) $(LIBSO) $(AGENT) $(DAEMON) $(TOOLS) $(UNITS) $(EXAMPLES)
 
-$(BUILD)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h sync/*.h sync/hq/*.h agent/*.h tests/unit/*.h) Makefile
+$(BUILD)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h formats/*.h sync/*.h sync/hq/*.h agent/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(call inc,$<) -c $< -o $@
@@ -145,16 +148,16 @@ FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS    = $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
 FUZZ_CC    = clang
 FUZZ_FLAGS = $(CSTD) -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-	-Icore/include -Icore -Isync $(shell pkg-config --cflags $(PKGS_LIB) 2>/dev/null)
-FUZZ_OBJ   = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(CORE_SRC) $(SYNC_SRC))
+	-Icore/include -Icore -Iformats -Isync $(shell pkg-config --cflags $(PKGS_LIB) 2>/dev/null)
+FUZZ_OBJ   = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(CORE_SRC) $(FORMATS_SRC) $(SYNC_SRC))
 FUZZ_SECONDS ?= 600
 
-$(FUZZ_DIR)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h sync/*.h) Makefile
+$(FUZZ_DIR)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h formats/*.h sync/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_OBJ) tools/tsplib.c
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	@$(if $(Q),echo "  FUZZLD  $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LIBS_LIB) -lcsv
 
@@ -164,7 +167,6 @@ fuzzers: $(FUZZERS)
 fuzz: deps fuzzers
 	@for f in $(FUZZERS); do n=$${f##*/fuzz_}; mkdir -p $(FUZZ_DIR)/corpus/$$n; \
 		echo "== $$f for $(FUZZ_SECONDS) s"; \
-		ASAN_OPTIONS=detect_leaks=$$([ $$n = tsplib ] && echo 0 || echo 1) \
 		$$f -max_total_time=$(FUZZ_SECONDS) \
 			-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_DIR)/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done

@@ -1,4 +1,4 @@
-/* rows.c - building result tables. Rendering lives in sync/out.c. */
+/* rows.c - building result tables. Rendering lives in formats/out.c. */
 #include "rows.h"
 
 #include <inttypes.h>

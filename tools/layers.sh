@@ -15,8 +15,8 @@ cd "$top" || exit 1
 # floor  files (shell patterns, relative to the top)
 floors='
 10 core/*.c
-20 sync/wire.c sync/out.c
-21 sync/route_out.c sync/import.c
+20 sync/wire.c formats/out.c formats/tsplib.c
+21 formats/route_out.c formats/import.c
 22 sync/client.c
 30 sync/hq/backend_sqlite.c sync/hq/backend_pg.c sync/hq/server.c sync/hq/ops.c
 31 sync/hq/db.c
@@ -55,7 +55,7 @@ edges=$(
 		END {for (i = 1; i <= n; i++) {split(u[i], a, " ");
 			if (a[1] in def && def[a[1]] != a[2]) print a[2], def[a[1]]}}' | sort -u
 ) || exit 2
-for s in $(find core sync agent -name '*.c' ! -path 'sync/hq/web/*' | sort); do
+for s in $(find core formats sync agent -name '*.c' ! -path 'sync/hq/web/*' | sort); do
 	[ -n "${floor[$s]:-}" ] || { echo "layers: $s has no floor in tools/layers.sh" >&2; exit 2; }
 done
 
@@ -75,7 +75,7 @@ if [ "${2:-}" = --dot ]; then
 	echo "  subgraph cluster_hq { label=\"sync/hq/ (fieldsyncd)\"; fontname=\"DejaVu Sans\"; color=\"#9aa5ad\";"
 	for s in "${!floor[@]}"; do case $s in sync/hq/*) echo "    \"$s\" [label=\"$(basename "$s")\"];" ;; esac; done
 	echo "  }"
-	for s in "${!floor[@]}"; do case $s in sync/hq/*) ;; sync/*) echo "  \"$s\" [label=\"$s\"];" ;; esac; done
+	for s in "${!floor[@]}"; do case $s in sync/hq/*) ;; sync/*|formats/*) echo "  \"$s\" [label=\"$s\"];" ;; esac; done
 	echo "$edges" | while read -r a b; do
 		na=$(node "$a") nb=$(node "$b")
 		[ "$na" = "$nb" ] || echo "  \"$na\" -> \"$nb\";"

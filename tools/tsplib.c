@@ -24,16 +24,10 @@
 
 #include "fieldsync.h"
 #include "route.h"
+#include "tsplib.h"
 #include "util.h"
 
-#define MAX_CITIES 10000000L
-
-struct inst {
-	char name[128];
-	enum fs_route_metric metric;
-	size_t n;
-	double *x, *y;
-};
+#define MAX_CITIES FS_TSPLIB_MAX_CITIES
 
 static const char *path_for_msgs = "";
 
@@ -49,32 +43,6 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static char *trim(char *s)
-{
-	char *e;
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-/* A whole unsigned decimal number, nothing else. */
-static int parse_count(const char *s, long max, long *out)
-{
-	char *end;
-	long v;
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static uint64_t parse_u64(const char *opt, const char *s)
 {
 	char *end;
@@ -88,146 +56,6 @@ static uint64_t parse_u64(const char *opt, const char *s)
 	return v;
 }
 
-/* Next coordinate field: a finite number followed by space or the end. */
-static int parse_coord(char **s, double *out)
-{
-	char *end;
-	double v;
-	while (isspace((unsigned char)**s))
-		(*s)++;
-	if (!**s)
-		return -1;
-	errno = 0;
-	v = strtod(*s, &end);
-	if (end == *s || errno || !isfinite(v) || (*end && !isspace((unsigned char)*end)))
-		return -1;
-	*s = end;
-	*out = v;
-	return 0;
-}
-
-static void read_tsp(const char *path, struct inst *in)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL, *key, *val, *colon, *s;
-	size_t cap = 0, got = 0, lineno = 0;
-	unsigned char *seen = NULL;
-	long dim = -1, id;
-	int have_type = 0, in_coords = 0, ended = 0;
-
-	path_for_msgs = path;
-	if (!f)
-		die("cannot read: %s", strerror(errno));
-	while (getline(&line, &cap, f) >= 0) {
-		lineno++;
-		s = trim(line);
-		if (!*s)
-			continue;
-		if (!strcmp(s, "EOF")) {
-			ended = 1;
-			break;
-		}
-		if (in_coords) {
-			double x, y;
-			char *p = s, *end;
-			if (got == (size_t)dim)
-				die("line %zu: more than DIMENSION = %ld coordinates", lineno, dim);
-			errno = 0;
-			id = strtol(p, &end, 10);
-			if (end == p || errno || (*end && !isspace((unsigned char)*end)))
-				die("line %zu: bad city id", lineno);
-			if (id < 1 || id > dim)
-				die("line %zu: city id %ld is outside 1..%ld", lineno, id, dim);
-			if (seen[id - 1])
-				die("line %zu: city id %ld appears twice", lineno, id);
-			p = end;
-			if (parse_coord(&p, &x) || parse_coord(&p, &y))
-				die("line %zu: city %ld: coordinates are not two numbers", lineno, id);
-			if (*trim(p))
-				die("line %zu: city %ld: junk after the coordinates", lineno, id);
-			seen[id - 1] = 1;
-			in->x[id - 1] = x;
-			in->y[id - 1] = y;
-			got++;
-			continue;
-		}
-		if (!strcmp(s, "NODE_COORD_SECTION")) {
-			if (dim < 0)
-				die("NODE_COORD_SECTION before DIMENSION");
-			if (!have_type)
-				die("NODE_COORD_SECTION before EDGE_WEIGHT_TYPE");
-			in_coords = 1;
-			continue;
-		}
-		colon = strchr(s, ':');
-		if (!colon) {
-			if (strstr(s, "_SECTION"))
-				die("line %zu: %s is not supported", lineno, s);
-			die("line %zu: expected KEY : value", lineno);
-		}
-		*colon = '\0';
-		key = trim(s);
-		val = trim(colon + 1);
-		if (!strcmp(key, "NAME")) {
-			size_t l = strlen(val);
-			if (l > 4 && !strcmp(val + l - 4, ".tsp"))
-				val[l - 4] = '\0';
-			snprintf(in->name, sizeof in->name, "%s", val);
-		} else if (!strcmp(key, "TYPE")) {
-			if (strcmp(val, "TSP"))
-				die("TYPE %s is not supported (only TSP)", val);
-		} else if (!strcmp(key, "DIMENSION")) {
-			if (dim >= 0)
-				die("DIMENSION given twice");
-			if (parse_count(val, MAX_CITIES, &dim) || dim < 1)
-				die("DIMENSION '%s' is not a number in 1..%ld", val, MAX_CITIES);
-			in->x = malloc((size_t)dim * sizeof *in->x);
-			in->y = malloc((size_t)dim * sizeof *in->y);
-			seen = calloc((size_t)dim, 1);
-			if (!in->x || !in->y || !seen)
-				die("out of memory");
-		} else if (!strcmp(key, "EDGE_WEIGHT_TYPE")) {
-			if (!strcmp(val, "EUC_2D"))
-				in->metric = FS_ROUTE_EUC_2D;
-			else if (!strcmp(val, "ATT"))
-				in->metric = FS_ROUTE_ATT;
-			else if (!strcmp(val, "GEO"))
-				in->metric = FS_ROUTE_GEO;
-			else
-				die("EDGE_WEIGHT_TYPE %s is not supported (EUC_2D, ATT, GEO)", val);
-			have_type = 1;
-		} else if (!strcmp(key, "NODE_COORD_TYPE")) {
-			if (strcmp(val, "TWOD_COORDS"))
-				die("NODE_COORD_TYPE %s is not supported", val);
-		} else if (!strcmp(key, "EDGE_WEIGHT_FORMAT") || !strcmp(key, "EDGE_DATA_FORMAT")) {
-			die("%s is not supported", key);
-		}
-		/* COMMENT, DISPLAY_DATA_TYPE, CAPACITY and the like: ignored */
-	}
-	if (ferror(f))
-		die("read error: %s", strerror(errno));
-	fclose(f);
-	free(line);
-	free(seen);
-	if (dim < 0)
-		die("no DIMENSION");
-	if (!have_type)
-		die("no EDGE_WEIGHT_TYPE");
-	if (!in_coords)
-		die("no NODE_COORD_SECTION");
-	if (got != (size_t)dim)
-		die("%zu coordinates for DIMENSION = %ld%s", got, dim, ended ? "" : " (file ends early)");
-	in->n = (size_t)dim;
-	if (!in->name[0]) {
-		const char *b = strrchr(path, '/');
-		size_t l;
-		snprintf(in->name, sizeof in->name, "%s", b ? b + 1 : path);
-		l = strlen(in->name);
-		if (l > 4 && !strcmp(in->name + l - 4, ".tsp"))
-			in->name[l - 4] = '\0';
-	}
-}
-
 static uint64_t splitmix(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
@@ -236,7 +64,7 @@ static uint64_t splitmix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static void make_random(long n, uint64_t seed, struct inst *in)
+static void make_random(long n, uint64_t seed, struct fs_tsplib *in)
 {
 	uint64_t s = seed ^ 0x5eed5eed5eedULL;
 	snprintf(in->name, sizeof in->name, "random%ld", n);
@@ -283,7 +111,7 @@ static const char *arg_value(int argc, char **argv, int *i)
 
 int main(int argc, char **argv)
 {
-	struct inst in;
+	struct fs_tsplib in;
 	struct fs_route_opts o;
 	struct fs_route_points pts;
 	struct fs_route_result res;
@@ -311,7 +139,11 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--iters")) {
 			o.max_iters = parse_u64(a, arg_value(argc, argv, &i));
 		} else if (!strcmp(a, "--random")) {
-			if (parse_count(arg_value(argc, argv, &i), MAX_CITIES, &random_n) || random_n < 1)
+			const char *n = arg_value(argc, argv, &i);
+			char *end = (char *)n;
+			errno = 0;
+			random_n = isdigit((unsigned char)*n) ? strtol(n, &end, 10) : -1;
+			if (random_n < 1 || errno || *end || random_n > MAX_CITIES)
 				die("--random needs a number of points in 1..%ld", MAX_CITIES);
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage();
@@ -327,8 +159,13 @@ int main(int argc, char **argv)
 		usage();
 	if (!o.budget_ms && !o.max_iters)
 		die("--budget-ms 0 needs --iters");
-	if (file)
-		read_tsp(file, &in);
+	if (file) {
+		char err[256];
+		path_for_msgs = file;
+		if (fs_tsplib_read(file, &in, err, sizeof err))
+			die("%s", err);
+		path_for_msgs = "";
+	}
 	else
 		make_random(random_n, o.seed, &in);
 
@@ -367,7 +204,6 @@ int main(int argc, char **argv)
 	printf(",\"n\":%zu,\"length\":%lld,\"ms\":%.1f}\n", in.n, (long long)res.length, ms);
 	free(order);
 	free(seen);
-	free(in.x);
-	free(in.y);
+	fs_tsplib_free(&in);
 	return fflush(stdout) ? 1 : 0;
 }

@@ -18,7 +18,7 @@ int hq_report(struct hq *h, const char *kind, const char *by, const char *month,
 	      const char *date, struct fieldsync_rows **out);
 
 /* Customers from a CSV file at HQ, as HQ's own writes, all or nothing
- * (sync/import.h); dry_run: report without writing. */
+ * (formats/import.h); dry_run: report without writing. */
 int hq_import(struct hq *h, const char *path, int dry_run, struct fieldsync_rows **out);
 /* fs_export() over the HQ store. */
 int hq_export(struct hq *h, const char *what, const char *from, const char *to, struct fieldsync_rows **out);

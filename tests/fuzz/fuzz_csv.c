@@ -1,6 +1,6 @@
 /*
  * fuzz_csv - libFuzzer target for the customer CSV import reader
- * (sync/import.c on libcsv): any bytes as a file. An accepted file must
+ * (formats/import.c on libcsv): any bytes as a file. An accepted file must
  * give rows in file order (line numbers never go back; they count LF, so
  * records split by bare CRs share one), none before line 1; a refused one
  * an error message saying why.

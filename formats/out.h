@@ -1,5 +1,5 @@
 /*
- * out.h - output helpers shared by the renderers in sync/.
+ * out.h - output helpers shared by the renderers in formats/.
  */
 #ifndef FS_OUT_H
 #define FS_OUT_H
