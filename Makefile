@@ -32,7 +32,10 @@ INC_core = -Icore/include -Icore
 INC_formats = $(INC_core) -Iformats
 INC_sync = $(INC_core) -Isync
 INC_hq   = $(INC_sync) -Iformats -Isync/hq
-inc = $(if $(filter core/%,$(1)),$(INC_core),$(if $(filter formats/%,$(1)),$(INC_formats),$(if $(filter sync/hq/%,$(1)),$(INC_hq),$(if $(filter sync/%,$(1)),$(INC_sync),$(INC_hq)))))
+# The programs (fieldsyncd's own files, the tools, the tests) also see the
+# command-line kit in cli/, which sees nothing else.
+INC_prog = $(INC_hq) -Icli
+inc = $(if $(filter cli/%,$(1)),-Icli,$(if $(filter core/%,$(1)),$(INC_core),$(if $(filter formats/%,$(1)),$(INC_formats),$(if $(filter $(DAEMON_SRC),$(1)),$(INC_prog),$(if $(filter sync/hq/%,$(1)),$(INC_hq),$(if $(filter sync/%,$(1)),$(INC_sync),$(INC_prog)))))))
 # V=1 shows full command lines
 ifeq ($(V),1)
 Q =
@@ -49,6 +52,8 @@ SYNC_SRC  = $(wildcard sync/*.c)
 # fieldsyncd's own files: its commands, not the HQ library
 DAEMON_SRC = sync/hq/main.c sync/hq/daemon.c sync/hq/serve.c
 HQ_SRC    = $(filter-out $(DAEMON_SRC),$(wildcard sync/hq/*.c))
+# the command-line kit every program links (not part of the library)
+KIT_SRC   = $(wildcard cli/*.c)
 AGENT_SRC = $(wildcard agent/*.c)
 TOOL_SRC  = $(wildcard tools/*.c)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
@@ -61,6 +66,7 @@ HQ_OBJ    = $(call obj,$(HQ_SRC)) $(WEB_OBJ)
 WEB_FILES = $(sort $(wildcard sync/hq/web/*.html sync/hq/web/*.css sync/hq/web/*.js sync/hq/web/*.svg))
 WEB_OBJ   = $(BUILD)/gen/web_assets.o
 AGENT_OBJ = $(call obj,$(AGENT_SRC))
+KIT_OBJ   = $(call obj,$(KIT_SRC))
 
 LIBA   = $(BUILD)/libfieldsync.a
 LIBSO  = $(BUILD)/libfieldsync.so
@@ -75,7 +81,7 @@ EXAMPLES = $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/exam
 .PHONY: all check demo bench bench-route clean deps unit e2e soak fuzz check-pg check-upgrade old-release drawing
 all: $(LIBA) $(LIBSO) $(AGENT) $(DAEMON) $(TOOLS) $(UNITS) $(EXAMPLES)
 
-$(BUILD)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h formats/*.h sync/*.h sync/hq/*.h agent/*.h tests/unit/*.h) Makefile
+$(BUILD)/obj/%.o: %.c $(wildcard cli/*.h core/*.h core/include/*.h formats/*.h sync/*.h sync/hq/*.h agent/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(call inc,$<) -c $< -o $@
@@ -106,10 +112,10 @@ $(WEB_OBJ): $(BUILD)/gen/web_assets.c sync/hq/web.h
 	$(Q)$(CC) $(ALL_CFLAGS) $(call inc,$<) -c $< -o $@
 
 # The agent sees only the public header: it is compiled without -Icore etc.
-$(BUILD)/obj/agent/%.o: agent/%.c core/include/fieldsync.h $(wildcard agent/*.h) Makefile
+$(BUILD)/obj/agent/%.o: agent/%.c core/include/fieldsync.h $(wildcard agent/*.h cli/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(filter -fsanitize% -fno-%,$(CFLAGS_BASE)) -Icore/include -Iagent $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(filter -fsanitize% -fno-%,$(CFLAGS_BASE)) -Icore/include -Icli -Iagent $(CFLAGS) -c $< -o $@
 
 # The embedding example (docs/examples/), built like an app: the public
 # header only, linked with the static library.
@@ -119,17 +125,17 @@ $(BUILD)/examples/%: docs/examples/%.c core/include/fieldsync.h $(LIBA) Makefile
 	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(filter -fsanitize% -fno-%,$(CFLAGS_BASE)) -Icore/include $(CFLAGS) \
 		$(LDSAN) -o $@ $< $(LIBA) $(LIBS_LIB) -lcsv
 
-$(AGENT): $(AGENT_OBJ) $(LIBA)
-	$(Q)$(CC) $(LDSAN) -o $@ $(AGENT_OBJ) $(LIBA) $(LIBS_LIB) $(LIBS_AGENT)
+$(AGENT): $(AGENT_OBJ) $(KIT_OBJ) $(LIBA)
+	$(Q)$(CC) $(LDSAN) -o $@ $(AGENT_OBJ) $(KIT_OBJ) $(LIBA) $(LIBS_LIB) $(LIBS_AGENT)
 
-$(DAEMON): $(call obj,$(DAEMON_SRC)) $(HQA) $(LIBA)
+$(DAEMON): $(call obj,$(DAEMON_SRC)) $(KIT_OBJ) $(HQA) $(LIBA)
 	$(Q)$(CC) $(LDSAN) -o $@ $^ $(LIBS_HQ) $(LIBS_LIB)
 
-$(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(HQA) $(LIBA)
+$(BUILD)/tools/%: $(BUILD)/obj/tools/%.o $(KIT_OBJ) $(HQA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(LDSAN) -o $@ $< $(HQA) $(LIBA) $(LIBS_HQ) $(LIBS_LIB)
+	$(Q)$(CC) $(LDSAN) -o $@ $< $(KIT_OBJ) $(HQA) $(LIBA) $(LIBS_HQ) $(LIBS_LIB)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(TESTLIB_SRC)) $(HQA) $(LIBA)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(call obj,$(TESTLIB_SRC)) $(KIT_OBJ) $(HQA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDSAN) -o $@ $^ -lcmocka $(LIBS_HQ) $(LIBS_LIB)
 

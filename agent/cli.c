@@ -14,13 +14,12 @@ int cli_fail(int rc)
 
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
-	fprintf(stderr, "fieldsync: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see 'fieldsync %s%s--help')\n", cmd ? cmd : "", cmd ? " " : "");
-	return 2;
+	return kit_usage("fieldsync", cmd, "%s", msg);
 }
 
 int cli_open(struct cli *c, int create)
@@ -48,69 +47,30 @@ int cli_open(struct cli *c, int create)
 	return rc ? cli_fail(rc) : 0;
 }
 
-void args_init(struct args *a, struct cli *c, int argc, char **argv)
+/* --json, --csv, --db PATH and --cacert FILE, anywhere on the line */
+static int take_global(struct kit_args *a)
 {
-	memset(a, 0, sizeof *a);
-	a->argc = argc;
-	a->argv = argv;
-	a->cmd = argv[0];
-	a->cli = c;
-	a->i = 1;
+	struct cli *c = CLI_OF(a);
+	if (kit_flag(a, "json"))
+		c->json = 1;
+	else if (kit_flag(a, "csv"))
+		c->csv = 1;
+	else if (kit_is(a, "db") || kit_is(a, "cacert")) {
+		const char *v = kit_value(a);
+		if (!v)
+			return -1;
+		*(a->opt[0] == 'd' ? &c->db : &c->cacert) = v;
+	} else
+		return a->bad ? -1 : 0;
+	return 1;
 }
 
-int args_next(struct args *a)
-{
-	static _Thread_local char name[128];
-	a->opt = a->inl = a->word = NULL;
-	if (a->i >= a->argc)
-		return 0;
-	const char *s = a->argv[a->i++];
-	if (s[0] == '-' && s[1] == '-' && s[2]) {
-		const char *eq = strchr(s + 2, '=');
-		size_t n = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
-		if (n >= sizeof name)
-			n = sizeof name - 1;
-		memcpy(name, s + 2, n);
-		name[n] = '\0';
-		a->opt = name;
-		a->inl = eq ? eq + 1 : NULL;
-		if (strcmp(name, "json") == 0 && !eq) {
-			a->cli->json = 1;
-			return args_next(a);
-		}
-		if (strcmp(name, "csv") == 0 && !eq) {
-			a->cli->csv = 1;
-			return args_next(a);
-		}
-		if (strcmp(name, "db") == 0 || strcmp(name, "cacert") == 0) {
-			const char *v = args_value(a);
-			if (!v) {
-				a->bad = 1;
-				return 0;
-			}
-			*(name[0] == 'd' ? &a->cli->db : &a->cli->cacert) = v;
-			return args_next(a);
-		}
-		return 1;
-	}
-	a->word = s;
-	return 2;
-}
+static const char *const global_names[] = { "json", "csv", "db", "cacert", "help", NULL };
+const struct kit_globals cli_globals = { take_global, global_names };
 
-const char *args_value(struct args *a)
+void cli_args(struct kit_args *a, struct cli *c, int argc, char **argv)
 {
-	if (a->inl)
-		return a->inl;
-	if (a->i >= a->argc) {
-		cli_usage(a->cmd, "--%s needs a value", a->opt);
-		return NULL;
-	}
-	return a->argv[a->i++];
-}
-
-int args_is(const struct args *a, const char *name)
-{
-	return a->opt && strcmp(a->opt, name) == 0;
+	kit_args_init(a, "fieldsync", argv[0], argc, argv, 1, &cli_globals, c);
 }
 
 int cli_print(struct cli *c, fieldsync_rows *r, const char *cols)
@@ -145,22 +105,21 @@ void cli_print_fields(const char *table)
 int cli_options(struct cli *c, int argc, char **argv, const char *help, const char *const *names,
 		const char **vals)
 {
-	struct args a;
+	struct kit_args a;
 	int k;
-	args_init(&a, c, argc, argv);
-	while ((k = args_next(&a)) > 0) {
-		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
+	cli_args(&a, c, argc, argv);
+	while ((k = kit_next(&a)) > 0) {
+		if (k == 1 && (kit_is(&a, "help") || kit_is(&a, "h"))) {
 			fputs(help, stdout);
 			return CLI_HELPED;
 		}
 		int i = -1;
 		for (int j = 0; k == 1 && names && names[j] && i < 0; j++)
-			if (args_is(&a, names[j]))
+			if (kit_is(&a, names[j]))
 				i = j;
 		if (i < 0)
-			return cli_usage(argv[0], k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
-					 k == 1 ? a.opt : a.word);
-		if (!(vals[i] = args_value(&a)))
+			return kit_unknown(&a);
+		if (!(vals[i] = kit_value(&a)))
 			return 2;
 	}
 	return a.bad ? 2 : 0;

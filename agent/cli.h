@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include "fieldsync.h"
+#include "clikit.h"
 
 struct cli {
 	const char *db;		/* --db or NULL for the default */
@@ -53,25 +54,14 @@ int cli_fail(int rc);
 /* Usage error: prints the message and the hint to --help; returns 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/*
- * Argument scanner: `--name value`, `--name=value` and bare words.
- * cli_next() returns 0 at the end, 1 for an option (name in *opt, without
- * the dashes; value fetched on demand by cli_value()), 2 for a word.
- */
-struct args {
-	int argc, i;
-	char **argv;
-	const char *opt, *inl, *word;
-	const char *cmd;
-	struct cli *cli;
-	int bad;	/* a global option lacked its value */
-};
-/* Global options (--json, --csv, --db, --cacert) are accepted anywhere and consumed here. */
-void args_init(struct args *a, struct cli *c, int argc, char **argv);
-int args_next(struct args *a);
-/* The option's value; NULL (after printing a usage error) if missing. */
-const char *args_value(struct args *a);
-int args_is(const struct args *a, const char *name);
+/* Scan a command's words with the kit (clikit.h): argv[0] is the command,
+ * scanning starts at argv[1]; the global options (--json, --csv, --db,
+ * --cacert) are taken anywhere into c. */
+void cli_args(struct kit_args *a, struct cli *c, int argc, char **argv);
+extern const struct kit_globals cli_globals;
+#define cli_pick(cmd, sub, names) kit_pick("fieldsync", cmd, sub, names)
+/* The struct cli behind a scan. */
+#define CLI_OF(a) ((struct cli *)(a)->ctx)
 
 /* Print rows per the global format, with `cols` for the human table. */
 int cli_print(struct cli *c, fieldsync_rows *r, const char *cols);
@@ -87,19 +77,19 @@ int cli_options(struct cli *c, int argc, char **argv, const char *help, const ch
 		const char **vals);
 
 /* Generic record subcommands (records.c). */
-int rec_fields(struct args *a, fieldsync_rec *r, const char **id);
-int rec_one_id(struct args *a, const char **key);
-int rec_add(struct cli *c, struct args *a, const char *table, const char *parent_field);
-int rec_edit(struct cli *c, struct args *a, const char *table);
-int rec_delete(struct cli *c, struct args *a, const char *table);
-int rec_list(struct cli *c, struct args *a, const char *table, const char *cols, const char *parent_field);
+int rec_fields(struct kit_args *a, const char *table, fieldsync_rec *r, const char **id);
+int rec_one_id(struct kit_args *a, const char **key);
+int rec_add(struct cli *c, struct kit_args *a, const char *table, const char *parent_field);
+int rec_edit(struct cli *c, struct kit_args *a, const char *table);
+int rec_delete(struct cli *c, struct kit_args *a, const char *table);
+int rec_list(struct cli *c, struct kit_args *a, const char *table, const char *cols, const char *parent_field);
 int rec_wants_help(int argc, char **argv);
 
 /* A contact of customer `cust` by id prefix or exact name (cmd_plan.c). */
 int find_contact(struct cli *c, const char *cust, const char *key, char id[33]);
 
 /* `customer import FILE [--dry-run]` (cmd_csv.c); a is past the subcommand. */
-int cmd_customer_import(struct cli *c, struct args *a);
+int cmd_customer_import(struct cli *c, struct kit_args *a);
 
 /* Print the fields a record type takes (for --help). */
 void cli_print_fields(const char *table);

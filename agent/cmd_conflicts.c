@@ -4,12 +4,12 @@
 
 int cmd_conflicts(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	const char *sub = NULL, *id = NULL, *keep = NULL;
 	int all = 0, k;
-	args_init(&a, c, argc, argv);
-	while ((k = args_next(&a)) > 0) {
-		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
+	cli_args(&a, c, argc, argv);
+	while ((k = kit_next(&a)) > 0) {
+		if (k == 1 && (kit_is(&a, "help") || kit_is(&a, "h"))) {
 			printf("usage: fieldsync conflicts [--all] [--json]\n"
 			       "       fieldsync conflicts resolve ID --keep mine|theirs|winner|loser\n\n"
 			       "When two people changed the same field without seeing each other's change,\n"
@@ -25,19 +25,20 @@ int cmd_conflicts(struct cli *c, int argc, char **argv)
 				id = a.word;
 			else
 				return cli_usage("conflicts", "unexpected argument '%s'", a.word);
-		} else if (args_is(&a, "all") && !a.inl) {
+		} else if (kit_is(&a, "all") && !a.inl) {
 			all = 1;
-		} else if (args_is(&a, "keep")) {
-			if (!(keep = args_value(&a)))
+		} else if (kit_is(&a, "keep")) {
+			if (!(keep = kit_value(&a)))
 				return 2;
 		} else {
-			return cli_usage("conflicts", "unknown option --%s", a.opt);
+			return kit_unknown(&a);
 		}
 	}
 	if (a.bad)
 		return 2;
-	if (sub && strcmp(sub, "resolve"))
-		return cli_usage("conflicts", "unknown subcommand '%s'", sub);
+	static const char *const subs[] = { "resolve", NULL };
+	if (sub && cli_pick("conflicts", sub, subs) < 0)
+		return 2;
 	if (sub && (!id || !keep))
 		return cli_usage("conflicts", "resolve needs an ID and --keep mine|theirs|winner|loser");
 	int rc = cli_open(c, 0);

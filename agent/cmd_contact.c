@@ -13,18 +13,20 @@ static int usage(int rc)
 	return rc;
 }
 
+static const char *const subs[] = { "add", "edit", "list", "delete", NULL };
+
 int cmd_contact(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	if (rec_wants_help(argc, argv))
 		return usage(argc < 2 ? 2 : 0);
-	args_init(&a, c, argc - 1, argv + 1);
+	cli_args(&a, c, argc - 1, argv + 1);
 	a.cmd = "contact";
-	const char *sub = argv[1];
-	if (!strcmp(sub, "add")) return rec_add(c, &a, "contact", "customer_id");
-	if (!strcmp(sub, "edit")) return rec_edit(c, &a, "contact");
-	if (!strcmp(sub, "list"))
-		return rec_list(c, &a, "contact", "id,name,role,title,phone,email,birthday", "customer_id");
-	if (!strcmp(sub, "delete")) return rec_delete(c, &a, "contact");
-	return cli_usage("contact", "unknown subcommand '%s'", sub);
+	switch (cli_pick("contact", argv[1], subs)) {
+	case 0: return rec_add(c, &a, "contact", "customer_id");
+	case 1: return rec_edit(c, &a, "contact");
+	case 2: return rec_list(c, &a, "contact", "id,name,role,title,phone,email,birthday", "customer_id");
+	case 3: return rec_delete(c, &a, "contact");
+	default: return 2;
+	}
 }

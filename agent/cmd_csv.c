@@ -16,19 +16,19 @@ static void import_summary(fieldsync_rows *r, int dry_run, FILE *fp)
 		n[1], n[2]);
 }
 
-int cmd_customer_import(struct cli *c, struct args *a)
+int cmd_customer_import(struct cli *c, struct kit_args *a)
 {
 	const char *file = NULL;
 	int dry = 0, k;
-	while ((k = args_next(a)) > 0) {
+	while ((k = kit_next(a)) > 0) {
 		if (k == 2) {
 			if (file)
 				return cli_usage("customer", "import: one FILE only");
 			file = a->word;
-		} else if (args_is(a, "dry-run")) {
+		} else if (kit_is(a, "dry-run")) {
 			dry = 1;
 		} else {
-			return cli_usage("customer", "import: unknown option --%s", a->opt);
+			return kit_unknown(a);
 		}
 	}
 	if (a->bad)
@@ -60,11 +60,11 @@ static const char export_help[] =
 
 int cmd_export(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	const char *what = NULL, *file = NULL, *from = NULL, *to = NULL;
 	int bom = 0, k;
-	args_init(&a, c, argc, argv);
-	while ((k = args_next(&a)) > 0) {
+	cli_args(&a, c, argc, argv);
+	while ((k = kit_next(&a)) > 0) {
 		if (k == 2) {
 			if (!what)
 				what = a.word;
@@ -74,18 +74,18 @@ int cmd_export(struct cli *c, int argc, char **argv)
 				return cli_usage("export", "unexpected argument '%s'", a.word);
 			continue;
 		}
-		if (args_is(&a, "help") || args_is(&a, "h")) {
+		if (kit_is(&a, "help") || kit_is(&a, "h")) {
 			fputs(export_help, stdout);
 			return 0;
 		}
-		if (args_is(&a, "bom")) {
+		if (kit_is(&a, "bom")) {
 			bom = 1;
 			continue;
 		}
-		const char **dst = args_is(&a, "from") ? &from : args_is(&a, "to") ? &to : NULL;
+		const char **dst = kit_is(&a, "from") ? &from : kit_is(&a, "to") ? &to : NULL;
 		if (!dst)
-			return cli_usage("export", "unknown option --%s", a.opt);
-		if (!(*dst = args_value(&a)))
+			return kit_unknown(&a);
+		if (!(*dst = kit_value(&a)))
 			return 2;
 	}
 	if (a.bad)

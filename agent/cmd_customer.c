@@ -23,7 +23,7 @@ static int usage(int rc)
 	return rc;
 }
 
-static int show(struct cli *c, struct args *a)
+static int show(struct cli *c, struct kit_args *a)
 {
 	const char *key;
 	char id[33];
@@ -58,7 +58,7 @@ static int show(struct cli *c, struct args *a)
 	return rc;
 }
 
-static int history(struct cli *c, struct args *a)
+static int history(struct cli *c, struct kit_args *a)
 {
 	const char *key;
 	char id[33];
@@ -74,21 +74,23 @@ static int history(struct cli *c, struct args *a)
 	return rc;
 }
 
+static const char *const subs[] = { "add", "edit", "show", "list", "delete", "import", "history", NULL };
+
 int cmd_customer(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	if (rec_wants_help(argc, argv))
 		return usage(argc < 2 ? 2 : 0);
-	args_init(&a, c, argc - 1, argv + 1);
+	cli_args(&a, c, argc - 1, argv + 1);
 	a.cmd = "customer";
-	const char *sub = argv[1];
-	if (!strcmp(sub, "add")) return rec_add(c, &a, "customer", NULL);
-	if (!strcmp(sub, "edit")) return rec_edit(c, &a, "customer");
-	if (!strcmp(sub, "show")) return show(c, &a);
-	if (!strcmp(sub, "list"))
-		return rec_list(c, &a, "customer", "id,code,name,territory,route_seq,grade,status,city,phone", NULL);
-	if (!strcmp(sub, "delete")) return rec_delete(c, &a, "customer");
-	if (!strcmp(sub, "import")) return cmd_customer_import(c, &a);
-	if (!strcmp(sub, "history")) return history(c, &a);
-	return cli_usage("customer", "unknown subcommand '%s'", sub);
+	switch (cli_pick("customer", argv[1], subs)) {
+	case 0: return rec_add(c, &a, "customer", NULL);
+	case 1: return rec_edit(c, &a, "customer");
+	case 2: return show(c, &a);
+	case 3: return rec_list(c, &a, "customer", "id,code,name,territory,route_seq,grade,status,city,phone", NULL);
+	case 4: return rec_delete(c, &a, "customer");
+	case 5: return cmd_customer_import(c, &a);
+	case 6: return history(c, &a);
+	default: return 2;
+	}
 }

@@ -4,12 +4,12 @@
 
 int cmd_init(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	const char *server = NULL, *token = NULL, *name = NULL;
 	int flags = 0, k;
-	args_init(&a, c, argc, argv);
-	while ((k = args_next(&a)) > 0) {
-		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
+	cli_args(&a, c, argc, argv);
+	while ((k = kit_next(&a)) > 0) {
+		if (k == 1 && (kit_is(&a, "help") || kit_is(&a, "h"))) {
 			printf("usage: fieldsync init --server URL --token TOKEN [--name DEVICE] [--force]\n"
 			       "                      [--insecure] [--cacert FILE]\n\n"
 			       "Enrols this store with HQ using a one-time token from `fieldsyncd rep add`.\n"
@@ -21,20 +21,19 @@ int cmd_init(struct cli *c, int argc, char **argv)
 			       "unless --insecure is given.\n");
 			return 0;
 		}
-		if (k == 1 && args_is(&a, "force") && !a.inl) {
+		if (k == 1 && kit_is(&a, "force") && !a.inl) {
 			flags |= FIELDSYNC_ENROLL_FORCE;
 			continue;
 		}
-		if (k == 1 && args_is(&a, "insecure") && !a.inl) {
+		if (k == 1 && kit_is(&a, "insecure") && !a.inl) {
 			flags |= FIELDSYNC_ENROLL_INSECURE;
 			continue;
 		}
-		const char **dst = k != 1 ? NULL : args_is(&a, "server") ? &server : args_is(&a, "token") ? &token :
-				   args_is(&a, "name") ? &name : NULL;
+		const char **dst = k != 1 ? NULL : kit_is(&a, "server") ? &server : kit_is(&a, "token") ? &token :
+				   kit_is(&a, "name") ? &name : NULL;
 		if (!dst)
-			return cli_usage("init", k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
-					 k == 1 ? a.opt : a.word);
-		if (!(*dst = args_value(&a)))
+			return kit_unknown(&a);
+		if (!(*dst = kit_value(&a)))
 			return 2;
 	}
 	if (a.bad)

@@ -63,26 +63,26 @@ int find_contact(struct cli *c, const char *cust, const char *key, char id[33])
 
 int cmd_plan(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	const char *cust = NULL, *date = NULL, *time_ = NULL, *purpose = NULL, *contact = NULL;
 	const char *every = NULL, *until = NULL;
 	int k;
 	if (rec_wants_help(argc, argv))
 		return usage(argc < 2 ? 2 : 0);
-	args_init(&a, c, argc, argv);
-	while ((k = args_next(&a)) > 0) {
+	cli_args(&a, c, argc, argv);
+	while ((k = kit_next(&a)) > 0) {
 		if (k == 2) {
 			if (cust)
 				return cli_usage("plan", "unexpected argument '%s'", a.word);
 			cust = a.word;
 			continue;
 		}
-		const char **dst = args_is(&a, "date") ? &date : args_is(&a, "time") ? &time_ :
-				   args_is(&a, "purpose") ? &purpose : args_is(&a, "contact") ? &contact :
-				   args_is(&a, "every") ? &every : args_is(&a, "until") ? &until : NULL;
+		const char **dst = kit_is(&a, "date") ? &date : kit_is(&a, "time") ? &time_ :
+				   kit_is(&a, "purpose") ? &purpose : kit_is(&a, "contact") ? &contact :
+				   kit_is(&a, "every") ? &every : kit_is(&a, "until") ? &until : NULL;
 		if (!dst)
-			return cli_usage("plan", "unknown option --%s", a.opt);
-		if (!(*dst = args_value(&a)))
+			return kit_unknown(&a);
+		if (!(*dst = kit_value(&a)))
 			return 2;
 	}
 	if (a.bad)

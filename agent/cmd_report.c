@@ -81,7 +81,7 @@ int cmd_report(struct cli *c, int argc, char **argv)
 int cmd_due(struct cli *c, int argc, char **argv)
 {
 	const char *vals[2] = { NULL, NULL };
-	struct args a;
+	struct kit_args a;
 	int k, intervals = 0;
 	static const char help[] =
 		"usage: fieldsync due [--territory T] [--date YYYY-MM-DD]\n"
@@ -91,22 +91,22 @@ int cmd_due(struct cli *c, int argc, char **argv)
 		"C 30, VIP 7, no grade 30) are set at HQ (`fieldsyncd setting set due-days`)\n"
 		"and arrive with every sync; --intervals shows the ones in force.\n"
 		"`fieldsync route plan --due` routes this list.\n";
-	args_init(&a, c, argc, argv);
-	while ((k = args_next(&a)) > 0) {
+	cli_args(&a, c, argc, argv);
+	while ((k = kit_next(&a)) > 0) {
 		if (k == 2)
 			return cli_usage("due", "unexpected argument '%s'", a.word);
-		if (args_is(&a, "help") || args_is(&a, "h")) {
+		if (kit_is(&a, "help") || kit_is(&a, "h")) {
 			fputs(help, stdout);
 			return 0;
 		}
-		if (args_is(&a, "intervals")) {
+		if (kit_is(&a, "intervals")) {
 			intervals = 1;
 			continue;
 		}
-		const char **dst = args_is(&a, "territory") ? &vals[0] : args_is(&a, "date") ? &vals[1] : NULL;
+		const char **dst = kit_is(&a, "territory") ? &vals[0] : kit_is(&a, "date") ? &vals[1] : NULL;
 		if (!dst)
-			return cli_usage("due", "unknown option --%s", a.opt);
-		if (!(*dst = args_value(&a)))
+			return kit_unknown(&a);
+		if (!(*dst = kit_value(&a)))
 			return 2;
 	}
 	if (a.bad)

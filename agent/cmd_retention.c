@@ -28,19 +28,18 @@ static long long cell(fieldsync_rows *r, const char *table, const char *col)
 
 int cmd_purge(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	int dry = 0, k;
-	args_init(&a, c, argc, argv);
-	while ((k = args_next(&a)) > 0) {
-		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
+	cli_args(&a, c, argc, argv);
+	while ((k = kit_next(&a)) > 0) {
+		if (k == 1 && (kit_is(&a, "help") || kit_is(&a, "h"))) {
 			fputs(purge_help, stdout);
 			return 0;
 		}
-		if (k == 1 && args_is(&a, "dry-run") && !a.inl)
+		if (k == 1 && kit_is(&a, "dry-run") && !a.inl)
 			dry = 1;
 		else
-			return cli_usage("purge", k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
-					 k == 1 ? a.opt : a.word);
+			return kit_unknown(&a);
 	}
 	if (a.bad)
 		return 2;
@@ -80,19 +79,19 @@ static const char dispute_help[] =
 
 int cmd_dispute(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	const char *table = NULL, *key = NULL;
 	int clear = 0, k;
-	args_init(&a, c, argc, argv);
-	while ((k = args_next(&a)) > 0) {
-		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
+	cli_args(&a, c, argc, argv);
+	while ((k = kit_next(&a)) > 0) {
+		if (k == 1 && (kit_is(&a, "help") || kit_is(&a, "h"))) {
 			fputs(dispute_help, stdout);
 			return 0;
 		}
-		if (k == 1 && args_is(&a, "clear") && !a.inl)
+		if (k == 1 && kit_is(&a, "clear") && !a.inl)
 			clear = 1;
 		else if (k == 1)
-			return cli_usage("dispute", "unknown option --%s", a.opt);
+			return kit_unknown(&a);
 		else if (!table)
 			table = a.word;
 		else if (!key)
@@ -143,21 +142,20 @@ static const char repair_help[] =
 
 int cmd_repair(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	int dry = 0, k, clock = 0;
-	args_init(&a, c, argc, argv);
-	while ((k = args_next(&a)) > 0) {
-		if (k == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
+	cli_args(&a, c, argc, argv);
+	while ((k = kit_next(&a)) > 0) {
+		if (k == 1 && (kit_is(&a, "help") || kit_is(&a, "h"))) {
 			fputs(repair_help, stdout);
 			return 0;
 		}
-		if (k == 1 && args_is(&a, "dry-run") && !a.inl)
+		if (k == 1 && kit_is(&a, "dry-run") && !a.inl)
 			dry = 1;
 		else if (k == 2 && !clock && !strcmp(a.word, "clock"))
 			clock = 1;
 		else
-			return cli_usage("repair", k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
-					 k == 1 ? a.opt : a.word);
+			return kit_unknown(&a);
 	}
 	if (a.bad)
 		return 2;

@@ -50,37 +50,37 @@ struct ropts {
 };
 
 /* Options of plan and show; returns 0, or the exit code of a usage error. */
-static int parse_opts(struct args *a, struct ropts *r, int planning)
+static int parse_opts(struct kit_args *a, struct ropts *r, int planning)
 {
 	int k, due = 0, all = 0;
 	memset(&r->o, 0, sizeof r->o);
 	r->o.budget_ms = FIELDSYNC_ROUTE_BUDGET_MS;
 	r->out = OUT_TEXT;
-	while ((k = args_next(a)) > 0) {
+	while ((k = kit_next(a)) > 0) {
 		const char *v;
 		if (k == 2)
 			return cli_usage(a->cmd, "unexpected argument '%s'", a->word);
-		if (args_is(a, "return")) {
+		if (kit_is(a, "return")) {
 			r->o.ret = 1;
-		} else if (args_is(a, "due")) {
+		} else if (kit_is(a, "due")) {
 			due = 1;
-		} else if (args_is(a, "all")) {
+		} else if (kit_is(a, "all")) {
 			all = 1;
-		} else if (planning && args_is(a, "save")) {
+		} else if (planning && kit_is(a, "save")) {
 			r->o.save = 1;
-		} else if (args_is(a, "date") || args_is(a, "territory") || args_is(a, "from") || args_is(a, "to") ||
-			   args_is(a, "format") || (planning && args_is(a, "budget-ms"))) {
-			if (!(v = args_value(a)))
+		} else if (kit_is(a, "date") || kit_is(a, "territory") || kit_is(a, "from") || kit_is(a, "to") ||
+			   kit_is(a, "format") || (planning && kit_is(a, "budget-ms"))) {
+			if (!(v = kit_value(a)))
 				return 2;
-			if (args_is(a, "date"))
+			if (kit_is(a, "date"))
 				r->o.date = v;
-			else if (args_is(a, "territory"))
+			else if (kit_is(a, "territory"))
 				r->o.territory = v;
-			else if (args_is(a, "from"))
+			else if (kit_is(a, "from"))
 				r->o.from = v;
-			else if (args_is(a, "to"))
+			else if (kit_is(a, "to"))
 				r->o.to = v;
-			else if (args_is(a, "format")) {
+			else if (kit_is(a, "format")) {
 				if (!strcmp(v, "text"))
 					r->out = OUT_TEXT;
 				else if (!strcmp(v, "geojson"))
@@ -98,7 +98,7 @@ static int parse_opts(struct args *a, struct ropts *r, int planning)
 				r->o.budget_ms = (int)n;
 			}
 		} else {
-			return cli_usage(a->cmd, "unknown option --%s", a->opt);
+			return kit_unknown(a);
 		}
 	}
 	if (a->bad)
@@ -109,7 +109,7 @@ static int parse_opts(struct args *a, struct ropts *r, int planning)
 		return cli_usage(a->cmd, "--to and --return exclude each other");
 	if (r->o.save && !due && !all)
 		return cli_usage(a->cmd, "--save goes with --due or --all (plans are always stored)");
-	if (r->out == OUT_SVG && a->cli->json)
+	if (r->out == OUT_SVG && CLI_OF(a)->json)
 		return cli_usage(a->cmd, "--json and --format svg exclude each other");
 	r->o.select = due ? FIELDSYNC_ROUTE_DUE : all ? FIELDSYNC_ROUTE_ALL : FIELDSYNC_ROUTE_PLANS;
 	return 0;
@@ -186,7 +186,7 @@ static fieldsync_route_opts *make_opts(const struct ropts *r)
 	return o;
 }
 
-static int route_run(struct cli *c, struct args *a, int planning)
+static int route_run(struct cli *c, struct kit_args *a, int planning)
 {
 	struct ropts r;
 	int rc = parse_opts(a, &r, planning);
@@ -233,18 +233,17 @@ static int route_run(struct cli *c, struct args *a, int planning)
 	return rc;
 }
 
-static int set_place(struct cli *c, struct args *a, const char *place)
+static int set_place(struct cli *c, struct kit_args *a, const char *place)
 {
 	const char *pos = NULL;
 	int k, clear = 0;
-	while ((k = args_next(a)) > 0) {
-		if (k == 1 && args_is(a, "clear")) {
+	while ((k = kit_next(a)) > 0) {
+		if (k == 1 && kit_is(a, "clear")) {
 			clear = 1;
 		} else if (k == 2 && !pos) {
 			pos = a->word;
 		} else {
-			return cli_usage(a->cmd, k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
-					 k == 1 ? a->opt : a->word);
+			return kit_unknown(a);
 		}
 	}
 	if (a->bad)
@@ -273,12 +272,11 @@ static int set_place(struct cli *c, struct args *a, const char *place)
 	return 0;
 }
 
-static int places(struct cli *c, struct args *a)
+static int places(struct cli *c, struct kit_args *a)
 {
 	int k;
-	while ((k = args_next(a)) > 0)
-		return cli_usage(a->cmd, k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
-				 k == 1 ? a->opt : a->word);
+	while ((k = kit_next(a)) > 0)
+		return kit_unknown(a);
 	if (a->bad)
 		return 2;
 	int rc = cli_open(c, 0);
@@ -293,23 +291,21 @@ static int places(struct cli *c, struct args *a)
 	return rc;
 }
 
+static const char *const subs[] = { "plan", "show", "set-home", "set-office", "places", NULL };
+
 int cmd_route(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	if (rec_wants_help(argc, argv))
 		return usage(argc < 2 ? 2 : 0);
-	args_init(&a, c, argc - 1, argv + 1);
+	cli_args(&a, c, argc - 1, argv + 1);
 	a.cmd = "route";
-	const char *sub = argv[1];
-	if (!strcmp(sub, "plan"))
-		return route_run(c, &a, 1);
-	if (!strcmp(sub, "show"))
-		return route_run(c, &a, 0);
-	if (!strcmp(sub, "set-home"))
-		return set_place(c, &a, "home");
-	if (!strcmp(sub, "set-office"))
-		return set_place(c, &a, "office");
-	if (!strcmp(sub, "places"))
-		return places(c, &a);
-	return cli_usage("route", "unknown subcommand '%s'", sub);
+	switch (cli_pick("route", argv[1], subs)) {
+	case 0: return route_run(c, &a, 1);
+	case 1: return route_run(c, &a, 0);
+	case 2: return set_place(c, &a, "home");
+	case 3: return set_place(c, &a, "office");
+	case 4: return places(c, &a);
+	default: return 2;
+	}
 }

@@ -428,40 +428,41 @@ static int run(struct cli *c, const char *attempts_s, const char *delay_s, const
 
 int cmd_schedule(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	const char *at = NULL, *jitter = NULL, *attempts = NULL, *delay = NULL, *logopt = NULL;
 	int cron = 0, enable = 0, k;
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(help, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	static const char *const subs[] = { "install", "status", "remove", "run", NULL };
 	const char *sub = argv[1];
-	int inst = !strcmp(sub, "install"), stat_ = !strcmp(sub, "status"), rem = !strcmp(sub, "remove"),
-	    runs = !strcmp(sub, "run");
-	if (!inst && !stat_ && !rem && !runs)
-		return cli_usage("schedule", "unknown subcommand '%s' (install, status, remove, run)", sub);
-	args_init(&a, c, argc - 1, argv + 1);
-	while ((k = args_next(&a)) > 0) {
+	int which = cli_pick("schedule", sub, subs);
+	if (which < 0)
+		return 2;
+	int inst = which == 0, stat_ = which == 1, rem = which == 2, runs = which == 3;
+	cli_args(&a, c, argc - 1, argv + 1);
+	while ((k = kit_next(&a)) > 0) {
 		if (k == 2)
 			return cli_usage("schedule", "unexpected argument '%s'", a.word);
-		if (args_is(&a, "help")) {
+		if (kit_is(&a, "help")) {
 			fputs(help, stdout);
 			return 0;
 		}
-		if (inst && args_is(&a, "cron")) {
+		if (inst && kit_is(&a, "cron")) {
 			cron = 1;
 			continue;
 		}
-		if (inst && args_is(&a, "enable")) {
+		if (inst && kit_is(&a, "enable")) {
 			enable = 1;
 			continue;
 		}
-		const char **dst = inst && args_is(&a, "at") ? &at : (inst || runs) && args_is(&a, "jitter") ? &jitter :
-				   runs && args_is(&a, "attempts") ? &attempts : runs && args_is(&a, "delay-ms") ? &delay :
-				   runs && args_is(&a, "log") ? &logopt : NULL;
+		const char **dst = inst && kit_is(&a, "at") ? &at : (inst || runs) && kit_is(&a, "jitter") ? &jitter :
+				   runs && kit_is(&a, "attempts") ? &attempts : runs && kit_is(&a, "delay-ms") ? &delay :
+				   runs && kit_is(&a, "log") ? &logopt : NULL;
 		if (!dst)
-			return cli_usage("schedule", "schedule %s: unknown option --%s", sub, a.opt);
-		if (!(*dst = args_value(&a)))
+			return kit_unknown(&a);
+		if (!(*dst = kit_value(&a)))
 			return 2;
 	}
 	if (a.bad)

@@ -35,7 +35,7 @@ struct logopts {
 	int norders;
 };
 
-static const char **logopt(struct logopts *o, const struct args *a)
+static const char **logopt(struct logopts *o, struct kit_args *a)
 {
 	static const struct { const char *name; size_t off; } map[] = {
 #define M(n, f) { n, offsetof(struct logopts, f) }
@@ -46,7 +46,7 @@ static const char **logopt(struct logopts *o, const struct args *a)
 #undef M
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (args_is(a, map[i].name))
+		if (kit_is(a, map[i].name))
 			return (const char **)((char *)o + map[i].off);
 	return NULL;
 }
@@ -186,19 +186,19 @@ out:
 }
 
 /* `start` and `log` share everything up to the fields they write. */
-static int log_or_start(struct cli *c, struct args *a, int start)
+static int log_or_start(struct cli *c, struct kit_args *a, int start)
 {
 	struct logopts o = { 0 };
 	int k, rc;
-	while ((k = args_next(a)) > 0) {
+	while ((k = kit_next(a)) > 0) {
 		if (k == 2) {
 			if (o.cust)
 				return cli_usage("visit", "unexpected argument '%s'", a->word);
 			o.cust = a->word;
 			continue;
 		}
-		if (args_is(a, "order") && !start) {
-			const char *v = args_value(a);
+		if (kit_is(a, "order") && !start) {
+			const char *v = kit_value(a);
 			if (!v)
 				return 2;
 			if (o.norders == 64)
@@ -208,8 +208,8 @@ static int log_or_start(struct cli *c, struct args *a, int start)
 		}
 		const char **dst = logopt(&o, a);
 		if (!dst || (start && dst != &o.plan && dst != &o.at && dst != &o.date))
-			return cli_usage("visit", "unknown option --%s", a->opt);
-		if (!(*dst = args_value(a)))
+			return kit_unknown(a);
+		if (!(*dst = kit_value(a)))
 			return 2;
 	}
 	if (a->bad)
@@ -306,20 +306,20 @@ out:
 	return rc;
 }
 
-static int set_status(struct cli *c, struct args *a, const char *status)
+static int set_status(struct cli *c, struct kit_args *a, const char *status)
 {
 	const char *key = NULL, *reason = NULL;
 	int k;
-	while ((k = args_next(a)) > 0) {
+	while ((k = kit_next(a)) > 0) {
 		if (k == 2) {
 			if (key)
 				return cli_usage("visit", "unexpected argument '%s'", a->word);
 			key = a->word;
-		} else if (args_is(a, "reason")) {
-			if (!(reason = args_value(a)))
+		} else if (kit_is(a, "reason")) {
+			if (!(reason = kit_value(a)))
 				return 2;
 		} else {
-			return cli_usage("visit", "unknown option --%s", a->opt);
+			return kit_unknown(a);
 		}
 	}
 	if (a->bad)
@@ -345,17 +345,16 @@ out:
 	return rc;
 }
 
-static int list(struct cli *c, struct args *a)
+static int list(struct cli *c, struct kit_args *a)
 {
 	const char *date = NULL, *cust = NULL, *status = NULL;
 	int k;
-	while ((k = args_next(a)) > 0) {
-		const char **dst = k != 1 ? NULL : args_is(a, "date") ? &date :
-				   args_is(a, "customer") ? &cust : args_is(a, "status") ? &status : NULL;
+	while ((k = kit_next(a)) > 0) {
+		const char **dst = k != 1 ? NULL : kit_is(a, "date") ? &date :
+				   kit_is(a, "customer") ? &cust : kit_is(a, "status") ? &status : NULL;
 		if (!dst)
-			return cli_usage("visit", k == 1 ? "unknown option --%s" : "unexpected argument '%s'",
-					 k == 1 ? a->opt : a->word);
-		if (!(*dst = args_value(a)))
+			return kit_unknown(a);
+		if (!(*dst = kit_value(a)))
 			return 2;
 	}
 	if (a->bad)
@@ -384,7 +383,7 @@ static int list(struct cli *c, struct args *a)
 	return rc;
 }
 
-static int show(struct cli *c, struct args *a)
+static int show(struct cli *c, struct kit_args *a)
 {
 	const char *key;
 	char id[33], f[64];
@@ -426,19 +425,22 @@ static int show(struct cli *c, struct args *a)
 	return rc;
 }
 
+static const char *const subs[] = { "log", "start", "list", "show", "miss", "cancel", NULL };
+
 int cmd_visit(struct cli *c, int argc, char **argv)
 {
-	struct args a;
+	struct kit_args a;
 	if (rec_wants_help(argc, argv))
 		return usage(argc < 2 ? 2 : 0);
-	args_init(&a, c, argc - 1, argv + 1);
+	cli_args(&a, c, argc - 1, argv + 1);
 	a.cmd = "visit";
-	const char *sub = argv[1];
-	if (!strcmp(sub, "log")) return log_or_start(c, &a, 0);
-	if (!strcmp(sub, "start")) return log_or_start(c, &a, 1);
-	if (!strcmp(sub, "list")) return list(c, &a);
-	if (!strcmp(sub, "show")) return show(c, &a);
-	if (!strcmp(sub, "miss")) return set_status(c, &a, "missed");
-	if (!strcmp(sub, "cancel")) return set_status(c, &a, "cancelled");
-	return cli_usage("visit", "unknown subcommand '%s'", sub);
+	switch (cli_pick("visit", argv[1], subs)) {
+	case 0: return log_or_start(c, &a, 0);
+	case 1: return log_or_start(c, &a, 1);
+	case 2: return list(c, &a);
+	case 3: return show(c, &a);
+	case 4: return set_status(c, &a, "missed");
+	case 5: return set_status(c, &a, "cancelled");
+	default: return 2;
+	}
 }

@@ -4,29 +4,48 @@
 #include <string.h>
 #include "cli.h"
 
-static const struct {
-	const char *name;
-	cmd_fn fn;
-	const char *help;
-} cmds[] = {
-	{ "customer", cmd_customer, "add, edit, show, list and delete customers" },
-	{ "contact", cmd_contact, "add, edit, list and delete a customer's contacts" },
-	{ "plan", cmd_plan, "plan a visit" },
-	{ "visit", cmd_visit, "log, list, show, miss and cancel visits" },
-	{ "today", cmd_today, "the day's visits in route order" },
-	{ "due", cmd_due, "customers past their grade's visit interval, most overdue first" },
-	{ "report", cmd_report, "the day's visits, planned vs done, collections" },
-	{ "export", cmd_export, "customers, visits or payments as CSV for a spreadsheet" },
-	{ "route", cmd_route, "plan the day's route; show it as text, GeoJSON or SVG" },
-	{ "init", cmd_init, "enrol this store with HQ" },
-	{ "sync", cmd_sync, "push local changes to HQ and pull theirs" },
-	{ "schedule", cmd_schedule, "nightly sync: a systemd user timer or a crontab line" },
-	{ "status", cmd_status, "server, last sync, pending changes, conflicts" },
-	{ "conflicts", cmd_conflicts, "list and resolve conflicting edits" },
-	{ "quarantine", cmd_quarantine, "records HQ refused, with the reason" },
-	{ "dispute", cmd_dispute, "flag a visit, payment or customer as disputed: kept forever" },
-	{ "purge", cmd_purge, "remove visits older than HQ's retention period from this device" },
-	{ "repair", cmd_repair, "repair clock: after the clock was pushed far ahead" },
+/* kit_cmd runs a command with the program's context as void * */
+#define RUN(f) static int run_##f(void *c, int argc, char **argv) { return cmd_##f(c, argc, argv); }
+RUN(conflicts)
+RUN(contact)
+RUN(customer)
+RUN(dispute)
+RUN(due)
+RUN(export)
+RUN(init)
+RUN(plan)
+RUN(purge)
+RUN(quarantine)
+RUN(repair)
+RUN(report)
+RUN(route)
+RUN(schedule)
+RUN(status)
+RUN(sync)
+RUN(today)
+RUN(visit)
+#undef RUN
+
+/* Each command prints its own --help (per subcommand where it has them). */
+static const struct kit_cmd cmds[] = {
+	{ "customer", NULL, "add, edit, show, list and delete customers", NULL, run_customer },
+	{ "contact", NULL, "add, edit, list and delete a customer's contacts", NULL, run_contact },
+	{ "plan", NULL, "plan a visit", NULL, run_plan },
+	{ "visit", NULL, "log, list, show, miss and cancel visits", NULL, run_visit },
+	{ "today", NULL, "the day's visits in route order", NULL, run_today },
+	{ "due", NULL, "customers past their grade's visit interval, most overdue first", NULL, run_due },
+	{ "report", NULL, "the day's visits, planned vs done, collections", NULL, run_report },
+	{ "export", NULL, "customers, visits or payments as CSV for a spreadsheet", NULL, run_export },
+	{ "route", NULL, "plan the day's route; show it as text, GeoJSON or SVG", NULL, run_route },
+	{ "init", NULL, "enrol this store with HQ", NULL, run_init },
+	{ "sync", NULL, "push local changes to HQ and pull theirs", NULL, run_sync },
+	{ "schedule", NULL, "nightly sync: a systemd user timer or a crontab line", NULL, run_schedule },
+	{ "status", NULL, "server, last sync, pending changes, conflicts", NULL, run_status },
+	{ "conflicts", NULL, "list and resolve conflicting edits", NULL, run_conflicts },
+	{ "quarantine", NULL, "records HQ refused, with the reason", NULL, run_quarantine },
+	{ "dispute", NULL, "flag a visit, payment or customer as disputed: kept forever", NULL, run_dispute },
+	{ "purge", NULL, "remove visits older than HQ's retention period from this device", NULL, run_purge },
+	{ "repair", NULL, "repair clock: after the clock was pushed far ahead", NULL, run_repair },
 };
 
 static void usage(FILE *fp)
@@ -35,7 +54,7 @@ static void usage(FILE *fp)
 		"The offline sales ledger: customers, contacts, visit plans and reports.\n\n"
 		"Commands:\n");
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		fprintf(fp, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+		fprintf(fp, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(fp, "\nGlobal options:\n"
 		"  --db PATH   store file (default: $FIELDSYNC_DB or $XDG_DATA_HOME/fieldsync/fieldsync.db)\n"
 		"  --json      print one JSON document instead of a table\n"
@@ -54,51 +73,37 @@ static void usage(FILE *fp)
 int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
-	int i = 1;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--db") == 0) {
-			if (++i >= argc)
-				return cli_usage(NULL, "--db needs a path");
-			c.db = argv[i];
-		} else if (strncmp(a, "--db=", 5) == 0) {
-			c.db = a + 5;
-		} else if (strcmp(a, "--cacert") == 0) {
-			if (++i >= argc)
-				return cli_usage(NULL, "--cacert needs a file");
-			c.cacert = argv[i];
-		} else if (strncmp(a, "--cacert=", 9) == 0) {
-			c.cacert = a + 9;
-		} else if (strcmp(a, "--json") == 0) {
-			c.json = 1;
-		} else if (strcmp(a, "--csv") == 0) {
-			c.csv = 1;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+	struct kit_args a;
+	int k;
+	kit_args_init(&a, "fieldsync", NULL, argc, argv, 1, &cli_globals, &c);
+	while ((k = kit_next(&a)) == 1) {
+		if (kit_flag(&a, "help")) {
 			usage(stdout);
 			return 0;
-		} else if (strcmp(a, "--version") == 0) {
+		}
+		if (kit_flag(&a, "version")) {
 			printf("fieldsync %s\n", fieldsync_version());
 			return 0;
-		} else if (a[0] == '-') {
-			return cli_usage(NULL, "unknown option %s", a);
-		} else {
-			break;
 		}
+		return kit_unknown(&a);
 	}
-	if (i >= argc) {
+	if (a.bad)
+		return 2;
+	if (k == 0) {
 		usage(stderr);
 		return 2;
 	}
-	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
-		if (strcmp(argv[i], cmds[k].name) == 0) {
-			int rc = cmds[k].fn(&c, argc - i, argv + i);
-			fieldsync_close(c.s);
-			if (fflush(stdout) != 0 && rc == 0) {
-				fprintf(stderr, "fieldsync: writing output failed\n");
-				rc = 5;
-			}
-			return rc;
-		}
+	if (!strcmp(a.word, "-h")) {
+		usage(stdout);
+		return 0;
 	}
-	return cli_usage(NULL, "unknown command '%s'", argv[i]);
+	if (a.word[0] == '-')
+		return kit_usage("fieldsync", NULL, "unknown option %s", a.word);
+	int rc = kit_run("fieldsync", cmds, sizeof cmds / sizeof cmds[0], &c, argc - (a.i - 1), argv + (a.i - 1));
+	fieldsync_close(c.s);
+	if (fflush(stdout) != 0 && rc == 0) {
+		fprintf(stderr, "fieldsync: writing output failed\n");
+		rc = 5;
+	}
+	return rc;
 }

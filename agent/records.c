@@ -6,17 +6,45 @@
 #include <string.h>
 #include "cli.h"
 
-int rec_fields(struct args *a, fieldsync_rec *r, const char **id)
+/* Does the current option name a field of `table` a caller may set
+ * ("payment_terms" as well as "payment-terms")? If not, the usage error
+ * suggests the closest field. */
+static int field_option(struct kit_args *a, const char *table)
+{
+	fieldsync_rows *f;
+	char want[64];
+	int found = 0;
+	if (fieldsync_fields(table, &f))
+		return 1;	/* the engine will say what is wrong */
+	snprintf(want, sizeof want, "%s", a->opt);
+	for (char *p = want; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	for (int i = 0; i < fieldsync_rows_count(f) && !found; i++) {
+		const char *name = fieldsync_rows_value(f, i, 0);
+		found = name && !strcmp(name, want);
+		if (name && !found)
+			kit_is(a, name);	/* a candidate for the suggestion */
+	}
+	if (!found)
+		kit_unknown(a);
+	fieldsync_rows_free(f);
+	return found;
+}
+
+int rec_fields(struct kit_args *a, const char *table, fieldsync_rec *r, const char **id)
 {
 	int k;
-	while ((k = args_next(a)) > 0) {
+	while ((k = kit_next(a)) > 0) {
 		if (k == 2) {
 			if (!id || *id)
 				return cli_usage(a->cmd, "unexpected argument '%s'", a->word);
 			*id = a->word;
 			continue;
 		}
-		const char *v = args_value(a);
+		if (!field_option(a, table))
+			return 2;
+		const char *v = kit_value(a);
 		if (!v)
 			return 2;
 		int rc = cli_set(r, a->opt, v);
@@ -26,13 +54,13 @@ int rec_fields(struct args *a, fieldsync_rec *r, const char **id)
 	return a->bad ? 2 : 0;
 }
 
-int rec_one_id(struct args *a, const char **key)
+int rec_one_id(struct kit_args *a, const char **key)
 {
 	int k;
 	*key = NULL;
-	while ((k = args_next(a)) > 0) {
+	while ((k = kit_next(a)) > 0) {
 		if (k == 1)
-			return cli_usage(a->cmd, "unknown option --%s", a->opt);
+			return kit_unknown(a);
 		if (*key)
 			return cli_usage(a->cmd, "unexpected argument '%s'", a->word);
 		*key = a->word;
@@ -52,7 +80,7 @@ static void print_id(struct cli *c, const char *id, const char *extra)
 		printf("%s\n", id);
 }
 
-int rec_add(struct cli *c, struct args *a, const char *table, const char *parent_field)
+int rec_add(struct cli *c, struct kit_args *a, const char *table, const char *parent_field)
 {
 	fieldsync_rec *r;
 	const char *parent = NULL;
@@ -60,7 +88,7 @@ int rec_add(struct cli *c, struct args *a, const char *table, const char *parent
 	int rc = fieldsync_rec_new(table, &r);
 	if (rc)
 		return cli_fail(rc);
-	rc = rec_fields(a, r, parent_field ? &parent : NULL);
+	rc = rec_fields(a, table, r, parent_field ? &parent : NULL);
 	if (rc == 0 && parent_field && !parent)
 		rc = cli_usage(a->cmd, "add needs the CUSTOMER it belongs to");
 	if (rc == 0)
@@ -78,7 +106,7 @@ int rec_add(struct cli *c, struct args *a, const char *table, const char *parent
 	return rc;
 }
 
-int rec_edit(struct cli *c, struct args *a, const char *table)
+int rec_edit(struct cli *c, struct kit_args *a, const char *table)
 {
 	fieldsync_rec *r;
 	const char *key = NULL;
@@ -86,7 +114,7 @@ int rec_edit(struct cli *c, struct args *a, const char *table)
 	int rc = fieldsync_rec_new(table, &r);
 	if (rc)
 		return cli_fail(rc);
-	if ((rc = rec_fields(a, r, &key)) == 0) {
+	if ((rc = rec_fields(a, table, r, &key)) == 0) {
 		if (!key)
 			rc = cli_usage(a->cmd, "edit needs an ID");
 		else if (fieldsync_rec_count(r) == 0)
@@ -103,7 +131,7 @@ int rec_edit(struct cli *c, struct args *a, const char *table)
 	return rc;
 }
 
-int rec_delete(struct cli *c, struct args *a, const char *table)
+int rec_delete(struct cli *c, struct kit_args *a, const char *table)
 {
 	const char *key;
 	char id[33];
@@ -120,23 +148,25 @@ int rec_delete(struct cli *c, struct args *a, const char *table)
 	return 0;
 }
 
-int rec_list(struct cli *c, struct args *a, const char *table, const char *cols,
+int rec_list(struct cli *c, struct kit_args *a, const char *table, const char *cols,
 	     const char *parent_field)
 {
 	const char *filters[66], *search = NULL, *parent = NULL;
 	char buf[65][320];
 	int n = 0, k;
-	while ((k = args_next(a)) > 0) {
+	while ((k = kit_next(a)) > 0) {
 		if (k == 2) {
 			if (!parent_field || parent)
 				return cli_usage(a->cmd, "unexpected argument '%s'", a->word);
 			parent = a->word;
 			continue;
 		}
-		const char *v = args_value(a);
+		if (!kit_is(a, "search") && !field_option(a, table))
+			return 2;
+		const char *v = kit_value(a);
 		if (!v)
 			return 2;
-		if (args_is(a, "search")) {
+		if (kit_is(a, "search")) {
 			search = v;
 			continue;
 		}

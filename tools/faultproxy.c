@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "clikit.h"
 
 #define MAX_MSG (64u << 20)
 #define KEEP 16
@@ -252,20 +253,21 @@ static int usage(void)
 int main(int argc, char **argv)
 {
 	const char *up = NULL, *port_file = NULL, *faults = "drop,reset,truncate,stall,dup,replay,garble";
-	for (int i = 1; i < argc; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!v)
-			return usage();
-		if (!strcmp(argv[i], "--upstream")) up = v;
-		else if (!strcmp(argv[i], "--port-file")) port_file = v;
-		else if (!strcmp(argv[i], "--seed")) rng_state = strtoull(v, NULL, 10) * 0x9E3779B97F4A7C15ULL + 1;
-		else if (!strcmp(argv[i], "--rate")) rate = atof(v);
-		else if (!strcmp(argv[i], "--faults")) faults = v;
-		else if (!strcmp(argv[i], "--stall-ms")) stall_ms = atoi(v);
-		else if (!strcmp(argv[i], "--log")) log_fp = fopen(v, "a");
-		else return usage();
-		i++;
+	struct kit_args o;
+	const char *ov;
+	kit_args_init(&o, "faultproxy", NULL, argc, argv, 1, NULL, NULL);
+	while (kit_next(&o) > 0) {
+		if (kit_take(&o, "upstream", &ov)) up = ov;
+		else if (kit_take(&o, "port-file", &ov)) port_file = ov;
+		else if (kit_take(&o, "seed", &ov)) rng_state = strtoull(ov, NULL, 10) * 0x9E3779B97F4A7C15ULL + 1;
+		else if (kit_take(&o, "rate", &ov)) rate = atof(ov);
+		else if (kit_take(&o, "faults", &ov)) faults = ov;
+		else if (kit_take(&o, "stall-ms", &ov)) stall_ms = atoi(ov);
+		else if (kit_take(&o, "log", &ov)) log_fp = fopen(ov, "a");
+		else return o.bad ? 2 : (kit_unknown(&o), usage());
 	}
+	if (o.bad)
+		return usage();
 	char host[64];
 	int port;
 	if (!up || !port_file || sscanf(up, "%63[^:]:%d", host, &port) != 2 || rate < 0 || rate > 1 || stall_ms < 0)

@@ -78,6 +78,7 @@
 #include <unistd.h>
 
 #include "fieldsync.h"
+#include "clikit.h"
 
 /* No fused multiply-add: the same arithmetic, hence the same data, everywhere
  * (GCC already keeps -ffp-contract=off in ISO C mode). */
@@ -1897,39 +1898,37 @@ int main(int argc, char **argv)
 	long long nterr = -1, ncust = 200, ncont = -1, nvis = -1, nplans = 12;
 	int json = 0;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL;
-		char opt[64];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+	static const char *const known[] = { "db", "seed", "territories", "territory", "customers", "contacts",
+					     "visits", "plans", "date" };
+	struct kit_args o;
+	int w;
+	kit_args_init(&o, "gen", NULL, argc, argv, 1, NULL, NULL);
+	while ((w = kit_next(&o)) > 0) {
+		if (w == 2 && strcmp(o.word, "-h"))
+			die_usage("unexpected argument '%s'", o.word);
+		if (w == 2 || kit_flag(&o, "help")) {
 			usage(stdout);
 			return 0;
 		}
-		if (strncmp(a, "--", 2) != 0)
-			die_usage("unexpected argument '%s'", a);
-		const char *eq = strchr(a, '=');
-		snprintf(opt, sizeof opt, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
-		if (!strcmp(opt, "--json") || !strcmp(opt, "--quiet")) {
-			if (eq)
-				die_usage("%s takes no value", opt);
-			if (opt[2] == 'j')
-				json = 1;
-			else
-				G.quiet = 1;
+		if (kit_flag(&o, "json")) {
+			json = 1;
 			continue;
 		}
-		static const char *const known[] = { "--db", "--seed", "--territories", "--territory",
-			"--customers", "--contacts", "--visits", "--plans", "--date" };
+		if (kit_flag(&o, "quiet")) {
+			G.quiet = 1;
+			continue;
+		}
 		int k = 0;
-		while (k < NEL(known) && strcmp(opt, known[k]))
+		while (k < NEL(known) && !kit_is(&o, known[k]))
 			k++;
-		if (k == NEL(known))
-			die_usage("unknown option '%s'", opt);
-		if (eq)
-			val = eq + 1;
-		else if (i + 1 < argc)
-			val = argv[++i];
-		else
-			die_usage("%s needs a value", opt);
+		const char *val = k < NEL(known) ? kit_value(&o) : NULL;
+		if (!val) {
+			kit_unknown(&o);
+			cleanup();
+			return 2;
+		}
+		char opt[80];
+		snprintf(opt, sizeof opt, "--%s", known[k]);
 		switch (k) {
 		case 0: db = val; break;
 		case 1: seed = parse_seed(val); break;
@@ -1941,6 +1940,10 @@ int main(int argc, char **argv)
 		case 7: nplans = parse_count(opt, val, MAX_PLANS); break;
 		case 8: date = val; break;
 		}
+	}
+	if (o.bad) {
+		cleanup();
+		return 2;
 	}
 	if (!db || !*db)
 		die_usage("--db PATH is required");

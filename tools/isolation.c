@@ -36,6 +36,7 @@
 #include <string.h>
 #include "hq.h"
 #include "wire.h"
+#include "clikit.h"
 
 #define NTERR		4
 #define NREP		6
@@ -391,18 +392,19 @@ int main(int argc, char **argv)
 	long requests = 10000;
 	int parallel = 4;
 	unsigned long long seed = 1;
-	for (int i = 1; i < argc; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!v)
-			return usage();
-		if (!strcmp(argv[i], "--hq-db")) db = v;
-		else if (!strcmp(argv[i], "--url")) url = v;
-		else if (!strcmp(argv[i], "--requests")) requests = atol(v);
-		else if (!strcmp(argv[i], "--seed")) seed = strtoull(v, NULL, 10);
-		else if (!strcmp(argv[i], "--parallel")) parallel = atoi(v);
-		else return usage();
-		i++;
+	struct kit_args o;
+	const char *ov;
+	kit_args_init(&o, "isolation", NULL, argc, argv, 1, NULL, NULL);
+	while (kit_next(&o) > 0) {
+		if (kit_take(&o, "hq-db", &ov)) db = ov;
+		else if (kit_take(&o, "url", &ov)) url = ov;
+		else if (kit_take(&o, "requests", &ov)) requests = atol(ov);
+		else if (kit_take(&o, "seed", &ov)) seed = strtoull(ov, NULL, 10);
+		else if (kit_take(&o, "parallel", &ov)) parallel = atoi(ov);
+		else return o.bad ? 2 : (kit_unknown(&o), usage());
 	}
+	if (o.bad)
+		return usage();
 	if (!db || !url || requests < 1 || requests > 1000000 || parallel < 1 || parallel > NREP)
 		return usage();
 	rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;

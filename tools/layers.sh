@@ -14,6 +14,7 @@ cd "$top" || exit 1
 
 # floor  files (shell patterns, relative to the top)
 floors='
+5 cli/*.c
 10 core/*.c
 20 sync/wire.c formats/out.c formats/tsplib.c
 21 formats/route_out.c formats/import.c
@@ -55,7 +56,7 @@ edges=$(
 		END {for (i = 1; i <= n; i++) {split(u[i], a, " ");
 			if (a[1] in def && def[a[1]] != a[2]) print a[2], def[a[1]]}}' | sort -u
 ) || exit 2
-for s in $(find core formats sync agent -name '*.c' ! -path 'sync/hq/web/*' | sort); do
+for s in $(find cli core formats sync agent -name '*.c' ! -path 'sync/hq/web/*' | sort); do
 	[ -n "${floor[$s]:-}" ] || { echo "layers: $s has no floor in tools/layers.sh" >&2; exit 2; }
 done
 

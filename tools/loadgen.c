@@ -30,6 +30,7 @@
 #include <time.h>
 #include "hq.h"
 #include "wire.h"
+#include "clikit.h"
 
 #define MAXURL 16
 
@@ -95,20 +96,21 @@ int main(int argc, char **argv)
 {
 	const char *db = NULL, *url = NULL;
 	int agents = 200, npush = 50, npull = 200, parallel = 200, nterr = 20;
-	for (int i = 1; i < argc; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!v)
-			return usage();
-		if (!strcmp(argv[i], "--hq-db")) db = v;
-		else if (!strcmp(argv[i], "--url")) url = v;
-		else if (!strcmp(argv[i], "--agents")) agents = atoi(v);
-		else if (!strcmp(argv[i], "--push")) npush = atoi(v);
-		else if (!strcmp(argv[i], "--pull")) npull = atoi(v);
-		else if (!strcmp(argv[i], "--parallel")) parallel = atoi(v);
-		else if (!strcmp(argv[i], "--territories")) nterr = atoi(v);
-		else return usage();
-		i++;
+	struct kit_args o;
+	const char *ov;
+	kit_args_init(&o, "loadgen", NULL, argc, argv, 1, NULL, NULL);
+	while (kit_next(&o) > 0) {
+		if (kit_take(&o, "hq-db", &ov)) db = ov;
+		else if (kit_take(&o, "url", &ov)) url = ov;
+		else if (kit_take(&o, "agents", &ov)) agents = atoi(ov);
+		else if (kit_take(&o, "push", &ov)) npush = atoi(ov);
+		else if (kit_take(&o, "pull", &ov)) npull = atoi(ov);
+		else if (kit_take(&o, "parallel", &ov)) parallel = atoi(ov);
+		else if (kit_take(&o, "territories", &ov)) nterr = atoi(ov);
+		else return o.bad ? 2 : (kit_unknown(&o), usage());
 	}
+	if (o.bad)
+		return usage();
 	char *urlbuf = url ? strdup(url) : NULL, *urls[MAXURL], *save = NULL;
 	int nurl = 0;
 	for (char *t = urlbuf ? strtok_r(urlbuf, ",", &save) : NULL; t && nurl < MAXURL; t = strtok_r(NULL, ",", &save))

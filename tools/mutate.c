@@ -8,20 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fieldsync.h"
+#include "clikit.h"
 
 int main(int argc, char **argv)
 {
 	const char *db = NULL, *table = "customer";
 	long edits = 100;
 	unsigned long long seed = 1;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (!strcmp(argv[i], "--db")) db = argv[i + 1];
-		else if (!strcmp(argv[i], "--edits")) edits = atol(argv[i + 1]);
-		else if (!strcmp(argv[i], "--seed")) seed = strtoull(argv[i + 1], NULL, 10);
-		else if (!strcmp(argv[i], "--table")) table = argv[i + 1];
-		else break;
+	struct kit_args o;
+	const char *ov;
+	kit_args_init(&o, "mutate", NULL, argc, argv, 1, NULL, NULL);
+	while (kit_next(&o) > 0) {
+		if (kit_take(&o, "db", &ov)) db = ov;
+		else if (kit_take(&o, "edits", &ov)) edits = atol(ov);
+		else if (kit_take(&o, "seed", &ov)) seed = strtoull(ov, NULL, 10);
+		else if (kit_take(&o, "table", &ov)) table = ov;
+		else if (!o.bad) kit_unknown(&o);
 	}
-	if (!db || edits < 0 || (strcmp(table, "customer") && strcmp(table, "visit"))) {
+	if (o.bad || !db || edits < 0 || (strcmp(table, "customer") && strcmp(table, "visit"))) {
 		fprintf(stderr, "usage: mutate --db STORE --edits N [--seed S] [--table customer|visit]\n");
 		return 2;
 	}

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clikit.h"
 #include "fieldsync.h"
 #include "route.h"
 #include "tsplib.h"
@@ -102,13 +103,6 @@ static void usage(void)
 	exit(1);
 }
 
-static const char *arg_value(int argc, char **argv, int *i)
-{
-	if (*i + 1 >= argc)
-		die("%s needs a value", argv[*i]);
-	return argv[++*i];
-}
-
 int main(int argc, char **argv)
 {
 	struct fs_tsplib in;
@@ -127,34 +121,41 @@ int main(int argc, char **argv)
 
 	memset(&in, 0, sizeof in);
 	fs_route_opts_init(&o);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--budget-ms")) {
-			v = parse_u64(a, arg_value(argc, argv, &i));
+	struct kit_args ka;
+	const char *ov;
+	int k;
+	kit_args_init(&ka, "tsplib", NULL, argc, argv, 1, NULL, NULL);
+	while ((k = kit_next(&ka)) > 0) {
+		if (k == 2 && !strcmp(ka.word, "-h"))
+			usage();
+		else if (k == 2 && file)
+			die("one file at a time");
+		else if (k == 2)
+			file = ka.word;
+		else if (kit_flag(&ka, "help"))
+			usage();
+		else if (kit_take(&ka, "budget-ms", &ov)) {
+			v = parse_u64("--budget-ms", ov);
 			if (v > 86400000)
 				die("--budget-ms: at most one day");
 			o.budget_ms = (uint32_t)v;
-		} else if (!strcmp(a, "--seed")) {
-			o.seed = parse_u64(a, arg_value(argc, argv, &i));
-		} else if (!strcmp(a, "--iters")) {
-			o.max_iters = parse_u64(a, arg_value(argc, argv, &i));
-		} else if (!strcmp(a, "--random")) {
-			const char *n = arg_value(argc, argv, &i);
-			char *end = (char *)n;
+		} else if (kit_take(&ka, "seed", &ov)) {
+			o.seed = parse_u64("--seed", ov);
+		} else if (kit_take(&ka, "iters", &ov)) {
+			o.max_iters = parse_u64("--iters", ov);
+		} else if (kit_take(&ka, "random", &ov)) {
+			char *end = (char *)ov;
 			errno = 0;
-			random_n = isdigit((unsigned char)*n) ? strtol(n, &end, 10) : -1;
+			random_n = isdigit((unsigned char)*ov) ? strtol(ov, &end, 10) : -1;
 			if (random_n < 1 || errno || *end || random_n > MAX_CITIES)
 				die("--random needs a number of points in 1..%ld", MAX_CITIES);
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage();
-		} else if (a[0] == '-' && a[1]) {
-			die("unknown option %s", a);
-		} else if (file) {
-			die("one file at a time");
-		} else {
-			file = a;
+		} else if (!ka.bad) {
+			kit_unknown(&ka);
+			exit(1);
 		}
 	}
+	if (ka.bad)
+		exit(1);
 	if ((file != NULL) == (random_n > 0))
 		usage();
 	if (!o.budget_ms && !o.max_iters)

@@ -20,55 +20,32 @@ int fsd_fail(int rc)
 	return fieldsync_exit_code(rc);
 }
 
+const char *fsd_cmd;
+
 int fsd_usage_err(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
-	fprintf(stderr, "fieldsyncd: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see 'fieldsyncd --help')\n");
-	return 2;
+	return kit_usage("fieldsyncd", fsd_cmd, "%s", msg);
 }
 
-int fsd_next(struct opts *o)
+/* --json and --csv anywhere after the command */
+static int take_global(struct kit_args *a)
 {
-	o->inl = o->word = NULL;
-	if (o->i >= o->argc)
-		return 0;
-	const char *s = o->argv[o->i++];
-	if (s[0] == '-' && s[1] == '-' && s[2]) {
-		const char *eq = strchr(s + 2, '=');
-		size_t n = eq ? (size_t)(eq - s - 2) : strlen(s + 2);
-		if (n >= sizeof o->name)
-			n = sizeof o->name - 1;
-		memcpy(o->name, s + 2, n);
-		o->name[n] = '\0';
-		o->inl = eq ? eq + 1 : NULL;
-		if (!strcmp(o->name, "json") && !eq) {
-			fsd_json = 1;
-			return fsd_next(o);
-		}
-		if (!strcmp(o->name, "csv") && !eq) {
-			fsd_csv = 1;
-			return fsd_next(o);
-		}
-		return 1;
-	}
-	o->word = s;
-	return 2;
+	if (kit_flag(a, "json"))
+		fsd_json = 1;
+	else if (kit_flag(a, "csv"))
+		fsd_csv = 1;
+	else
+		return a->bad ? -1 : 0;
+	return 1;
 }
 
-const char *fsd_value(struct opts *o)
-{
-	if (o->inl)
-		return o->inl;
-	if (o->i >= o->argc) {
-		fsd_usage_err("--%s needs a value", o->name);
-		return NULL;
-	}
-	return o->argv[o->i++];
-}
+static const char *const global_names[] = { "json", "csv", "help", NULL };
+const struct kit_globals fsd_globals = { take_global, global_names };
 
 /* The store as printed: a PostgreSQL password is never shown. */
 const char *fsd_shown_db(void)

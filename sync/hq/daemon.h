@@ -6,6 +6,7 @@
 #ifndef FS_HQ_DAEMON_H
 #define FS_HQ_DAEMON_H
 
+#include "clikit.h"
 #include "fieldsync.h"
 #include "hq.h"
 #include "ops.h"
@@ -21,18 +22,10 @@ int fsd_fail(int rc);
 /* "fieldsyncd: MESSAGE (see 'fieldsyncd --help')" on stderr; returns 2. */
 int fsd_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* The words after the command: fsd_next() returns 0 at the end, 1 for an
- * option (--name or --name=value, in name and inl), 2 for a word. --json
- * and --csv are taken anywhere. */
-struct opts {
-	int argc, i;
-	char **argv;
-	char name[64];
-	const char *inl, *word;
-};
-int fsd_next(struct opts *o);
-/* The option's value (inline or the next word); NULL after a usage error. */
-const char *fsd_value(struct opts *o);
+/* The command running (for usage errors: "see 'fieldsyncd CMD --help'"). */
+extern const char *fsd_cmd;
+/* The options every command takes anywhere: --json, --csv (clikit.h). */
+extern const struct kit_globals fsd_globals;
 
 /* The store as printed: a PostgreSQL password is never shown. */
 const char *fsd_shown_db(void);
@@ -43,6 +36,6 @@ int fsd_open_hq(struct hq **h);
 int fsd_print_rows(struct fieldsync_rows *r, const char *cols);
 
 /* serve.c */
-int fsd_cmd_serve(struct opts *o);
+int fsd_cmd_serve(struct kit_args *o);
 
 #endif

@@ -23,93 +23,27 @@
 #include "util.h"
 #include "web.h"
 
-static void usage(FILE *fp)
+/* ---- reps and devices (admin.c) ---- */
+static int fsd_cmd_rep(struct kit_args *o)
 {
-	fprintf(fp,
-		"usage: fieldsyncd [--db STORE] [--json] COMMAND [ARGS]\n\n"
-		"HQ for fieldsync: the sync server and the administration of reps, devices\n"
-		"and the customer archive.\n\n"
-		"Commands:\n"
-		"  init                       create the HQ store\n"
-		"  migrate                    create or upgrade the HQ store's schema\n"
-		"  serve [--listen ADDR:PORT] [--threads N] [--log-format text|json]\n"
-		"        [--port-file FILE] [--batch N] [--page N] [--max-body BYTES]\n"
-		"        [--timeout SECONDS] [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
-		"        [--body-min-rate BYTES_PER_S] [--max-buffered BYTES] [--max-conns-per-ip N]\n"
-		"        [--tls-cert PEM --tls-key PEM] [--tls-priorities GNUTLS_PRIORITIES]\n"
-		"        [--gc-every HOURS]\n"
-		"                             run the sync server until SIGTERM/SIGINT\n"
-		"  gc [--dry-run]             remove tombstones and evictions every device in\n"
-		"                             their territory has (devices silent for lapse-days\n"
-		"                             are not waited for: they resync when they return)\n"
-		"  backup FILE                a consistent copy of the store, taken online\n"
-		"  repair clock [--dry-run]   HQ's clock back to the system time after it was pushed\n"
-		"                             beyond clock-ahead-minutes, and the writes stamped\n"
-		"                             beyond it restamped (devices take them at their sync)\n"
-		"  restore FILE [--no-keep]   replace the store by a backup (server stopped; the\n"
-		"                             replaced one is kept as STORE.pre-restore-TIME)\n"
-		"  rep add NAME --territory T1[,T2...]   create a rep; prints a one-time enrolment token\n"
-		"  rep token NAME             another enrolment token (a new device for the rep)\n"
-		"  rep move NAME --territory T1[,T2...]  change a rep's territories\n"
-		"  rep revoke NAME [--wipe]   refuse the rep's devices (--wipe: flag them for erasure)\n"
-		"  rep list                   reps, territories, devices, last successful sync\n"
-		"  device list                every enrolled device\n"
-		"  customer add|edit|show|list|delete    as in fieldsync, as HQ's own writes\n"
-		"  customer import FILE.csv [--dry-run]  customers from CSV, all or nothing, by code\n"
-		"  export customers|visits|money [--from D] [--to D] [--bom] [FILE]   CSV out\n"
-		"  conflicts [--all]          open conflicts (--all: resolved ones too)\n"
-		"  conflicts resolve ID --keep winner|loser\n"
-		"  quarantine                 writes HQ refused, with the reason\n"
-		"  admin add NAME             a dashboard administrator (/admin/); prints a password once\n"
-		"  admin reset NAME           a new password (ends the admin's sessions)\n"
-		"  admin remove NAME | admin list | admin log (decisions taken in the dashboard)\n"
-		"  setting set due-days A=7,B=14,C=30,VIP=7,none=30   grade visit intervals (devices\n"
-		"                             receive them with their next sync; \"\" = defaults)\n"
-		"  setting set retention-years N   devices purge ordinary visits older than N years\n"
-		"                             (1-100, default 3; disputed records stay)\n"
-		"  setting set lapse-days N   a device silent for N days (1-3650, default 90) is not\n"
-		"                             waited for by tombstone garbage collection (HQ only)\n"
-		"  setting set clock-ahead-minutes N   refuse writes stamped more than N minutes ahead\n"
-		"                             of HQ's clock (1-43200, default 1440); devices get it\n"
-		"  setting show               every setting, its source and whether devices get it\n"
-		"  dispute visit|payment|customer ID [--clear]   flag a record as disputed (kept\n"
-		"                             forever everywhere), or lift the flag; syncs\n"
-		"  report visits [--by rep|territory] --month YYYY-MM   planned vs done\n"
-		"  report customers [--by grade|nature|status|territory|size]   composition\n"
-		"  report money [--by grade|customer|open] [--month YYYY-MM] [--territory T]\n"
-		"  report overdue [--territory T] [--date YYYY-MM-DD]   customers past their interval\n\n"
-		"Global options:\n"
-		"  --db STORE   SQLite file, or a PostgreSQL URL (postgres://USER@HOST/DB) or\n"
-		"               connection string ('host=H dbname=DB'); default: $FIELDSYNCD_DB,\n"
-		"               the configuration's db, or ./fieldsync-hq.db\n"
-		"  --config FILE  key = value settings (default: $FIELDSYNCD_CONFIG, or\n"
-		"               " HQ_CONF_DEFAULT " if it exists); options override it\n"
-		"  --json       JSON output for listings\n"
-		"  --csv        CSV output for listings (RFC 4180)\n\n"
-		"Exit codes: 0 ok, 2 invalid input, 3 not found, 5 store I/O, 6 store from a newer version,\n"
-		"10 busy (restore while a server runs on the store).\n");
-}
-
-/* ---- tiny option scanner: --name value / --name=value / words ---- */
-static int cmd_rep(struct opts *o)
-{
-	const char *sub = o->i < o->argc ? o->argv[o->i++] : NULL, *name = NULL, *terr = NULL, *v;
-	int wipe = 0, k;
+	static const char *const subs[] = { "add", "token", "move", "revoke", "list", NULL };
+	int which = kit_sub(o, subs), wipe = 0, k;
+	const char *sub = which < 0 ? NULL : subs[which], *name = NULL, *terr = NULL, *v;
 	if (!sub)
-		return fsd_usage_err("rep: add, token, move, revoke or list?");
-	while ((k = fsd_next(o)) > 0) {
+		return 2;
+	while ((k = kit_next(o)) > 0) {
 		if (k == 2) {
 			if (name)
 				return fsd_usage_err("rep %s: unexpected argument '%s'", sub, o->word);
 			name = o->word;
-		} else if (!strcmp(o->name, "territory") || !strcmp(o->name, "territories")) {
-			if (!(v = fsd_value(o)))
+		} else if (kit_is(o, "territory") || kit_is(o, "territories")) {
+			if (!(v = kit_value(o)))
 				return 2;
 			terr = v;
-		} else if (!strcmp(o->name, "wipe") && !o->inl) {
+		} else if (kit_flag(o, "wipe")) {
 			wipe = 1;
 		} else {
-			return fsd_usage_err("rep %s: unknown option --%s", sub, o->name);
+			return kit_unknown(o);
 		}
 	}
 	struct hq *h;
@@ -119,9 +53,6 @@ static int cmd_rep(struct opts *o)
 		return fsd_usage_err("rep %s: which rep?", sub);
 	if ((!strcmp(sub, "add") || !strcmp(sub, "move")) && !terr)
 		return fsd_usage_err("rep %s needs --territory T1[,T2...]", sub);
-	if (strcmp(sub, "add") && strcmp(sub, "token") && strcmp(sub, "move") && strcmp(sub, "revoke") &&
-	    strcmp(sub, "list"))
-		return fsd_usage_err("rep: unknown subcommand '%s'", sub);
 	if ((rc = fsd_open_hq(&h)))
 		return rc;
 	if (!strcmp(sub, "add") || !strcmp(sub, "token")) {
@@ -150,16 +81,18 @@ static int cmd_rep(struct opts *o)
 	return rc ? fsd_fail(rc) : 0;
 }
 
-static int cmd_device(struct opts *o)
+static int fsd_cmd_device(struct kit_args *o)
 {
-	const char *sub = o->i < o->argc ? o->argv[o->i++] : "list";
+	static const char *const subs[] = { "list", NULL };
 	struct hq *h;
 	struct fieldsync_rows *r;
 	int rc;
-	while ((rc = fsd_next(o)) > 0)
-		return fsd_usage_err("device: unexpected argument");
-	if (strcmp(sub, "list"))
-		return fsd_usage_err("device: unknown subcommand '%s'", sub);
+	if (o->i < o->argc && kit_sub(o, subs) < 0)
+		return 2;
+	while ((rc = kit_next(o)) > 0)
+		return kit_unknown(o);
+	if (o->bad)
+		return 2;
 	if ((rc = fsd_open_hq(&h)))
 		return rc;
 	rc = hq_device_list(h, &r);
@@ -169,22 +102,22 @@ static int cmd_device(struct opts *o)
 
 /* ---- the archive ---- */
 
-static int fields(struct opts *o, struct fs_chg *c, const char **key)
+static int fields(struct kit_args *o, struct fs_chg *c, const char **key)
 {
 	int k;
 	const char *v;
-	while ((k = fsd_next(o)) > 0) {
+	while ((k = kit_next(o)) > 0) {
 		if (k == 2) {
 			if (!key || *key)
 				return fsd_usage_err("unexpected argument '%s'", o->word);
 			*key = o->word;
 			continue;
 		}
-		if (!(v = fsd_value(o)))
+		if (!(v = kit_value(o)))
 			return 2;
-		int fi = fs_field_find(c->t, o->name);
+		int fi = fs_field_find(c->t, o->opt);
 		if (fi < 0 || (c->t->fields[fi].flags & FS_F_INTERNAL)) {
-			fprintf(stderr, "fieldsyncd: unknown field '%s' for %s\n", o->name, c->t->name);
+			fprintf(stderr, "fieldsyncd: unknown field '%s' for %s\n", o->opt, c->t->name);
 			return 2;
 		}
 		struct fs_val val = { 0 };
@@ -198,14 +131,14 @@ static int fields(struct opts *o, struct fs_chg *c, const char **key)
 	return 0;
 }
 
-static int cmd_customer_import(struct opts *o)
+static int fsd_cmd_customer_import(struct kit_args *o)
 {
 	const char *file = NULL;
 	int dry = 0, k;
-	while ((k = fsd_next(o)) > 0) {
+	while ((k = kit_next(o)) > 0) {
 		if (k == 2 && !file)
 			file = o->word;
-		else if (k == 1 && !strcmp(o->name, "dry-run") && !o->inl)
+		else if (k == 1 && kit_flag(o, "dry-run"))
 			dry = 1;
 		else
 			return fsd_usage_err("customer import FILE.csv [--dry-run]");
@@ -233,11 +166,11 @@ static int cmd_customer_import(struct opts *o)
 	return fsd_print_rows(r, NULL);
 }
 
-static int cmd_export(struct opts *o)
+static int fsd_cmd_export(struct kit_args *o)
 {
 	const char *what = NULL, *file = NULL, *from = NULL, *to = NULL, *v;
 	int bom = 0, k;
-	while ((k = fsd_next(o)) > 0) {
+	while ((k = kit_next(o)) > 0) {
 		if (k == 2) {
 			if (!what)
 				what = o->word;
@@ -245,14 +178,14 @@ static int cmd_export(struct opts *o)
 				file = o->word;
 			else
 				return fsd_usage_err("export: unexpected argument '%s'", o->word);
-		} else if (!strcmp(o->name, "bom") && !o->inl) {
+		} else if (kit_flag(o, "bom")) {
 			bom = 1;
-		} else if (!strcmp(o->name, "from") || !strcmp(o->name, "to")) {
-			if (!(v = fsd_value(o)))
+		} else if (kit_is(o, "from") || kit_is(o, "to")) {
+			if (!(v = kit_value(o)))
 				return 2;
-			*(o->name[0] == 'f' ? &from : &to) = v;
+			*(o->opt[0] == 'f' ? &from : &to) = v;
 		} else {
-			return fsd_usage_err("export: unknown option --%s", o->name);
+			return kit_unknown(o);
 		}
 	}
 	if (!what)
@@ -278,33 +211,35 @@ static int cmd_export(struct opts *o)
 	return rc ? fsd_fail(rc) : 0;
 }
 
-static int cmd_customer(struct opts *o)
+static int fsd_cmd_customer(struct kit_args *o)
 {
-	const char *sub = o->i < o->argc ? o->argv[o->i++] : NULL, *key = NULL;
+	static const char *const subs[] = { "add", "edit", "show", "list", "delete", "import", NULL };
+	int which = kit_sub(o, subs);
+	const char *sub = which < 0 ? NULL : subs[which], *key = NULL;
 	const struct fs_table *t = &fs_tbl_customer;
 	struct fs_chg c;
 	struct hq *h;
 	char id[33];
 	int rc;
 	if (!sub)
-		return fsd_usage_err("customer: add, edit, show, list or delete?");
+		return 2;
 	fs_chg_init(&c, t);
 	if (!strcmp(sub, "import"))
-		return cmd_customer_import(o);
+		return fsd_cmd_customer_import(o);
 	if (!strcmp(sub, "list")) {
 		const char *filters[64], *search = NULL, *v;
 		char buf[64][320];
 		int n = 0, k;
-		while ((k = fsd_next(o)) > 0) {
+		while ((k = kit_next(o)) > 0) {
 			if (k == 2 || n == 63)
 				return fsd_usage_err("customer list: unexpected argument");
-			if (!(v = fsd_value(o)))
+			if (!(v = kit_value(o)))
 				return 2;
-			if (!strcmp(o->name, "search")) {
+			if (kit_is(o, "search")) {
 				search = v;
 				continue;
 			}
-			snprintf(buf[n], sizeof buf[n], "%s=%s", o->name, v);
+			snprintf(buf[n], sizeof buf[n], "%s=%s", o->opt, v);
 			filters[n] = buf[n];
 			n++;
 		}
@@ -359,12 +294,12 @@ static int cmd_customer(struct opts *o)
 	return rc ? fsd_fail(rc) : 0;
 }
 
-static int cmd_conflicts(struct opts *o)
+static int fsd_cmd_conflicts(struct kit_args *o)
 {
 	const char *sub = NULL, *id = NULL, *keep = NULL;
 	int all = 0, k;
 	struct hq *h;
-	while ((k = fsd_next(o)) > 0) {
+	while ((k = kit_next(o)) > 0) {
 		if (k == 2) {
 			if (!sub)
 				sub = o->word;
@@ -372,17 +307,18 @@ static int cmd_conflicts(struct opts *o)
 				id = o->word;
 			else
 				return fsd_usage_err("conflicts: unexpected argument '%s'", o->word);
-		} else if (!strcmp(o->name, "all") && !o->inl) {
+		} else if (kit_flag(o, "all")) {
 			all = 1;
-		} else if (!strcmp(o->name, "keep")) {
-			if (!(keep = fsd_value(o)))
+		} else if (kit_is(o, "keep")) {
+			if (!(keep = kit_value(o)))
 				return 2;
 		} else {
-			return fsd_usage_err("conflicts: unknown option --%s", o->name);
+			return kit_unknown(o);
 		}
 	}
-	if (sub && strcmp(sub, "resolve"))
-		return fsd_usage_err("conflicts: unknown subcommand '%s'", sub);
+	static const char *const subs[] = { "resolve", NULL };
+	if (sub && kit_pick("fieldsyncd", "conflicts", sub, subs) < 0)
+		return 2;
 	if (sub && (!id || !keep || (strcmp(keep, "winner") && strcmp(keep, "loser"))))
 		return fsd_usage_err("conflicts resolve ID --keep winner|loser");
 	int rc = fsd_open_hq(&h);
@@ -404,12 +340,12 @@ static int cmd_conflicts(struct opts *o)
 	return rc ? fsd_fail(rc) : fsd_print_rows(r, NULL);
 }
 
-static int cmd_quarantine(struct opts *o)
+static int fsd_cmd_quarantine(struct kit_args *o)
 {
 	struct hq *h;
 	struct fieldsync_rows *r;
 	int rc;
-	while ((rc = fsd_next(o)) > 0)
+	while ((rc = kit_next(o)) > 0)
 		return fsd_usage_err("quarantine: unexpected argument");
 	if ((rc = fsd_open_hq(&h)))
 		return rc;
@@ -420,23 +356,23 @@ static int cmd_quarantine(struct opts *o)
 
 /* ---- dashboard administrators (web.h) ---- */
 
-static int cmd_admin(struct opts *o)
+static int fsd_cmd_admin(struct kit_args *o)
 {
-	const char *sub = o->i < o->argc ? o->argv[o->i++] : NULL, *name = NULL;
+	static const char *const subs[] = { "add", "reset", "remove", "list", "log", NULL };
+	int which = kit_sub(o, subs);
+	const char *sub = which < 0 ? NULL : subs[which], *name = NULL;
 	char pw[HQ_ADMIN_PW_LEN];
 	struct fieldsync_rows *r;
 	struct hq *h;
 	int k, rc;
 	if (!sub)
-		return fsd_usage_err("admin: add, reset, remove, list or log?");
-	while ((k = fsd_next(o)) > 0) {
+		return 2;
+	while ((k = kit_next(o)) > 0) {
 		if (k != 2 || name)
 			return fsd_usage_err("admin %s: unexpected argument", sub);
 		name = o->word;
 	}
-	int named = !strcmp(sub, "add") || !strcmp(sub, "reset") || !strcmp(sub, "remove");
-	if (!named && strcmp(sub, "list") && strcmp(sub, "log"))
-		return fsd_usage_err("admin: unknown subcommand '%s'", sub);
+	int named = which <= 2;
 	if (named != (name != NULL))
 		return fsd_usage_err(named ? "admin %s: which admin?" : "admin %s takes no name", sub);
 	if ((rc = fsd_open_hq(&h)))
@@ -467,18 +403,17 @@ static int cmd_admin(struct opts *o)
 
 /* ---- backup and restore (docs/operations.md) ---- */
 
-static int one_file(struct opts *o, const char *cmd, const char **file, int *no_keep)
+static int one_file(struct kit_args *o, const char *cmd, const char **file, int *no_keep)
 {
 	int k;
 	*file = NULL;
-	while ((k = fsd_next(o)) > 0) {
+	while ((k = kit_next(o)) > 0) {
 		if (k == 2 && !*file)
 			*file = o->word;
-		else if (k == 1 && no_keep && !strcmp(o->name, "no-keep") && !o->inl)
+		else if (k == 1 && no_keep && kit_flag(o, "no-keep"))
 			*no_keep = 1;
 		else
-			return fsd_usage_err(k == 2 ? "%s: unexpected argument '%s'" : "%s: unknown option --%s", cmd,
-					 k == 2 ? o->word : o->name);
+			return kit_unknown(o);
 	}
 	return *file ? 0 : fsd_usage_err("%s needs a FILE", cmd);
 }
@@ -510,17 +445,22 @@ static void print_done(const char *what, const char *file, const char *extra_key
 
 /* ---- settings and reports (hq_report.h) ---- */
 
-static int cmd_setting(struct opts *o)
+static int fsd_cmd_setting(struct kit_args *o)
 {
-	const char *sub = o->i < o->argc ? o->argv[o->i++] : "show", *words[2] = { NULL, NULL };
+	static const char *const subs[] = { "show", "set", NULL };
+	const char *sub = "show", *words[2] = { NULL, NULL };
 	int k, n = 0;
-	while ((k = fsd_next(o)) > 0) {
+	if (o->i < o->argc) {
+		int which = kit_sub(o, subs);
+		if (which < 0)
+			return 2;
+		sub = subs[which];
+	}
+	while ((k = kit_next(o)) > 0) {
 		if (k != 2 || n == 2)
 			return fsd_usage_err("setting %s: unexpected argument", sub);
 		words[n++] = o->word;
 	}
-	if (strcmp(sub, "show") && strcmp(sub, "set"))
-		return fsd_usage_err("setting: set or show?");
 	if (!strcmp(sub, "set") && n != 2)
 		return fsd_usage_err("setting set KEY VALUE (due-days A=7,B=14,..., retention-years N, lapse-days N;"
 				 " \"\" = the default)");
@@ -545,15 +485,15 @@ static int cmd_setting(struct opts *o)
 }
 
 /* fieldsyncd dispute visit|payment|customer ID [--clear]: HQ's own write of `disputed`. */
-static int cmd_dispute(struct opts *o)
+static int fsd_cmd_dispute(struct kit_args *o)
 {
 	const char *table = NULL, *key = NULL;
 	int clear = 0, k;
-	while ((k = fsd_next(o)) > 0) {
-		if (k == 1 && !strcmp(o->name, "clear") && !o->inl)
+	while ((k = kit_next(o)) > 0) {
+		if (k == 1 && kit_flag(o, "clear"))
 			clear = 1;
 		else if (k == 1)
-			return fsd_usage_err("dispute: unknown option --%s", o->name);
+			return kit_unknown(o);
 		else if (!table)
 			table = o->word;
 		else if (!key)
@@ -596,21 +536,22 @@ static int cmd_dispute(struct opts *o)
 	return 0;
 }
 
-static int cmd_report(struct opts *o)
+static int fsd_cmd_report(struct kit_args *o)
 {
-	const char *kind = o->i < o->argc ? o->argv[o->i++] : NULL, *v;
+	static const char *const kinds[] = { "visits", "customers", "money", "overdue", NULL };
+	int which = kit_sub(o, kinds), k;
+	const char *kind = which < 0 ? NULL : kinds[which], *v;
 	const char *by = NULL, *month = NULL, *terr = NULL, *date = NULL;
-	int k;
 	if (!kind)
-		return fsd_usage_err("report: visits, customers, money or overdue?");
-	while ((k = fsd_next(o)) > 0) {
+		return 2;
+	while ((k = kit_next(o)) > 0) {
 		if (k == 2)
 			return fsd_usage_err("report %s: unexpected argument '%s'", kind, o->word);
-		const char **dst = !strcmp(o->name, "by") ? &by : !strcmp(o->name, "month") ? &month :
-				   !strcmp(o->name, "territory") ? &terr : !strcmp(o->name, "date") ? &date : NULL;
+		const char **dst = kit_is(o, "by") ? &by : kit_is(o, "month") ? &month :
+				   kit_is(o, "territory") ? &terr : kit_is(o, "date") ? &date : NULL;
 		if (!dst)
-			return fsd_usage_err("report %s: unknown option --%s", kind, o->name);
-		if (!(v = fsd_value(o)))
+			return kit_unknown(o);
+		if (!(v = kit_value(o)))
 			return 2;
 		*dst = v;
 	}
@@ -635,16 +576,16 @@ static int cmd_report(struct opts *o)
 
 /* ---- garbage collection (gc.c) ---- */
 
-static int cmd_gc(struct opts *o)
+static int fsd_cmd_gc(struct kit_args *o)
 {
 	int k, dry = 0;
-	while ((k = fsd_next(o)) > 0) {
+	while ((k = kit_next(o)) > 0) {
 		if (k == 2)
 			return fsd_usage_err("gc: unexpected argument '%s'", o->word);
-		if (!strcmp(o->name, "dry-run") && !o->inl)
+		if (kit_flag(o, "dry-run"))
 			dry = 1;
 		else
-			return fsd_usage_err("gc: unknown option --%s", o->name);
+			return kit_unknown(o);
 	}
 	struct hq *h;
 	struct fieldsync_rows *r;
@@ -660,18 +601,21 @@ static int cmd_gc(struct opts *o)
 	return fsd_print_rows(r, NULL);
 }
 
-static int cmd_repair(struct opts *o)
+static int fsd_cmd_repair(struct kit_args *o)
 {
 	int k, dry = 0, clock = 0;
-	while ((k = fsd_next(o)) > 0) {
-		if (k == 2 && !clock && !strcmp(o->word, "clock"))
+	while ((k = kit_next(o)) > 0) {
+		if (k == 2 && !clock) {
+			static const char *const what[] = { "clock", NULL };
+			if (kit_pick("fieldsyncd", "repair", o->word, what) < 0)
+				return 2;
 			clock = 1;
-		else if (k == 2)
+		} else if (k == 2)
 			return fsd_usage_err("repair: unexpected argument '%s'", o->word);
-		else if (!strcmp(o->name, "dry-run") && !o->inl)
+		else if (kit_flag(o, "dry-run"))
 			dry = 1;
 		else
-			return fsd_usage_err("repair: unknown option --%s", o->name);
+			return kit_unknown(o);
 	}
 	if (!clock)
 		return fsd_usage_err("repair: what to repair? (only 'clock' is known)");
@@ -697,7 +641,7 @@ static int cmd_repair(struct opts *o)
 	return 0;
 }
 
-static int cmd_backup(struct opts *o)
+static int fsd_cmd_backup(struct kit_args *o)
 {
 	const char *file;
 	int rc = one_file(o, "backup", &file, NULL);
@@ -720,7 +664,7 @@ static int cmd_backup(struct opts *o)
 	return 0;
 }
 
-static int cmd_restore(struct opts *o)
+static int fsd_cmd_restore(struct kit_args *o)
 {
 	const char *file;
 	int no_keep = 0, lockfd, rc = one_file(o, "restore", &file, &no_keep);
@@ -767,94 +711,189 @@ static int cmd_restore(struct opts *o)
 	return 0;
 }
 
+/* ---- init / migrate ---- */
+
+static int fsd_cmd_init(struct kit_args *o)
+{
+	if (kit_next(o) > 0)
+		return kit_unknown(o);
+	if (o->bad)
+		return 2;
+	int rc = hq_init(fsd_db_path);
+	if (rc)
+		return fsd_fail(rc);
+	struct hq *h;
+	if ((rc = fsd_open_hq(&h)))
+		return rc;
+	printf(fsd_json ? "{\"store\": \"%s\", \"replica_id\": \"%s\"}\n" : "HQ store %s ready, replica %s\n",
+	       fsd_shown_db(), hq_replica_id(h));
+	hq_close(h);
+	return 0;
+}
+
+/* ---- the command table ---- */
+
+#define RUN(f)                                                                          \
+	static int run_##f(void *ctx, int argc, char **argv)                            \
+	{                                                                               \
+		struct kit_args o;                                                      \
+		(void)ctx;                                                              \
+		kit_args_init(&o, "fieldsyncd", argv[0], argc, argv, 1, &fsd_globals, NULL); \
+		return fsd_cmd_##f(&o);                                                 \
+	}
+RUN(init) RUN(serve) RUN(gc) RUN(backup) RUN(repair) RUN(restore) RUN(rep) RUN(device) RUN(customer)
+RUN(export) RUN(conflicts) RUN(quarantine) RUN(admin) RUN(setting) RUN(dispute) RUN(report)
+#undef RUN
+
+/* Each command's help: the lines `fieldsyncd --help` lists for it. */
+static const struct kit_cmd cmds[] = {
+	{ "init", NULL, "create the HQ store",
+	  "  init                       create the HQ store\n", run_init },
+	{ "migrate", NULL, "create or upgrade the HQ store's schema",
+	  "  migrate                    create or upgrade the HQ store's schema\n", run_init },
+	{ "serve", NULL, "run the sync server",
+	  "  serve [--listen ADDR:PORT] [--threads N] [--log-format text|json]\n"
+	  "        [--port-file FILE] [--batch N] [--page N] [--max-body BYTES]\n"
+	  "        [--timeout SECONDS] [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
+	  "        [--body-min-rate BYTES_PER_S] [--max-buffered BYTES] [--max-conns-per-ip N]\n"
+	  "        [--tls-cert PEM --tls-key PEM] [--tls-priorities GNUTLS_PRIORITIES]\n"
+	  "        [--gc-every HOURS]\n"
+	  "                             run the sync server until SIGTERM/SIGINT\n", run_serve },
+	{ "gc", NULL, "remove tombstones every device has",
+	  "  gc [--dry-run]             remove tombstones and evictions every device in\n"
+	  "                             their territory has (devices silent for lapse-days\n"
+	  "                             are not waited for: they resync when they return)\n", run_gc },
+	{ "backup", NULL, "a consistent copy of the store, taken online",
+	  "  backup FILE                a consistent copy of the store, taken online\n", run_backup },
+	{ "repair", NULL, "HQ's clock back after it was pushed ahead",
+	  "  repair clock [--dry-run]   HQ's clock back to the system time after it was pushed\n"
+	  "                             beyond clock-ahead-minutes, and the writes stamped\n"
+	  "                             beyond it restamped (devices take them at their sync)\n", run_repair },
+	{ "restore", NULL, "replace the store by a backup",
+	  "  restore FILE [--no-keep]   replace the store by a backup (server stopped; the\n"
+	  "                             replaced one is kept as STORE.pre-restore-TIME)\n", run_restore },
+	{ "rep", NULL, "reps: add, token, move, revoke, list",
+	  "  rep add NAME --territory T1[,T2...]   create a rep; prints a one-time enrolment token\n"
+	  "  rep token NAME             another enrolment token (a new device for the rep)\n"
+	  "  rep move NAME --territory T1[,T2...]  change a rep's territories\n"
+	  "  rep revoke NAME [--wipe]   refuse the rep's devices (--wipe: flag them for erasure)\n"
+	  "  rep list                   reps, territories, devices, last successful sync\n", run_rep },
+	{ "device", "devices", "every enrolled device",
+	  "  device list                every enrolled device\n", run_device },
+	{ "customer", NULL, "the customer archive, as HQ's own writes",
+	  "  customer add|edit|show|list|delete    as in fieldsync, as HQ's own writes\n"
+	  "  customer import FILE.csv [--dry-run]  customers from CSV, all or nothing, by code\n", run_customer },
+	{ "export", NULL, "CSV out",
+	  "  export customers|visits|money [--from D] [--to D] [--bom] [FILE]   CSV out\n", run_export },
+	{ "conflicts", NULL, "open conflicts, and resolving them",
+	  "  conflicts [--all]          open conflicts (--all: resolved ones too)\n"
+	  "  conflicts resolve ID --keep winner|loser\n", run_conflicts },
+	{ "quarantine", NULL, "writes HQ refused, with the reason",
+	  "  quarantine                 writes HQ refused, with the reason\n", run_quarantine },
+	{ "admin", NULL, "dashboard administrators",
+	  "  admin add NAME             a dashboard administrator (/admin/); prints a password once\n"
+	  "  admin reset NAME           a new password (ends the admin's sessions)\n"
+	  "  admin remove NAME | admin list | admin log (decisions taken in the dashboard)\n", run_admin },
+	{ "setting", "settings", "HQ's settings",
+	  "  setting set due-days A=7,B=14,C=30,VIP=7,none=30   grade visit intervals (devices\n"
+	  "                             receive them with their next sync; \"\" = defaults)\n"
+	  "  setting set retention-years N   devices purge ordinary visits older than N years\n"
+	  "                             (1-100, default 3; disputed records stay)\n"
+	  "  setting set lapse-days N   a device silent for N days (1-3650, default 90) is not\n"
+	  "                             waited for by tombstone garbage collection (HQ only)\n"
+	  "  setting set clock-ahead-minutes N   refuse writes stamped more than N minutes ahead\n"
+	  "                             of HQ's clock (1-43200, default 1440); devices get it\n"
+	  "  setting show               every setting, its source and whether devices get it\n", run_setting },
+	{ "dispute", NULL, "flag a record as disputed",
+	  "  dispute visit|payment|customer ID [--clear]   flag a record as disputed (kept\n"
+	  "                             forever everywhere), or lift the flag; syncs\n", run_dispute },
+	{ "report", NULL, "reports over the whole archive",
+	  "  report visits [--by rep|territory] --month YYYY-MM   planned vs done\n"
+	  "  report customers [--by grade|nature|status|territory|size]   composition\n"
+	  "  report money [--by grade|customer|open] [--month YYYY-MM] [--territory T]\n"
+	  "  report overdue [--territory T] [--date YYYY-MM-DD]   customers past their interval\n", run_report },
+};
+#define NCMDS (sizeof cmds / sizeof cmds[0])
+
+static const char global_help[] =
+	"Global options:\n"
+	"  --db STORE   SQLite file, or a PostgreSQL URL (postgres://USER@HOST/DB) or\n"
+	"               connection string ('host=H dbname=DB'); default: $FIELDSYNCD_DB,\n"
+	"               the configuration's db, or ./fieldsync-hq.db\n"
+	"  --config FILE  key = value settings (default: $FIELDSYNCD_CONFIG, or\n"
+	"               " HQ_CONF_DEFAULT " if it exists); options override it\n"
+	"  --json       JSON output for listings\n"
+	"  --csv        CSV output for listings (RFC 4180)\n\n"
+	"Exit codes: 0 ok, 2 invalid input, 3 not found, 5 store I/O, 6 store from a newer version,\n"
+	"10 busy (restore while a server runs on the store), 11 wrong state.\n";
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: fieldsyncd [--db STORE] [--json] COMMAND [ARGS]\n\n"
+		"HQ for fieldsync: the sync server and the administration of reps, devices\n"
+		"and the customer archive. 'fieldsyncd COMMAND --help' shows one command.\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < NCMDS; i++)
+		fputs(cmds[i].help, fp);
+	fprintf(fp, "\n%s", global_help);
+}
+
 int main(int argc, char **argv)
 {
-	struct opts o = { argc, 1, argv, "", NULL, NULL };
+	static const char *const names[] = { "db", "config", "json", "csv", "help", "version", NULL };
+	static const struct kit_globals globals = { NULL, names };
+	struct kit_args o;
 	const char *db_flag = NULL, *config = NULL;
+	int k;
 	fsd_db_path = getenv("FIELDSYNCD_DB");
 	if (!fsd_db_path || !*fsd_db_path)
 		fsd_db_path = NULL;
-	for (; o.i < argc; o.i++) {
-		const char *a = argv[o.i];
-		if (!strcmp(a, "--db") && o.i + 1 < argc)
-			db_flag = argv[++o.i];
-		else if (!strncmp(a, "--db=", 5))
-			db_flag = a + 5;
-		else if (!strcmp(a, "--config") && o.i + 1 < argc)
-			config = argv[++o.i];
-		else if (!strncmp(a, "--config=", 9))
-			config = a + 9;
-		else if (!strcmp(a, "--json"))
+	kit_args_init(&o, "fieldsyncd", NULL, argc, argv, 1, &globals, NULL);
+	while ((k = kit_next(&o)) == 1) {
+		if (kit_is(&o, "db") || kit_is(&o, "config")) {
+			const char *v = kit_value(&o);
+			if (!v)
+				return 2;
+			*(o.opt[0] == 'd' ? &db_flag : &config) = v;
+		} else if (kit_flag(&o, "json")) {
 			fsd_json = 1;
-		else if (!strcmp(a, "--csv"))
+		} else if (kit_flag(&o, "csv")) {
 			fsd_csv = 1;
-		else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		} else if (kit_flag(&o, "help")) {
 			usage(stdout);
 			return 0;
-		} else if (!strcmp(a, "--version")) {
+		} else if (kit_flag(&o, "version")) {
 			printf("fieldsyncd %s\n", FIELDSYNC_VERSION);
 			return 0;
-		} else if (a[0] == '-')
-			return fsd_usage_err("unknown option %s", a);
-		else
-			break;
+		} else {
+			return kit_unknown(&o);
+		}
 	}
-	if (o.i >= argc) {
+	if (o.bad)
+		return 2;
+	if (k == 0) {
 		usage(stderr);
 		return 2;
 	}
-	const char *cmd = argv[o.i++];
-	for (int i = o.i; i < argc; i++)
-		if (!strcmp(argv[i], "--help")) {
-			usage(stdout);
-			return 0;
-		}
+	if (!strcmp(o.word, "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	const struct kit_cmd *c = kit_find("fieldsyncd", cmds, NCMDS, o.word);
+	if (!c)
+		return 2;
+	fsd_cmd = c->name;
+	argc -= o.i - 1;
+	argv += o.i - 1;
+	if (kit_wants_help(argc, argv)) {
+		printf("usage: fieldsyncd [GLOBAL OPTIONS] %s ...\n\n%s\n(global options and exit codes:"
+		       " fieldsyncd --help)\n", c->name, c->help);
+		return 0;
+	}
 	/* the store: --db, else $FIELDSYNCD_DB, else the configuration's db */
 	int crc = hq_conf_load(config, &fsd_conf);
 	if (crc)
 		return fsd_fail(crc);
 	fsd_db_path = db_flag ? db_flag : fsd_db_path ? fsd_db_path : fsd_conf.db ? fsd_conf.db : "fieldsync-hq.db";
-	if (!strcmp(cmd, "init") || !strcmp(cmd, "migrate")) {
-		int rc = hq_init(fsd_db_path);
-		if (rc)
-			return fsd_fail(rc);
-		struct hq *h;
-		if ((rc = fsd_open_hq(&h)))
-			return rc;
-		printf(fsd_json ? "{\"store\": \"%s\", \"replica_id\": \"%s\"}\n" : "HQ store %s ready, replica %s\n",
-		       fsd_shown_db(), hq_replica_id(h));
-		hq_close(h);
-		return 0;
-	}
-	if (!strcmp(cmd, "serve"))
-		return fsd_cmd_serve(&o);
-	if (!strcmp(cmd, "rep"))
-		return cmd_rep(&o);
-	if (!strcmp(cmd, "device") || !strcmp(cmd, "devices"))
-		return cmd_device(&o);
-	if (!strcmp(cmd, "customer"))
-		return cmd_customer(&o);
-	if (!strcmp(cmd, "conflicts"))
-		return cmd_conflicts(&o);
-	if (!strcmp(cmd, "quarantine"))
-		return cmd_quarantine(&o);
-	if (!strcmp(cmd, "admin"))
-		return cmd_admin(&o);
-	if (!strcmp(cmd, "gc"))
-		return cmd_gc(&o);
-	if (!strcmp(cmd, "backup"))
-		return cmd_backup(&o);
-	if (!strcmp(cmd, "repair"))
-		return cmd_repair(&o);
-	if (!strcmp(cmd, "restore"))
-		return cmd_restore(&o);
-	if (!strcmp(cmd, "setting") || !strcmp(cmd, "settings"))
-		return cmd_setting(&o);
-	if (!strcmp(cmd, "dispute"))
-		return cmd_dispute(&o);
-	if (!strcmp(cmd, "report"))
-		return cmd_report(&o);
-	if (!strcmp(cmd, "export"))
-		return cmd_export(&o);
-	return fsd_usage_err("unknown command '%s'", cmd);
+	return c->fn(NULL, argc, argv);
 }

@@ -15,7 +15,7 @@
 
 /* ---- serve ---- */
 
-int fsd_cmd_serve(struct opts *o)
+int fsd_cmd_serve(struct kit_args *o)
 {
 	struct hq_server_opts so = { 0 };
 	struct hq_limits lim = { 1000, 5000, 1000, 0 };
@@ -40,60 +40,68 @@ int fsd_cmd_serve(struct opts *o)
 		lim.max_batch = fsd_conf.batch;
 	if (fsd_conf.page)
 		lim.def_page = fsd_conf.page;
-	while ((k = fsd_next(o)) > 0) {
-		if (k == 2)
-			return fsd_usage_err("serve: unexpected argument '%s'", o->word);
-		if (!(v = fsd_value(o)))
+	static const char *const known[] = { "listen", "threads", "log-format", "port-file", "batch", "page",
+					     "max-body", "timeout", "tls-cert", "tls-key", "tls-priorities",
+					     "header-timeout", "body-timeout", "body-min-rate", "max-conns-per-ip",
+					     "max-buffered", "gc-every", NULL };
+	while ((k = kit_next(o)) > 0) {
+		int is = 0;
+		for (int i = 0; k == 1 && known[i]; i++)
+			is |= kit_is(o, known[i]);
+		if (!is)
+			return kit_unknown(o);
+		if (!(v = kit_value(o)))
 			return 2;
-		if (!strcmp(o->name, "listen"))
+		if (kit_is(o, "listen"))
 			so.listen = v;
-		else if (!strcmp(o->name, "threads"))
+		else if (kit_is(o, "threads"))
 			so.threads = atoi(v);
-		else if (!strcmp(o->name, "log-format") && strcmp(v, "json") && strcmp(v, "text"))
+		else if (kit_is(o, "log-format") && strcmp(v, "json") && strcmp(v, "text"))
 			return fsd_usage_err("serve: --log-format is text or json, not '%s'", v);
-		else if (!strcmp(o->name, "log-format"))
+		else if (kit_is(o, "log-format"))
 			so.log_json = !strcmp(v, "json");
-		else if (!strcmp(o->name, "port-file"))
+		else if (kit_is(o, "port-file"))
 			port_file = v;
-		else if (!strcmp(o->name, "batch"))
+		else if (kit_is(o, "batch"))
 			lim.max_batch = atoi(v);
-		else if (!strcmp(o->name, "page"))
+		else if (kit_is(o, "page"))
 			lim.def_page = atoi(v);
-		else if (!strcmp(o->name, "max-body"))
+		else if (kit_is(o, "max-body"))
 			so.max_body = (size_t)strtoull(v, NULL, 10);
-		else if (!strcmp(o->name, "timeout"))
+		else if (kit_is(o, "timeout"))
 			so.timeout_s = atoi(v);
-		else if (!strcmp(o->name, "tls-cert"))
+		else if (kit_is(o, "tls-cert"))
 			so.tls_cert = v;
-		else if (!strcmp(o->name, "tls-key"))
+		else if (kit_is(o, "tls-key"))
 			so.tls_key = v;
-		else if (!strcmp(o->name, "tls-priorities"))
+		else if (kit_is(o, "tls-priorities"))
 			so.tls_priorities = v;
-		else if (!strcmp(o->name, "header-timeout") || !strcmp(o->name, "body-timeout") ||
-			 !strcmp(o->name, "body-min-rate") || !strcmp(o->name, "max-conns-per-ip")) {
+		else if (kit_is(o, "header-timeout") || kit_is(o, "body-timeout") ||
+			 kit_is(o, "body-min-rate") || kit_is(o, "max-conns-per-ip")) {
 			int64_t n;
-			int rate = !strcmp(o->name, "body-min-rate"), ip = !strcmp(o->name, "max-conns-per-ip");
+			int rate = kit_is(o, "body-min-rate"), ip = kit_is(o, "max-conns-per-ip");
 			int64_t hi = rate ? 1000000000 : ip ? 65535 : 3600;
 			if (fs_parse_int(v, &n) || n < 1 || n > hi)
-				return fsd_usage_err("serve: --%s is a whole number 1-%lld, not '%s'", o->name, (long long)hi, v);
+				return fsd_usage_err("serve: --%s is a whole number 1-%lld, not '%s'", o->opt, (long long)hi, v);
 			*(rate ? &so.body_min_rate : ip ? &so.max_conns_per_ip :
-			  !strcmp(o->name, "header-timeout") ? &so.header_timeout_s : &so.body_grace_s) = (int)n;
-		} else if (!strcmp(o->name, "max-buffered")) {
+			  kit_is(o, "header-timeout") ? &so.header_timeout_s : &so.body_grace_s) = (int)n;
+		} else if (kit_is(o, "max-buffered")) {
 			int64_t n;
 			if (fs_parse_int(v, &n) || n < (1 << 20) || n > ((int64_t)1 << 36))
 				return fsd_usage_err("serve: --max-buffered is bytes, %d-%lld, not '%s'", 1 << 20,
 						 (long long)1 << 36, v);
 			so.max_buffered = (size_t)n;
 		}
-		else if (!strcmp(o->name, "gc-every")) {
+		else if (kit_is(o, "gc-every")) {
 			char *end;
 			long n = strtol(v, &end, 10);
 			if (*end || end == v || n < 0 || n > 8760)
 				return fsd_usage_err("serve: --gc-every is hours, 0-8760 (0: never), not '%s'", v);
 			gc_hours = (int)n;
-		} else
-			return fsd_usage_err("serve: unknown option --%s", o->name);
+		}
 	}
+	if (o->bad)
+		return 2;
 	if (so.threads < 0 || so.threads > 256 || lim.max_batch < 1 || lim.def_page < 1 ||
 	    lim.def_page > lim.max_page || so.timeout_s < 0 || so.timeout_s > 3600)
 		return fsd_usage_err("serve: --threads 1-256, --batch >= 1, --page 1-%d, --timeout 1-3600",
