@@ -24,6 +24,15 @@
 
 struct hq_db;
 
+/* Every backend's connection (its struct hq_db) starts with this header:
+ * what the HQ store keeps per connection whatever the backend. `batch` is
+ * the write batch's state (replica.c), made on the connection's first batch
+ * and freed with the connection (db.c); the backend never touches it. */
+struct hq_db_head {
+	void *batch;
+};
+#define HQ_DB_HEAD(db) ((struct hq_db_head *)(void *)(db))
+
 /* Result rows: typed values owned by the backend, valid during the call. */
 typedef fs_row_fn hq_row_fn;
 

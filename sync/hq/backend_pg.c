@@ -38,6 +38,7 @@ enum { OID_BOOL = 16, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_OID = 26,
 #define WRITE_LOCK "SELECT pg_advisory_xact_lock(7379541865523213422)"
 
 struct hq_db {
+	struct hq_db_head head;	/* first (backend.h) */
 	PGconn *conn;
 	struct {
 		const char *key;	/* the SQL text pointer the caller passed */

@@ -15,6 +15,7 @@
 #define CACHE 128
 
 struct hq_db {
+	struct hq_db_head head;	/* first (backend.h) */
 	sqlite3 *db;
 	struct {
 		const char *key;	/* the SQL text pointer the caller passed */

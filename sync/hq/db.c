@@ -324,6 +324,13 @@ int hq_acquire(struct hq *h, struct hq_db **db)
 	return h->be->open(h->conninfo, 0, db);
 }
 
+/* Close a connection of the pool, with what the store kept on it. */
+static void db_close(struct hq *h, struct hq_db *db)
+{
+	free(HQ_DB_HEAD(db)->batch);
+	h->be->close(db);
+}
+
 void hq_release(struct hq *h, struct hq_db *db)
 {
 	if (!db)
@@ -336,7 +343,7 @@ void hq_release(struct hq *h, struct hq_db *db)
 	}
 	pthread_mutex_unlock(&h->mu);
 	if (db)
-		h->be->close(db);
+		db_close(h, db);
 }
 
 int hq_open(const char *conninfo, struct hq **out)
@@ -385,7 +392,7 @@ int hq_open(const char *conninfo, struct hq **out)
 		rc = build_sql(h);
 	if (rc) {
 		if (db)
-			h->be->close(db);
+			db_close(h, db);
 		hq_close(h);
 		return rc;
 	}
@@ -482,7 +489,7 @@ void hq_close(struct hq *h)
 	if (!h)
 		return;
 	for (int i = 0; i < h->npool; i++)
-		h->be->close(h->pool[i]);
+		db_close(h, h->pool[i]);
 	for (int i = 0; i < FS_MAX_TABLES; i++) {
 		free(h->q_get[i]);
 		free(h->q_lock[i]);
@@ -536,13 +543,10 @@ void hq_health_details(struct hq *h, cJSON *out)
 
 /* ---- the transaction runner ---- */
 
-int hq_txn(struct hq *h, int mode, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx)
+int hq_txn_on(struct hq *h, struct hq_db *db, int mode, int (*fn)(struct hq *h, struct hq_db *db, void *ctx),
+	      void *ctx)
 {
-	struct hq_db *db;
-	int rc = hq_acquire(h, &db);
-	if (rc)
-		return rc;
-	rc = h->be->begin(db, mode != HQ_TXN_READ);
+	int rc = h->be->begin(db, mode != HQ_TXN_READ);
 	if (rc == 0) {
 		rc = fn(h, db, ctx);
 		if (rc == 0 && mode == HQ_TXN_WRITE)
@@ -550,6 +554,16 @@ int hq_txn(struct hq *h, int mode, int (*fn)(struct hq *h, struct hq_db *db, voi
 		else
 			h->be->rollback(db);	/* a read, a dry run, or a failure */
 	}
+	return rc;
+}
+
+int hq_txn(struct hq *h, int mode, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx)
+{
+	struct hq_db *db;
+	int rc = hq_acquire(h, &db);
+	if (rc)
+		return rc;
+	rc = hq_txn_on(h, db, mode, fn, ctx);
 	hq_release(h, db);
 	return rc;
 }

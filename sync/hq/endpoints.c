@@ -303,6 +303,81 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 	return rc;
 }
 
+/* The push's one write batch: every record judged and stored, the answers
+ * in request order. */
+struct push_ctx {
+	const struct hq_device *d;
+	struct fs_rec *recs;
+	const int64_t *qs;
+	int n;
+	cJSON *out;
+	int *accepted, *rejected;
+};
+
+static int push_tx(struct hq *h, struct hq_db *db, void *vctx)
+{
+	struct push_ctx *x = vctx;
+	const struct hq_device *d = x->d;
+	struct fs_rec *recs = x->recs;
+	int n = x->n;
+	int64_t max_hlc = 0, limit = 0;
+	int rc = hq_clock_limit(h, db, &limit, NULL);
+	/* answers in request order; conflict records merged after the rest of
+	 * the batch, so that the record whose merge makes a conflict at HQ comes
+	 * first and the device's copy of that conflict finds it held */
+	cJSON **res = rc ? NULL : calloc((size_t)n + 1, sizeof *res);
+	if (rc == 0 && !res)
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	*x->accepted = *x->rejected = 0;
+	for (int pass = 0; rc == 0 && pass < 2; pass++)
+	for (int k = 0; rc == 0 && k < n; k++) {
+		if ((recs[k].t == &fs_tbl_conflict) != pass)
+			continue;
+		char why[256];
+		struct fs_vv vv = { 0 };
+		int64_t seq = 0, hlc = 0;
+		char scope[65] = "";
+		cJSON *current = NULL;
+		rc = merge_in(h, db, d, &recs[k], x->qs[k], limit, why, sizeof why, &vv, &seq, scope, &hlc, &current);
+		if (rc == 0 && why[0])
+			rc = hq_quarantine(h, db, d, &recs[k], why);
+		if (rc == 0) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "t", recs[k].t->name);
+			cJSON_AddStringToObject(o, "id", recs[k].id);
+			cJSON_AddBoolToObject(o, "ok", !why[0]);
+			if (why[0]) {
+				cJSON_AddStringToObject(o, "reason", why);
+				if (current)
+					cJSON_AddItemToObject(o, "current", current), current = NULL;
+				(*x->rejected)++;
+			} else {
+				cJSON_AddItemToObject(o, "vv", fs_wire_vv_encode(&vv));
+				cJSON_AddNumberToObject(o, "q", (double)seq);
+				cJSON_AddStringToObject(o, "scope", scope);
+				if (hlc > max_hlc)
+					max_hlc = hlc;
+				(*x->accepted)++;
+			}
+			res[k] = o;
+		}
+		cJSON_Delete(current);
+		fs_vv_release(&vv);
+	}
+	/* HQ's clock follows what it accepted, all of it within the bound */
+	if (rc == 0 && max_hlc)
+		rc = hq_observe_hlc(h, db, max_hlc);
+	for (int k = 0; res && k < n; k++)
+		if (rc == 0)
+			cJSON_AddItemToArray(x->out, res[k]);
+		else
+			cJSON_Delete(res[k]);
+	free(res);
+	if (rc == 0 && h->lim.hold_ms > 0)
+		usleep((useconds_t)h->lim.hold_ms * 1000);	/* tests: a slow writer holding the lock */
+	return rc;
+}
+
 int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, const char *hq_id, cJSON **results,
 	    int *accepted, int *rejected)
 {
@@ -311,7 +386,6 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, const
 	int n = cJSON_GetArraySize(records), rc = 0, i = 0;
 	struct fs_rec *recs;
 	int64_t *qs;
-	struct hq_db *db = NULL;
 	*results = NULL;
 	*accepted = *rejected = 0;
 	if (n > h->lim.max_batch)
@@ -324,7 +398,6 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, const
 		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	}
 	/* decode everything first: a malformed record rejects the request, untouched */
-	int64_t max_hlc = 0, limit = 0;
 	for (const cJSON *e = records->child; e && rc == 0; e = e->next, i++) {
 		rc = fs_wire_rec_decode(e, &recs[i]);
 		/* q: the HQ version the device's copy reflects; it counts only in
@@ -338,74 +411,9 @@ int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, const
 	cJSON *out = rc ? NULL : cJSON_CreateArray();
 	if (rc == 0 && !out)
 		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	struct push_ctx x = { d, recs, qs, n, out, accepted, rejected };
 	if (rc == 0)
-		rc = hq_acquire(h, &db);
-	if (rc == 0)
-		rc = h->be->begin(db, 1);
-	if (rc == 0)
-		hq_txn_start(db);
-	if (rc == 0)
-		rc = hq_clock_limit(h, db, &limit, NULL);
-	/* answers in request order; conflict records merged after the rest of
-	 * the batch, so that the record whose merge makes a conflict at HQ comes
-	 * first and the device's copy of that conflict finds it held */
-	cJSON **res = rc ? NULL : calloc((size_t)n + 1, sizeof *res);
-	if (rc == 0 && !res)
-		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
-	for (int pass = 0; rc == 0 && pass < 2; pass++)
-	for (int k = 0; rc == 0 && k < n; k++) {
-		if ((recs[k].t == &fs_tbl_conflict) != pass)
-			continue;
-		char why[256];
-		struct fs_vv vv = { 0 };
-		int64_t seq = 0, hlc = 0;
-		char scope[65] = "";
-		cJSON *current = NULL;
-		rc = merge_in(h, db, d, &recs[k], qs[k], limit, why, sizeof why, &vv, &seq, scope, &hlc, &current);
-		if (rc == 0 && why[0])
-			rc = hq_quarantine(h, db, d, &recs[k], why);
-		if (rc == 0) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "t", recs[k].t->name);
-			cJSON_AddStringToObject(o, "id", recs[k].id);
-			cJSON_AddBoolToObject(o, "ok", !why[0]);
-			if (why[0]) {
-				cJSON_AddStringToObject(o, "reason", why);
-				if (current)
-					cJSON_AddItemToObject(o, "current", current), current = NULL;
-				(*rejected)++;
-			} else {
-				cJSON_AddItemToObject(o, "vv", fs_wire_vv_encode(&vv));
-				cJSON_AddNumberToObject(o, "q", (double)seq);
-				cJSON_AddStringToObject(o, "scope", scope);
-				if (hlc > max_hlc)
-					max_hlc = hlc;
-				(*accepted)++;
-			}
-			res[k] = o;
-		}
-		cJSON_Delete(current);
-		fs_vv_release(&vv);
-	}
-	/* HQ's clock follows what it accepted, all of it within the bound */
-	if (rc == 0 && max_hlc)
-		rc = hq_observe_hlc(h, db, max_hlc);
-	for (int k = 0; res && k < n; k++)
-		if (rc == 0)
-			cJSON_AddItemToArray(out, res[k]);
-		else
-			cJSON_Delete(res[k]);
-	free(res);
-	rc = hq_txn_end(h, rc);
-	if (rc == 0 && h->lim.hold_ms > 0)
-		usleep((useconds_t)h->lim.hold_ms * 1000);
-	if (db) {
-		if (rc == 0)
-			rc = h->be->commit(db);	/* nothing is acknowledged before this */
-		else
-			h->be->rollback(db);
-		hq_release(h, db);
-	}
+		rc = hq_write_batch(h, push_tx, &x, 1);	/* nothing is acknowledged before its commit */
 	for (int k = 0; k < n; k++)
 		fs_rec_release(&recs[k]);
 	free(recs);
@@ -654,34 +662,24 @@ static int seq_object(const cJSON *o, const char *what)
 	return 0;
 }
 
-int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, const cJSON *resync,
-	    int limit, cJSON *out, int *nrec)
+/* The pull's one read transaction: per territory of the device, the
+ * changes after its cursor, then HQ's settings. */
+struct pull_ctx {
+	const struct hq_device *d;
+	const cJSON *cursor, *resync;
+	int limit;
+	cJSON *out, *changes, *cur, *terr, *rsout;
+	int *nrec, more;
+};
+
+static int pull_tx(struct hq *h, struct hq_db *db, void *vctx)
 {
-	cJSON *changes = cJSON_AddArrayToObject(out, "changes");
-	cJSON *cur = cJSON_AddObjectToObject(out, "cursor");
-	cJSON *drop = cJSON_AddArrayToObject(out, "drop");
-	cJSON *terr = cJSON_AddArrayToObject(out, "territories");
-	cJSON *rsout = cJSON_CreateObject();
+	struct pull_ctx *x = vctx;
+	const struct hq_device *d = x->d;
+	const cJSON *cursor = x->cursor, *resync = x->resync;
 	int64_t hz[HQ_MAX_TERR] = { 0 };
 	struct horizon_ctx hx = { d, hz };
-	int rc = 0, more = 0;
-	*nrec = 0;
-	if (!changes || !cur || !drop || !terr || !rsout) {
-		cJSON_Delete(rsout);
-		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
-	}
-	if ((rc = seq_object(cursor, "cursor")) || (rc = seq_object(resync, "resync"))) {
-		cJSON_Delete(rsout);
-		return rc;
-	}
-	/* territories the device still holds but may no longer see */
-	for (const cJSON *c = cursor ? cursor->child : NULL; c; c = c->next)
-		if (!in_scope(d, c->string))
-			cJSON_AddItemToArray(drop, cJSON_CreateString(c->string));
-	if ((rc = h->be->begin(db, 0))) {
-		cJSON_Delete(rsout);
-		return rc;
-	}
+	int rc, more = 0;
 	/* per territory, the highest sequence number garbage collection took */
 	rc = h->be->exec(db, "SELECT territory, seq FROM gc_horizon", 0, NULL, horizon_row, &hx);
 	for (int i = 0; i < d->nterr && rc == 0; i++) {
@@ -690,7 +688,7 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 		const cJSON *c = cursor ? cJSON_GetObjectItemCaseSensitive(cursor, d->terr[i]) : NULL;
 		const cJSON *r = resync ? cJSON_GetObjectItemCaseSensitive(resync, d->terr[i]) : NULL;
 		int64_t from = c ? (int64_t)c->valuedouble : 0;
-		int backfill = !c || from < 0, m = 0, left = limit - cJSON_GetArraySize(changes);
+		int backfill = !c || from < 0, m = 0, left = x->limit - cJSON_GetArraySize(x->changes);
 		from = from < 0 ? -from : from;
 		/* A settled cursor below the horizon may have missed a collected
 		 * tombstone or eviction: the device resyncs the territory, a
@@ -713,14 +711,14 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 			}
 		}
 		int64_t to = from;
-		cJSON_AddItemToArray(terr, cJSON_CreateString(d->terr[i]));
+		cJSON_AddItemToArray(x->terr, cJSON_CreateString(d->terr[i]));
 		if (rs) {
 			char num[32];
 			snprintf(num, sizeof num, "%lld", (long long)hz[i]);
-			cJSON_AddItemToObject(rsout, d->terr[i], cJSON_CreateRaw(num));
+			cJSON_AddItemToObject(x->rsout, d->terr[i], cJSON_CreateRaw(num));
 		}
 		if (left > 0 && !more)
-			rc = pull_scope(h, db, d, d->terr[i], from, backfill, left, changes, &to, &m, nrec);
+			rc = pull_scope(h, db, d, d->terr[i], from, backfill, left, x->changes, &to, &m, x->nrec);
 		else
 			m = 1;
 		more |= m;
@@ -731,16 +729,42 @@ int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJS
 			to = hz[i];
 		char num[32];
 		snprintf(num, sizeof num, "%lld", (long long)(backfill && m ? -to : to));
-		cJSON_AddItemToObject(cur, d->terr[i], cJSON_CreateRaw(num));
+		cJSON_AddItemToObject(x->cur, d->terr[i], cJSON_CreateRaw(num));
 	}
-	if (rsout->child)
-		cJSON_AddItemToObject(out, "resync", rsout);
-	else
-		cJSON_Delete(rsout);
+	x->more = more;
 	if (rc == 0)
-		rc = hq_settings_reply(h, db, out);	/* HQ's settings ride along (hq_report.h) */
-	h->be->rollback(db);	/* read-only */
-	cJSON_AddBoolToObject(out, "more", more);
+		rc = hq_settings_reply(h, db, x->out);	/* HQ's settings ride along (hq_report.h) */
+	return rc;
+}
+
+int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, const cJSON *resync,
+	    int limit, cJSON *out, int *nrec)
+{
+	struct pull_ctx x = { d, cursor, resync, limit, out, cJSON_AddArrayToObject(out, "changes"),
+			      cJSON_AddObjectToObject(out, "cursor"), NULL, NULL, nrec, 0 };
+	cJSON *drop = cJSON_AddArrayToObject(out, "drop");
+	int rc;
+	x.terr = cJSON_AddArrayToObject(out, "territories");
+	x.rsout = cJSON_CreateObject();
+	*nrec = 0;
+	if (!x.changes || !x.cur || !drop || !x.terr || !x.rsout) {
+		cJSON_Delete(x.rsout);
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	}
+	if ((rc = seq_object(cursor, "cursor")) || (rc = seq_object(resync, "resync"))) {
+		cJSON_Delete(x.rsout);
+		return rc;
+	}
+	/* territories the device still holds but may no longer see */
+	for (const cJSON *c = cursor ? cursor->child : NULL; c; c = c->next)
+		if (!in_scope(d, c->string))
+			cJSON_AddItemToArray(drop, cJSON_CreateString(c->string));
+	rc = hq_txn_on(h, db, HQ_TXN_READ, pull_tx, &x);
+	if (x.rsout->child)
+		cJSON_AddItemToObject(out, "resync", x.rsout);
+	else
+		cJSON_Delete(x.rsout);
+	cJSON_AddBoolToObject(out, "more", x.more);
 	cJSON_AddStringToObject(out, "rep", d->rep);
 	/* a device that knew another id talks to a restored store: it must start over */
 	cJSON_AddStringToObject(out, "hq_id", h->self_hex);
@@ -816,14 +840,75 @@ static void device_token(const unsigned char key[32], const char *token, const c
 	sodium_memzero(t, sizeof t);
 }
 
+/* The enrolment's one write transaction: the token checked and used, the
+ * device made (or, for a retry of a lost answer, found again). */
+struct enroll_ctx {
+	const char *token, *name, *nonce, *app_version;
+	char hash[65], nhash[65];
+	char rid[33], devtok[65];
+	struct tok_ctx x;
+	struct hq_device d;
+};
+
+static int enroll_tx(struct hq *h, struct hq_db *db, void *vctx)
+{
+	struct enroll_ctx *e = vctx;
+	struct tok_ctx *x = &e->x;
+	char dh[65], now[32];
+	unsigned char key[32];
+	struct fs_val p = fs_vref(e->hash);
+	int rc = h->be->exec(db, "SELECT t.rep, t.expires_ms, t.used_at, t.nonce, t.device FROM enroll_tokens t"
+			     " JOIN reps r ON r.name = t.rep WHERE t.hash = $1 AND r.revoked = 0", 1, &p, tok_row, x);
+	int64_t used_ms = 0, wall = fs_wall_ms();
+	if (rc == 0 && x->used && fs_parse_datetime(x->used_at, &used_ms))
+		used_ms = 0;
+	/* the same token and nonce again, soon, before expiry: the answer to
+	 * the first try was lost; it gets the same answer */
+	int again = rc == 0 && x->found && x->used && e->nonce && !strcmp(x->nonce, e->nhash) && x->device[0] &&
+		    used_ms > 0 && wall - used_ms <= ENROLL_RETRY_S * 1000LL && wall >= used_ms - 60000;
+	if (rc == 0 && (!x->found || x->expires < wall || (x->used && !again)))
+		rc = fs_err(FIELDSYNC_EAUTH, "enrolment token unknown, used or expired");
+	if (rc == 0)
+		rc = enroll_secret(h, db, key);
+	if (rc == 0) {
+		fs_iso_utc(wall, now);
+		if (again)
+			memcpy(e->rid, x->device, 33);
+		else
+			fs_random_id(e->rid);
+		device_token(key, e->token, e->rid, e->nonce, e->devtok);
+		hq_token_hash(e->devtok, dh);
+		sodium_memzero(key, sizeof key);
+	}
+	if (rc == 0 && again) {
+		/* the device must still be the one this token made */
+		struct hq_device d;
+		rc = load_device(h, db, e->rid, &d);
+		if (rc == FIELDSYNC_ENOTFOUND)
+			rc = fs_err(FIELDSYNC_EAUTH, "enrolment token unknown, used or expired");
+	} else if (rc == 0) {
+		struct fs_val q[6] = { fs_vref(e->rid), fs_vref(x->rep), fs_vref(e->name), fs_vref(dh), fs_vref(now),
+			fs_vref(e->app_version) };
+		rc = h->be->exec(db, "INSERT INTO devices (id, rep, name, token_hash, created_at, app_version)"
+				 " VALUES ($1, $2, $3, $4, $5, $6)", 6, q, NULL, NULL);
+		struct fs_val u[4] = { fs_vref(now), fs_vref(e->nonce ? e->nhash : NULL), fs_vref(e->rid),
+			fs_vref(e->hash) };
+		if (rc == 0)
+			rc = h->be->exec(db, "UPDATE enroll_tokens SET used_at = $1, nonce = $2, device = $3"
+					 " WHERE hash = $4", 4, u, NULL, NULL);
+	}
+	struct fs_val r = fs_vref(x->rep);
+	if (rc == 0)
+		rc = h->be->exec(db, "SELECT territory FROM rep_territories WHERE rep = $1 ORDER BY territory", 1,
+				 &r, terr_row, &e->d);
+	return rc;
+}
+
 int hq_enroll(struct hq *h, const char *token, const char *name, const char *nonce, const char *app_version,
 	      cJSON *out)
 {
-	struct hq_db *db;
-	char hash[65], nhash[65] = "", rid[33], devtok[65], dh[65], now[32];
-	unsigned char key[32];
-	struct tok_ctx x;
-	memset(&x, 0, sizeof x);
+	struct enroll_ctx e;
+	memset(&e, 0, sizeof e);
 	if (!token || strlen(token) < 16 || strlen(token) > 256)
 		return fs_err(FIELDSYNC_EAUTH, "malformed enrolment token");
 	if (name && (strlen(name) > 100 || !fs_utf8_valid(name, strlen(name))))
@@ -832,80 +917,25 @@ int hq_enroll(struct hq *h, const char *token, const char *name, const char *non
 		return fs_err(FIELDSYNC_EINVAL, "app_version too long");
 	if (nonce && !fs_is_id(nonce))
 		return fs_err(FIELDSYNC_EINVAL, "nonce must be 32 lowercase hex digits");
-	hq_token_hash(token, hash);
+	e.token = token;
+	e.name = name;
+	e.nonce = nonce;
+	e.app_version = app_version;
+	hq_token_hash(token, e.hash);
 	if (nonce)
-		hq_token_hash(nonce, nhash);	/* kept hashed: with the token it would replay */
-	int rc = hq_acquire(h, &db);
-	if (rc)
-		return rc;
-	if ((rc = h->be->begin(db, 1))) {
-		hq_release(h, db);
-		return rc;
-	}
-	struct fs_val p = fs_vref(hash);
-	rc = h->be->exec(db, "SELECT t.rep, t.expires_ms, t.used_at, t.nonce, t.device FROM enroll_tokens t"
-			 " JOIN reps r ON r.name = t.rep WHERE t.hash = $1 AND r.revoked = 0", 1, &p, tok_row, &x);
-	int64_t used_ms = 0, wall = fs_wall_ms();
-	if (rc == 0 && x.used && fs_parse_datetime(x.used_at, &used_ms))
-		used_ms = 0;
-	/* the same token and nonce again, soon, before expiry: the answer to
-	 * the first try was lost; it gets the same answer */
-	int again = rc == 0 && x.found && x.used && nonce && !strcmp(x.nonce, nhash) && x.device[0] &&
-		    used_ms > 0 && wall - used_ms <= ENROLL_RETRY_S * 1000LL && wall >= used_ms - 60000;
-	if (rc == 0 && (!x.found || x.expires < wall || (x.used && !again)))
-		rc = fs_err(FIELDSYNC_EAUTH, "enrolment token unknown, used or expired");
-	if (rc == 0)
-		rc = enroll_secret(h, db, key);
+		hq_token_hash(nonce, e.nhash);	/* kept hashed: with the token it would replay */
+	int rc = hq_txn(h, HQ_TXN_WRITE, enroll_tx, &e);
 	if (rc == 0) {
-		fs_iso_utc(wall, now);
-		if (again)
-			memcpy(rid, x.device, 33);
-		else
-			fs_random_id(rid);
-		device_token(key, token, rid, nonce, devtok);
-		hq_token_hash(devtok, dh);
+		cJSON_AddStringToObject(out, "replica_id", e.rid);
+		cJSON_AddStringToObject(out, "device_token", e.devtok);
+		cJSON_AddStringToObject(out, "rep", e.x.rep);
+		cJSON_AddStringToObject(out, "hq_id", h->self_hex);
+		cJSON *t = cJSON_AddArrayToObject(out, "territories");
+		for (int i = 0; i < e.d.nterr; i++)
+			cJSON_AddItemToArray(t, cJSON_CreateString(e.d.terr[i]));
 	}
-	if (rc == 0 && again) {
-		/* the device must still be the one this token made */
-		struct hq_device d;
-		rc = load_device(h, db, rid, &d);
-		if (rc == FIELDSYNC_ENOTFOUND)
-			rc = fs_err(FIELDSYNC_EAUTH, "enrolment token unknown, used or expired");
-	} else if (rc == 0) {
-		struct fs_val q[6] = { fs_vref(rid), fs_vref(x.rep), fs_vref(name), fs_vref(dh), fs_vref(now),
-			fs_vref(app_version) };
-		rc = h->be->exec(db, "INSERT INTO devices (id, rep, name, token_hash, created_at, app_version)"
-				 " VALUES ($1, $2, $3, $4, $5, $6)", 6, q, NULL, NULL);
-		struct fs_val u[4] = { fs_vref(now), fs_vref(nonce ? nhash : NULL), fs_vref(rid), fs_vref(hash) };
-		if (rc == 0)
-			rc = h->be->exec(db, "UPDATE enroll_tokens SET used_at = $1, nonce = $2, device = $3"
-					 " WHERE hash = $4", 4, u, NULL, NULL);
-	}
-	sodium_memzero(key, sizeof key);
-	struct hq_device d;
-	memset(&d, 0, sizeof d);
-	struct fs_val r = fs_vref(x.rep);
-	if (rc == 0)
-		rc = h->be->exec(db, "SELECT territory FROM rep_territories WHERE rep = $1 ORDER BY territory", 1,
-				 &r, terr_row, &d);
-	if (rc == 0)
-		rc = h->be->commit(db);
-	else
-		h->be->rollback(db);
-	hq_release(h, db);
-	if (rc) {
-		sodium_memzero(devtok, sizeof devtok);
-		return rc;
-	}
-	cJSON_AddStringToObject(out, "replica_id", rid);
-	cJSON_AddStringToObject(out, "device_token", devtok);
-	cJSON_AddStringToObject(out, "rep", x.rep);
-	cJSON_AddStringToObject(out, "hq_id", h->self_hex);
-	cJSON *t = cJSON_AddArrayToObject(out, "territories");
-	for (int i = 0; i < d.nterr; i++)
-		cJSON_AddItemToArray(t, cJSON_CreateString(d.terr[i]));
-	sodium_memzero(devtok, sizeof devtok);
-	return 0;
+	sodium_memzero(e.devtok, sizeof e.devtok);
+	return rc;
 }
 
 /* ---- hand-in, acknowledgements, device bookkeeping ---- */
@@ -936,20 +966,20 @@ static int handin_row(void *vctx, int ncol, const struct fs_val *v)
 	return 0;
 }
 
-int hq_keep_for_review(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *records,
-			   int *kept, int *stored)
+struct handin_tx_ctx {
+	const struct hq_device *d;
+	const cJSON *records;
+	int *stored;
+};
+
+static int handin_tx(struct hq *h, struct hq_db *db, void *vctx)
 {
-	int n = cJSON_GetArraySize(records), rc;
+	struct handin_tx_ctx *x = vctx;
 	struct handin_ctx have = { 0, 0 };
-	*kept = *stored = 0;
-	if (n > h->lim.max_batch)
-		return fs_err(FIELDSYNC_ELIMIT, "batch of %d records; the limit is %d", n, h->lim.max_batch);
-	if ((rc = h->be->begin(db, 1)))
-		return rc;
-	struct fs_val p[2] = { fs_vref(d->id), fs_vref(HANDIN_REASON) };
-	rc = h->be->exec(db, "SELECT count(*), coalesce(sum(length(record)), 0) FROM quarantine"
-			 " WHERE device = $1 AND reason = $2", 2, p, handin_row, &have);
-	for (const cJSON *e = records->child; e && rc == 0; e = e->next) {
+	struct fs_val p[2] = { fs_vref(x->d->id), fs_vref(HANDIN_REASON) };
+	int rc = h->be->exec(db, "SELECT count(*), coalesce(sum(length(record)), 0) FROM quarantine"
+			     " WHERE device = $1 AND reason = $2", 2, p, handin_row, &have);
+	for (const cJSON *e = x->records->child; e && rc == 0; e = e->next) {
 		struct fs_rec r;
 		rc = fs_wire_rec_decode(e, &r);
 		if (rc)
@@ -958,19 +988,29 @@ int hq_keep_for_review(struct hq *h, struct hq_db *db, const struct hq_device *d
 		int64_t len = txt ? (int64_t)strlen(txt) : 0;
 		free(txt);
 		if (have.n < HANDIN_MAX_RECORDS && have.bytes + len <= HANDIN_MAX_BYTES) {
-			rc = hq_quarantine(h, db, d, &r, HANDIN_REASON);
+			rc = hq_quarantine(h, db, x->d, &r, HANDIN_REASON);
 			have.n++;
 			have.bytes += len;
-			(*stored)++;
+			(*x->stored)++;
 		}
 		fs_rec_release(&r);
 	}
-	if (rc == 0 && (rc = h->be->commit(db)) == 0)
+	return rc;
+}
+
+int hq_keep_for_review(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *records,
+			   int *kept, int *stored)
+{
+	int n = cJSON_GetArraySize(records);
+	struct handin_tx_ctx x = { d, records, stored };
+	*kept = *stored = 0;
+	if (n > h->lim.max_batch)
+		return fs_err(FIELDSYNC_ELIMIT, "batch of %d records; the limit is %d", n, h->lim.max_batch);
+	int rc = hq_txn_on(h, db, HQ_TXN_WRITE, handin_tx, &x);
+	if (rc == 0)
 		*kept = n;
-	if (rc) {
-		h->be->rollback(db);
+	else
 		*stored = 0;
-	}
 	return rc;
 }
 
@@ -1000,28 +1040,36 @@ static int note_acks(struct hq *h, struct hq_db *db, const struct hq_device *d, 
 	return rc;
 }
 
-void hq_touch_device(struct hq *h, struct hq_db *db, const struct hq_device *d, int synced, int pull,
-			 const cJSON *body)
+struct touch_ctx {
+	const struct hq_device *d;
+	int synced, pull;
+	const cJSON *body;
+};
+
+static int touch_tx(struct hq *h, struct hq_db *db, void *vctx)
 {
+	struct touch_ctx *x = vctx;
 	char now[32];
 	int64_t pending = -1;
 	fs_iso_utc(fs_wall_ms(), now);
-	fs_wire_int(body, "pending", 0, FS_INT_MAX_EXACT, &pending);
-	const char *ver = fs_wire_str(body, "app_version");
-	struct fs_val p[5] = { fs_vref(now), fs_vref(synced ? now : NULL), fs_vint(pending), fs_vref(ver && strlen(ver) <= 40 ? ver : NULL),
-		fs_vref(d->id) };
+	fs_wire_int(x->body, "pending", 0, FS_INT_MAX_EXACT, &pending);
+	const char *ver = fs_wire_str(x->body, "app_version");
+	struct fs_val p[5] = { fs_vref(now), fs_vref(x->synced ? now : NULL), fs_vint(pending),
+		fs_vref(ver && strlen(ver) <= 40 ? ver : NULL), fs_vref(x->d->id) };
 	if (pending < 0)
 		p[2] = fs_vref(NULL);
-	if (h->be->begin(db, 1) == 0) {
-		int rc = h->be->exec(db, "UPDATE devices SET last_seen = $1, last_sync = coalesce($2, last_sync),"
-				     " pending = coalesce($3, pending), app_version = coalesce($4, app_version)"
-				     " WHERE id = $5", 5, p, NULL, NULL);
-		if (rc == 0 && pull && same_hq(h, body))
-			rc = note_acks(h, db, d, cJSON_GetObjectItemCaseSensitive(body, "cursor"), now);
-		if (rc == 0)
-			h->be->commit(db);
-		else
-			h->be->rollback(db);
-	}
+	int rc = h->be->exec(db, "UPDATE devices SET last_seen = $1, last_sync = coalesce($2, last_sync),"
+			     " pending = coalesce($3, pending), app_version = coalesce($4, app_version)"
+			     " WHERE id = $5", 5, p, NULL, NULL);
+	if (rc == 0 && x->pull && same_hq(h, x->body))
+		rc = note_acks(h, db, x->d, cJSON_GetObjectItemCaseSensitive(x->body, "cursor"), now);
+	return rc;
+}
+
+void hq_touch_device(struct hq *h, struct hq_db *db, const struct hq_device *d, int synced, int pull,
+			 const cJSON *body)
+{
+	struct touch_ctx x = { d, synced, pull, body };
+	hq_txn_on(h, db, HQ_TXN_WRITE, touch_tx, &x);	/* bookkeeping: a failure is not the request's */
 }
 

@@ -96,6 +96,9 @@ const struct hq_backend *hq_be(const struct hq *h);
 #define HQ_TXN_WRITE 1
 #define HQ_TXN_DRY_RUN 2
 int hq_txn(struct hq *h, int mode, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx);
+/* The same on a connection the caller holds (a request authenticated on it). */
+int hq_txn_on(struct hq *h, struct hq_db *db, int mode, int (*fn)(struct hq *h, struct hq_db *db, void *ctx),
+	      void *ctx);
 
 /* HQ's own versioned write (admin edits): create (id NULL) or update. */
 int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[33]);

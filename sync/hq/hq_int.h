@@ -42,8 +42,8 @@ int hq_one_text(void *ctx, int ncol, const struct fs_val *v);
 /* replica.c: the write path */
 int hq_rec_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char *id, int lock,
 	       struct fs_rec *out, struct rec_ctx *meta);
-void hq_txn_start(struct hq_db *db);
-int hq_txn_end(struct hq *h, int rc);
+int hq_batch_begin(struct hq_db *db);
+int hq_batch_end(struct hq *h, struct hq_db *db, int rc);
 int hq_observe_hlc(struct hq *h, struct hq_db *db, int64_t hlc);
 int hq_scope_of(struct hq *h, struct hq_db *db, const struct fs_rec *r, char scope[65]);
 int hq_store_version(struct hq *h, struct hq_db *db, const struct fs_rec *old, struct fs_rec *r,

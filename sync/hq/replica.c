@@ -53,41 +53,54 @@ int hq_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char 
 	return hq_rec_get(h, db, t, id, lock, out, NULL);
 }
 
-/* Per write transaction, per thread (a server thread serves one request at
- * a time): a block of reserved sequence numbers and the scopes of the
- * customers the batch has touched. Valid only between hq_txn_start() and
- * hq_txn_end() on that connection; elsewhere everything is looked up afresh. */
+/* A write batch's state, kept on its connection (backend.h, hq_db_head):
+ * a block of reserved sequence numbers and the scopes of the customers the
+ * batch has touched. Open only between hq_batch_begin() and hq_batch_end()
+ * on that connection; elsewhere everything is looked up afresh. */
 #define SEQ_BLOCK 256
 #define SCOPE_SLOTS 4096
-static _Thread_local struct txn_cache {
-	struct hq_db *db;
+struct batch_state {
+	int open;
 	int64_t seq_next, seq_end;
-	uint64_t gen;	/* this transaction's number: slots of others are stale */
+	uint64_t gen;	/* this batch's number: slots of others are stale */
 	struct {
 		uint64_t gen;
 		char id[33], scope[65];
 	} scope[SCOPE_SLOTS];
-} tc;
+};
 
-void hq_txn_start(struct hq_db *db)
+/* The connection's open batch, or NULL. */
+static struct batch_state *batch_of(struct hq_db *db)
 {
-	tc.db = db;
-	tc.seq_next = tc.seq_end = 0;
-	tc.gen++;
+	struct batch_state *b = HQ_DB_HEAD(db)->batch;
+	return b && b->open ? b : NULL;
+}
+
+int hq_batch_begin(struct hq_db *db)
+{
+	struct batch_state *b = HQ_DB_HEAD(db)->batch;
+	if (!b && !(b = HQ_DB_HEAD(db)->batch = calloc(1, sizeof *b)))
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	b->open = 1;
+	b->seq_next = b->seq_end = 0;
+	b->gen++;
+	return 0;
 }
 
 static const char *const q_seq_set = "UPDATE hq_seq SET seq = $1 WHERE id = 1";
 
-/* End of the write transaction's work: the unused rest of the reserved block
- * is given back (the counter is left at the last number used), so that the
+/* End of the write batch's work: the unused rest of the reserved block is
+ * given back (the counter is left at the last number used), so that the
  * counter always equals the highest sequence number in the store. Returns
  * rc, or the error of giving back. */
-int hq_txn_end(struct hq *h, int rc)
+int hq_batch_end(struct hq *h, struct hq_db *db, int rc)
 {
-	struct hq_db *db = tc.db;
-	tc.db = NULL;
-	if (rc == 0 && db && tc.seq_next > 0 && tc.seq_next <= tc.seq_end) {
-		struct fs_val p = fs_vint(tc.seq_next - 1);
+	struct batch_state *b = batch_of(db);
+	if (!b)
+		return rc;
+	b->open = 0;
+	if (rc == 0 && b->seq_next > 0 && b->seq_next <= b->seq_end) {
+		struct fs_val p = fs_vint(b->seq_next - 1);
 		rc = h->be->exec(db, q_seq_set, 1, &p, NULL, NULL);
 	}
 	return rc;
@@ -103,12 +116,13 @@ static unsigned scope_slot(const char *id)
 
 static void scope_note(struct hq_db *db, const char *id, const char *scope)
 {
-	if (tc.db != db)
+	struct batch_state *b = batch_of(db);
+	if (!b)
 		return;
 	unsigned k = scope_slot(id);
-	tc.scope[k].gen = tc.gen;
-	snprintf(tc.scope[k].id, sizeof tc.scope[k].id, "%s", id);
-	snprintf(tc.scope[k].scope, sizeof tc.scope[k].scope, "%s", scope);
+	b->scope[k].gen = b->gen;
+	snprintf(b->scope[k].id, sizeof b->scope[k].id, "%s", id);
+	snprintf(b->scope[k].scope, sizeof b->scope[k].scope, "%s", scope);
 }
 
 static const char *const q_seq_block =
@@ -116,15 +130,16 @@ static const char *const q_seq_block =
 
 /* The next change sequence number. The first one a transaction takes locks
  * the sequence row until commit, so sequence order is commit order; numbers
- * are reserved in blocks, one UPDATE per block, and hq_txn_end() gives back
+ * are reserved in blocks, one UPDATE per block, and hq_batch_end() gives back
  * what the transaction did not use. */
 static int next_seq(struct hq *h, struct hq_db *db, int64_t *seq)
 {
-	if (tc.db == db && tc.seq_next > 0 && tc.seq_next <= tc.seq_end) {
-		*seq = tc.seq_next++;
+	struct batch_state *b = batch_of(db);
+	if (b && b->seq_next > 0 && b->seq_next <= b->seq_end) {
+		*seq = b->seq_next++;
 		return 0;
 	}
-	int64_t n = tc.db == db ? SEQ_BLOCK : 1, top = 0;
+	int64_t n = b ? SEQ_BLOCK : 1, top = 0;
 	struct fs_val p = fs_vint(n);
 	int rc = h->be->exec(db, q_seq_block, 1, &p, hq_one_int, &top);
 	if (rc == 0 && top <= 0)
@@ -132,9 +147,9 @@ static int next_seq(struct hq *h, struct hq_db *db, int64_t *seq)
 	if (rc)
 		return rc;
 	*seq = top - n + 1;
-	if (tc.db == db) {
-		tc.seq_next = *seq + 1;
-		tc.seq_end = top;
+	if (b) {
+		b->seq_next = *seq + 1;
+		b->seq_end = top;
 	}
 	return 0;
 }
@@ -219,8 +234,9 @@ int hq_scope_of(struct hq *h, struct hq_db *db, const struct fs_rec *r, char sco
 		return fs_err(FIELDSYNC_EINVAL, "%s has no customer", r->t->name);
 	const char *cid = r->f[p].v.s;
 	unsigned k = scope_slot(cid);
-	if (tc.db == db && tc.scope[k].gen == tc.gen && strcmp(tc.scope[k].id, cid) == 0) {
-		memcpy(scope, tc.scope[k].scope, 65);
+	struct batch_state *b = batch_of(db);
+	if (b && b->scope[k].gen == b->gen && strcmp(b->scope[k].id, cid) == 0) {
+		memcpy(scope, b->scope[k].scope, 65);
 		return 0;
 	}
 	char *found = NULL;
@@ -369,8 +385,8 @@ struct batch {
 static int batch_run(struct hq *h, struct hq_db *db, void *vctx)
 {
 	struct batch *b = vctx;
-	hq_txn_start(db);
-	return hq_txn_end(h, b->fn(h, db, b->ctx));
+	int rc = hq_batch_begin(db);
+	return rc ? rc : hq_batch_end(h, db, b->fn(h, db, b->ctx));
 }
 
 int hq_write_batch(struct hq *h, int (*fn)(struct hq *h, struct hq_db *db, void *ctx), void *ctx, int commit)

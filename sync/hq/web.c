@@ -1556,83 +1556,90 @@ static int build_summary(struct hq *h, int64_t now, const char *date, cJSON *out
 
 /* ---- decisions (POST) ---- */
 
-static void do_decide(struct hq *h, const struct session *s, const cJSON *body, struct hq_response *r)
+/* A decision on a quarantined write, in one write transaction: the row
+ * found and not yet decided, the record merged when accepted, the decision
+ * written and logged. */
+struct decide_ctx {
+	const struct session *s;
+	const cJSON *body;
+	const char *dev, *tbl, *rid, *vv;
+	int accept;
+	char text[200], scope[65];
+};
+
+static int decide_tx(struct hq *h, struct hq_db *db, void *vctx)
 {
-	const char *dev = fs_wire_str(body, "device"), *tbl = fs_wire_str(body, "tbl"),
-		   *rid = fs_wire_str(body, "rec_id"), *vv = fs_wire_str(body, "vv"), *dec = fs_wire_str(body, "decision");
-	int accept = dec && !strcmp(dec, "accept");
-	if (!dev || !tbl || !rid || !vv || !dec || (!accept && strcmp(dec, "discard"))) {
-		hq_response_error(r, 400, "bad_request", "need device, tbl, rec_id, vv and decision accept|discard");
-		return;
-	}
+	struct decide_ctx *x = vctx;
 	const struct hq_backend *be = hq_be(h);
-	struct hq_db *db;
 	struct fs_buf sql;
-	char *rec = NULL, *reason = NULL, *done = NULL, now[32], text[200], scope[65] = "";
+	char *rec = NULL, *reason = NULL, *done = NULL, now[32];
 	int64_t n = 0;
-	int rc = hq_acquire(h, &db);
-	if (rc) {
-		hq_reply_rc(r, rc, "decision");
-		return;
-	}
+	int rc;
 	fs_buf_init(&sql, 0);
-	struct fs_val key[4] = { fs_vref(dev), fs_vref(tbl), fs_vref(rid), fs_vref(vv) };
+	struct fs_val key[4] = { fs_vref(x->dev), fs_vref(x->tbl), fs_vref(x->rid), fs_vref(x->vv) };
 	const char *where = " FROM quarantine WHERE device = $1 AND tbl = $2 AND rec_id = $3 AND vv = $4";
-	if ((rc = be->begin(db, 1)) == 0) {
-		rc = fs_buf_printf(&sql, "SELECT count(*)%s", where);
+	rc = fs_buf_printf(&sql, "SELECT count(*)%s", where);
+	if (rc == 0)
+		rc = be->exec(db, sql.p, 4, key, count_row, &n);
+	fs_buf_reset(&sql);
+	if (rc == 0 && n == 0)
+		rc = fs_err(FIELDSYNC_ENOTFOUND, "no such quarantined record");
+	if (rc == 0)
+		rc = fs_buf_printf(&sql, "SELECT decision%s%s", where, be->for_update);
+	if (rc == 0)
+		rc = be->exec(db, sql.p, 4, key, text_row, &done);
+	if (rc == 0 && done)
+		rc = fs_err(FIELDSYNC_ESTATE, "already decided: %s", done);
+	fs_buf_reset(&sql);
+	if (rc == 0)
+		rc = fs_buf_printf(&sql, "SELECT record%s", where);
+	if (rc == 0)
+		rc = be->exec(db, sql.p, 4, key, text_row, &rec);
+	fs_buf_reset(&sql);
+	if (rc == 0)
+		rc = fs_buf_printf(&sql, "SELECT reason%s", where);
+	if (rc == 0)
+		rc = be->exec(db, sql.p, 4, key, text_row, &reason);
+	if (rc == 0 && x->accept) {
+		cJSON *j = rec ? cJSON_Parse(rec) : NULL;
+		struct fs_rec in;
+		rc = j ? fs_wire_rec_decode(j, &in) : fs_err(FIELDSYNC_EIO, "quarantined record is unreadable");
+		int decoded = j && rc == 0;
+		cJSON_Delete(j);
+		if (rc == 0 && (in.t != fs_table_find(x->tbl) || strcmp(in.id, x->rid)))
+			rc = fs_err(FIELDSYNC_EIO, "quarantined record does not match its key");
 		if (rc == 0)
-			rc = be->exec(db, sql.p, 4, key, count_row, &n);
-		fs_buf_reset(&sql);
-		if (rc == 0 && n == 0)
-			rc = fs_err(FIELDSYNC_ENOTFOUND, "no such quarantined record");
-		if (rc == 0)
-			rc = fs_buf_printf(&sql, "SELECT decision%s%s", where, be->for_update);
-		if (rc == 0)
-			rc = be->exec(db, sql.p, 4, key, text_row, &done);
-		if (rc == 0 && done)
-			rc = fs_err(FIELDSYNC_ESTATE, "already decided: %s", done);
-		fs_buf_reset(&sql);
-		if (rc == 0)
-			rc = fs_buf_printf(&sql, "SELECT record%s", where);
-		if (rc == 0)
-			rc = be->exec(db, sql.p, 4, key, text_row, &rec);
-		fs_buf_reset(&sql);
-		if (rc == 0)
-			rc = fs_buf_printf(&sql, "SELECT reason%s", where);
-		if (rc == 0)
-			rc = be->exec(db, sql.p, 4, key, text_row, &reason);
-		if (rc == 0 && accept) {
-			cJSON *j = rec ? cJSON_Parse(rec) : NULL;
-			struct fs_rec in;
-			rc = j ? fs_wire_rec_decode(j, &in) : fs_err(FIELDSYNC_EIO, "quarantined record is unreadable");
-			int decoded = j && rc == 0;
-			cJSON_Delete(j);
-			if (rc == 0 && (in.t != fs_table_find(tbl) || strcmp(in.id, rid)))
-				rc = fs_err(FIELDSYNC_EIO, "quarantined record does not match its key");
-			if (rc == 0)
-				rc = hq_accept_locked(h, db, dev, &in, fs_wire_str(body, "territory"), scope);
-			if (decoded)
-				fs_rec_release(&in);
-		}
-		fs_iso_utc(fs_wall_ms(), now);
-		snprintf(text, sizeof text, "%s by %s at %s", accept ? "accepted" : "discarded", s->admin, now);
-		struct fs_val up[5] = { fs_vref(text), key[0], key[1], key[2], key[3] };
-		if (rc == 0)
-			rc = be->exec(db, "UPDATE quarantine SET decision = $1 WHERE device = $2 AND tbl = $3 AND rec_id = $4"
-				      " AND vv = $5", 5, up, NULL, NULL);
-		if (rc == 0)
-			rc = log_decision(h, db, s->admin, "quarantine", tbl, rid, dev, accept ? "accepted" : "discarded",
-					  reason);
-		if (rc == 0)
-			rc = be->commit(db);
-		else
-			be->rollback(db);
+			rc = hq_accept_locked(h, db, x->dev, &in, fs_wire_str(x->body, "territory"), x->scope);
+		if (decoded)
+			fs_rec_release(&in);
 	}
-	hq_release(h, db);
+	fs_iso_utc(fs_wall_ms(), now);
+	snprintf(x->text, sizeof x->text, "%s by %s at %s", x->accept ? "accepted" : "discarded", x->s->admin, now);
+	struct fs_val up[5] = { fs_vref(x->text), key[0], key[1], key[2], key[3] };
+	if (rc == 0)
+		rc = be->exec(db, "UPDATE quarantine SET decision = $1 WHERE device = $2 AND tbl = $3 AND rec_id = $4"
+			      " AND vv = $5", 5, up, NULL, NULL);
+	if (rc == 0)
+		rc = log_decision(h, db, x->s->admin, "quarantine", x->tbl, x->rid, x->dev,
+				  x->accept ? "accepted" : "discarded", reason);
 	fs_buf_release(&sql);
 	free(rec);
 	free(reason);
 	free(done);
+	return rc;
+}
+
+static void do_decide(struct hq *h, const struct session *s, const cJSON *body, struct hq_response *r)
+{
+	struct decide_ctx x = { s, body, fs_wire_str(body, "device"), fs_wire_str(body, "tbl"),
+				fs_wire_str(body, "rec_id"), fs_wire_str(body, "vv"), 0, "", "" };
+	const char *dec = fs_wire_str(body, "decision");
+	x.accept = dec && !strcmp(dec, "accept");
+	if (!x.dev || !x.tbl || !x.rid || !x.vv || !dec || (!x.accept && strcmp(dec, "discard"))) {
+		hq_response_error(r, 400, "bad_request", "need device, tbl, rec_id, vv and decision accept|discard");
+		return;
+	}
+	int rc = hq_txn(h, HQ_TXN_WRITE, decide_tx, &x);
 	if (rc == FIELDSYNC_EINVAL) {
 		hq_response_error(r, 409, "cannot_accept", "%s", fs_errmsg_get());
 		return;
@@ -1643,10 +1650,21 @@ static void do_decide(struct hq *h, const struct session *s, const cJSON *body, 
 	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
-	cJSON_AddStringToObject(o, "decision", text);
-	if (accept)
-		cJSON_AddStringToObject(o, "territory", scope);
+	cJSON_AddStringToObject(o, "decision", x.text);
+	if (x.accept)
+		cJSON_AddStringToObject(o, "territory", x.scope);
 	hq_reply_json(r, 200, o);
+}
+
+/* One decision logged in its own transaction (after the write it names). */
+struct log_ctx {
+	const char *admin, *what, *tbl, *rec, *id, *decision, *detail;
+};
+
+static int log_tx(struct hq *h, struct hq_db *db, void *vctx)
+{
+	struct log_ctx *x = vctx;
+	return log_decision(h, db, x->admin, x->what, x->tbl, x->rec, x->id, x->decision, x->detail);
 }
 
 static void do_resolve(struct hq *h, const struct session *s, const cJSON *body, struct hq_response *r)
@@ -1684,18 +1702,8 @@ static void do_resolve(struct hq *h, const struct session *s, const cJSON *body,
 		hq_reply_rc(r, rc, "resolve");
 		return;
 	}
-	struct hq_db *db;
-	int logged = 0;
-	if (hq_acquire(h, &db) == 0) {
-		if (hq_be(h)->begin(db, 1) == 0) {
-			if (log_decision(h, db, s->admin, "conflict", tbl, rec, id, loser ? "kept other" : "kept current",
-					 detail) == 0 && hq_be(h)->commit(db) == 0)
-				logged = 1;
-			else
-				hq_be(h)->rollback(db);
-		}
-		hq_release(h, db);
-	}
+	struct log_ctx lx = { s->admin, "conflict", tbl, rec, id, loser ? "kept other" : "kept current", detail };
+	int logged = hq_txn(h, HQ_TXN_WRITE, log_tx, &lx) == 0;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "ok", 1);
 	cJSON_AddStringToObject(o, "resolved", id);
