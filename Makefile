@@ -28,13 +28,14 @@ ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 # build: core its own, formats/ and sync/ core's and their own, sync/hq/
 # all of those; the agent only the public header (below); tools and tests
 # everything.
-INC_core = -Icore/include -Icore
-INC_formats = $(INC_core) -Iformats
-INC_sync = $(INC_core) -Isync
+INC_core_pub = -Icore/include -Icore
+INC_core = $(INC_core_pub) -Icore/internal
+INC_formats = $(INC_core_pub) -Iformats
+INC_sync = $(INC_core_pub) -Isync
 INC_hq   = $(INC_sync) -Iformats -Isync/hq
 # The programs (fieldsyncd's own files, the tools, the tests) also see the
 # command-line kit in cli/, which sees nothing else.
-INC_prog = $(INC_hq) -Icli
+INC_prog = $(INC_hq) -Icli -Icore/internal
 inc = $(if $(filter cli/%,$(1)),-Icli,$(if $(filter core/%,$(1)),$(INC_core),$(if $(filter formats/%,$(1)),$(INC_formats),$(if $(filter $(DAEMON_SRC),$(1)),$(INC_prog),$(if $(filter sync/hq/%,$(1)),$(INC_hq),$(if $(filter sync/%,$(1)),$(INC_sync),$(INC_prog)))))))
 # V=1 shows full command lines
 ifeq ($(V),1)
@@ -81,7 +82,7 @@ EXAMPLES = $(patsubst docs/examples/%.c,$(BUILD)/examples/%,$(wildcard docs/exam
 .PHONY: all check demo bench bench-route clean deps unit e2e soak fuzz check-pg check-upgrade old-release drawing
 all: $(LIBA) $(LIBSO) $(AGENT) $(DAEMON) $(TOOLS) $(UNITS) $(EXAMPLES)
 
-$(BUILD)/obj/%.o: %.c $(wildcard cli/*.h core/*.h core/include/*.h formats/*.h sync/*.h sync/hq/*.h agent/*.h tests/unit/*.h) Makefile
+$(BUILD)/obj/%.o: %.c $(wildcard cli/*.h core/*.h core/internal/*.h core/include/*.h formats/*.h sync/*.h sync/hq/*.h agent/*.h tests/unit/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(call inc,$<) -c $< -o $@
@@ -154,11 +155,11 @@ FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS    = $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
 FUZZ_CC    = clang
 FUZZ_FLAGS = $(CSTD) -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-	-Icore/include -Icore -Iformats -Isync $(shell pkg-config --cflags $(PKGS_LIB) 2>/dev/null)
+	-Icore/include -Icore -Icore/internal -Iformats -Isync $(shell pkg-config --cflags $(PKGS_LIB) 2>/dev/null)
 FUZZ_OBJ   = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(CORE_SRC) $(FORMATS_SRC) $(SYNC_SRC))
 FUZZ_SECONDS ?= 600
 
-$(FUZZ_DIR)/obj/%.o: %.c $(wildcard core/*.h core/include/*.h formats/*.h sync/*.h) Makefile
+$(FUZZ_DIR)/obj/%.o: %.c $(wildcard core/*.h core/internal/*.h core/include/*.h formats/*.h sync/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

@@ -60,15 +60,13 @@ FIELDSYNC_API void fieldsync_close(fieldsync_store *s)
 {
 	if (!s)
 		return;
-	while (s->st && s->st->depth > 0)
-		fs_store_rollback(s->st);
-	fs_store_close(s->st);
+	fs_store_close(s->st);	/* an open transaction is rolled back */
 	free(s);
 }
 
 FIELDSYNC_API const char *fieldsync_replica_id(fieldsync_store *s)
 {
-	return s->st->self_hex;
+	return fs_store_replica_hex(s->st);
 }
 
 FIELDSYNC_API int fieldsync_begin(fieldsync_store *s)
@@ -416,7 +414,7 @@ static int dot_is_mine(struct fs_store *s, const struct fs_dot *d)
 {
 	char hex[33], *prev = NULL;
 	fs_rid_fmt(&d->rid, hex);
-	if (!strcmp(hex, s->self_hex))
+	if (!strcmp(hex, fs_store_replica_hex(s)))
 		return 1;
 	int mine = fs_meta_get(s, "replica_ids_before", &prev) == 0 && prev && strstr(prev, hex);
 	free(prev);
@@ -457,7 +455,7 @@ static int resolve_locked(struct fs_store *s, const char *cid, const char *keep)
 	}
 	char note[160];
 	struct fs_chg field, res;
-	snprintf(note, sizeof note, "kept %s (%s) on %.8s", keep_loser ? "loser" : "winner", keep, s->self_hex);
+	snprintf(note, sizeof note, "kept %s (%s) on %.8s", keep_loser ? "loser" : "winner", keep, fs_store_replica_hex(s));
 	if (rc == 0 && (rc = fs_conflict_plan(&k, &r, keep_loser, note, &field, &res)) == 0) {
 		rc = fs_store_write(s, &field, r.id, NULL);
 		if (rc == 0)

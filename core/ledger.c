@@ -223,7 +223,7 @@ FIELDSYNC_API int fieldsync_customer_history(fieldsync_store *s, const char *id,
 	struct fs_val p = fs_vref(id);
 	*out = NULL;
 	memset(&h, 0, sizeof h);
-	h.self = s->st->self_hex;
+	h.self = fs_store_replica_hex(s->st);
 	/* the log, with each contact change labelled by the contact's name */
 	int rc = fs_exec_rows(&x, "SELECT l.at, l.by_name, l.tbl, l.old_value, l.rec_id, l.field, l.new_value,"
 			      " l.replica, (SELECT k.name FROM contact k WHERE k.id = l.rec_id)"

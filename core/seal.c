@@ -5,6 +5,7 @@
  * value format is in sealbox.c.
  */
 #include "seal.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,6 +5,7 @@
  * and no store function: the store calls it, and seal.c sets its key.
  */
 #include "seal.h"
+#include "store_int.h"
 
 #include <pthread.h>
 #include <sodium.h>

@@ -1,5 +1,5 @@
 /* store.c - the local SQLite replica: schema, migrations, transactions, record I/O. */
-#include "store.h"
+#include "store_int.h"
 #include "seal.h"
 #include "query.h"
 
@@ -14,13 +14,6 @@
 #include <unistd.h>
 #include <sodium.h>
 
-int fs_sqlite_err(sqlite3 *db, int rc, const char *what)
-{
-	int code = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? FIELDSYNC_EBUSY :
-		   (rc & 0xff) == SQLITE_NOMEM ? FIELDSYNC_ENOMEM : FIELDSYNC_EIO;
-	return fs_err(code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-}
-
 static int exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
@@ -32,69 +25,6 @@ static int exec(sqlite3 *db, const char *sql)
 		return code;
 	}
 	return 0;
-}
-
-const char *fs_sql_type_in(enum fs_type t, const char *const *types)
-{
-	if (!types)
-		return fs_sql_type(t);
-	switch (t) {
-	case FS_T_INT: case FS_T_MONEY: case FS_T_BOOL: return types[0];
-	case FS_T_LAT: case FS_T_LON: return types[1];
-	default: return types[2];
-	}
-}
-
-const char *fs_sql_type(enum fs_type t)
-{
-	switch (t) {
-	case FS_T_INT: case FS_T_MONEY: case FS_T_BOOL: return "INTEGER";
-	case FS_T_LAT: case FS_T_LON: return "REAL";
-	default: return "TEXT";
-	}
-}
-
-int fs_sql_columns(const struct fs_table *t, struct fs_buf *b)
-{
-	int rc = fs_buf_adds(b, "id");
-	for (int i = 0; rc == 0 && i < t->nfields; i++)
-		rc = fs_buf_printf(b, ", %s", t->fields[i].name);
-	return rc ? rc : fs_buf_adds(b, ", scope, vv, dots, sib, hlc");
-}
-
-int fs_sql_table_ddl(const struct fs_table *t, int version, const char *extra, const char *const *types,
-		     struct fs_buf *b)
-{
-	int rc = 0;
-	if (t->since == version) {
-		rc = fs_buf_printf(b, "CREATE TABLE %s (id TEXT PRIMARY KEY NOT NULL", t->name);
-		for (int i = 0; rc == 0 && i < t->nfields; i++)
-			if (t->fields[i].since <= version)
-				rc = fs_buf_printf(b, ", %s %s", t->fields[i].name,
-						   fs_sql_type_in(t->fields[i].type, types));
-		if (rc == 0)
-			rc = fs_buf_printf(b, ", scope TEXT, vv TEXT NOT NULL, dots TEXT NOT NULL,"
-					   " sib TEXT, hlc %s NOT NULL%s%s);\n", types ? types[0] : "INTEGER",
-					   extra ? ", " : "", extra ? extra : "");
-		for (int k = 0; rc == 0 && t->indexes && t->indexes[k]; k++) {
-			char nm[128];
-			size_t j = 0;
-			for (const char *p = t->indexes[k]; *p && j < sizeof nm - 1; p++)
-				if (*p != ' ')
-					nm[j++] = *p == ',' ? '_' : *p;
-			nm[j] = '\0';
-			rc = fs_buf_printf(b, "CREATE INDEX %s_%s ON %s(%s);\n", t->name, nm, t->name,
-					   t->indexes[k]);
-		}
-		if (rc == 0)
-			rc = fs_buf_printf(b, "CREATE INDEX %s_scope ON %s(scope);\n", t->name, t->name);
-	} else if (t->since < version) {
-		for (int i = 0; rc == 0 && i < t->nfields; i++)
-			if (t->fields[i].since == version)
-				rc = fs_buf_printf(b, "ALTER TABLE %s ADD COLUMN %s %s;\n", t->name,
-						   t->fields[i].name, fs_sql_type_in(t->fields[i].type, types));
-	}
-	return rc;
 }
 
 /* ---- migrations ----
@@ -362,6 +292,8 @@ void fs_store_close(struct fs_store *s)
 {
 	if (!s)
 		return;
+	while (s->depth > 0)
+		fs_store_rollback(s);
 	for (int i = 0; i < FS_MAX_TABLES; i++) {
 		sqlite3_finalize(s->get[i]);
 		sqlite3_finalize(s->put[i]);
@@ -371,6 +303,8 @@ void fs_store_close(struct fs_store *s)
 	sqlite3_finalize(s->log_add);
 	sqlite3_finalize(s->meta_get);
 	sqlite3_finalize(s->meta_set);
+	for (int i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
 	fs_seal_close(s);
 	if (s->db)
 		sqlite3_close_v2(s->db);
@@ -408,6 +342,32 @@ int64_t fs_store_hlc_limit(const struct fs_store *s)
 }
 
 /* ---- transactions ---- */
+
+const struct fs_rid *fs_store_replica(const struct fs_store *s)
+{
+	return &s->self;
+}
+
+const char *fs_store_replica_hex(const struct fs_store *s)
+{
+	return s->self_hex;
+}
+
+const char *fs_store_path(const struct fs_store *s)
+{
+	return s->path;
+}
+
+int64_t fs_store_clock_ahead(const struct fs_store *s)
+{
+	return s->clock_ahead;
+}
+
+void fs_store_set_replica(struct fs_store *s, const struct fs_rid *rid)
+{
+	s->self = *rid;
+	fs_rid_fmt(rid, s->self_hex);
+}
 
 int fs_store_begin(struct fs_store *s)
 {
@@ -567,137 +527,30 @@ int fs_store_observe_hlc(struct fs_store *s, int64_t hlc)
 	return s->depth > 0 ? 0 : persist_hlc(s);
 }
 
-/* ---- record rows ---- */
-
-static int bind_val(sqlite3_stmt *st, int col, const struct fs_val *v)
+int fs_store_stmt(struct fs_store *s, const char *sql, sqlite3_stmt **out)
 {
-	switch (v->t) {
-	case FS_V_INT: return sqlite3_bind_int64(st, col, v->i);
-	case FS_V_REAL: return sqlite3_bind_double(st, col, v->r);
-	case FS_V_TEXT: return sqlite3_bind_text(st, col, v->s, -1, SQLITE_STATIC);
-	}
-	return sqlite3_bind_null(st, col);
-}
-
-int fs_rec_from_row(const struct fs_table *t, const struct fs_val *row, struct fs_rec *out)
-{
-	fs_rec_init(out, t);
-	if (row[0].t != FS_V_TEXT || strlen(row[0].s) > FS_ID_LEN)
-		return fs_err(FIELDSYNC_EIO, "corrupt row in %s", t->name);
-	strcpy(out->id, row[0].s);
-	int rc = 0, c = 1 + t->nfields;
-	for (int i = 0; rc == 0 && i < t->nfields; i++)
-		rc = fs_val_copy(&out->f[i].v, &row[1 + i]);
-	if (row[c].t == FS_V_TEXT)
-		snprintf(out->scope, sizeof out->scope, "%s", row[c].s);
-	out->hlc = row[c + 4].t == FS_V_INT ? row[c + 4].i : 0;
-	if (rc == 0)
-		rc = fs_vv_decode(row[c + 1].t == FS_V_TEXT ? row[c + 1].s : "", &out->vv);
-	if (rc == 0)
-		rc = fs_dots_decode(row[c + 2].t == FS_V_TEXT ? row[c + 2].s : "", out);
-	if (rc == 0 && row[c + 3].t == FS_V_TEXT)
-		rc = fs_sib_decode(row[c + 3].s, out);
-	if (rc)
-		fs_rec_release(out);
-	return rc;
-}
-
-int fs_rec_to_row(const struct fs_rec *r, struct fs_val *row, char *enc[3])
-{
-	const struct fs_table *t = r->t;
-	enc[0] = enc[1] = enc[2] = NULL;
-	int rc = fs_vv_encode(&r->vv, &enc[0]);
-	if (rc == 0)
-		rc = fs_dots_encode(r, &enc[1]);
-	if (rc == 0)
-		rc = fs_sib_encode(r, &enc[2]);
-	if (rc) {
-		free(enc[0]);
-		free(enc[1]);
-		enc[0] = enc[1] = enc[2] = NULL;
-		return rc;
-	}
-	int c = 0;
-	memset(row, 0, (size_t)FS_ROW_COLS(t) * sizeof *row);
-	row[c].t = FS_V_TEXT;
-	row[c++].s = (char *)r->id;
-	for (int i = 0; i < t->nfields; i++)
-		row[c++] = r->f[i].v;	/* borrowed: never released through row */
-	if (r->scope[0]) {
-		row[c].t = FS_V_TEXT;
-		row[c].s = (char *)r->scope;
-	}
-	c++;
-	for (int k = 0; k < 3; k++, c++)
-		if (enc[k]) {
-			row[c].t = FS_V_TEXT;
-			row[c].s = enc[k];
+	for (int i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql) {
+			*out = s->cache[i].st;
+			return 0;
 		}
-	row[c].t = FS_V_INT;
-	row[c].i = r->hlc;
+	*out = NULL;
+	if (s->ncache == (int)(sizeof s->cache / sizeof s->cache[0]))
+		return fs_err(FIELDSYNC_ENOMEM, "statement cache full");
+	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlite_err(s->db, rc, "query");
+	s->cache[s->ncache].sql = sql;
+	s->cache[s->ncache++].st = *out;
 	return 0;
 }
 
-/* Typed views of columns [c0, c0 + n) of the current row (text borrowed).
- * Returns the number of sealed values this process could not open. */
-static int column_vals(sqlite3_stmt *st, int c0, int n, struct fs_val *v)
+int fs_store_run(struct fs_store *s, const char *sql, int n, const struct fs_val *p,
+		 int (*fn)(void *ctx, int ncol, const struct fs_val *vals), void *ctx)
 {
-	int closed = 0;
-	for (int c = 0; c < n; c++) {
-		memset(&v[c], 0, sizeof v[c]);
-		switch (sqlite3_column_type(st, c0 + c)) {
-		case SQLITE_INTEGER: v[c].t = FS_V_INT; v[c].i = sqlite3_column_int64(st, c0 + c); break;
-		case SQLITE_FLOAT: v[c].t = FS_V_REAL; v[c].r = sqlite3_column_double(st, c0 + c); break;
-		case SQLITE_BLOB: {
-			int u = fs_unseal_column(st, c0 + c, c, &v[c]);
-			closed += u < 0;
-			if (u)
-				break;
-		}
-			/* fall through */
-		case SQLITE_TEXT:
-			v[c].t = FS_V_TEXT;
-			v[c].s = (char *)sqlite3_column_text(st, c0 + c);
-			break;
-		}
-	}
-	return closed;
-}
-
-int fs_row_read(sqlite3_stmt *st, int c0, const struct fs_table *t, struct fs_rec *out)
-{
-	struct fs_val row[FS_MAX_FIELDS + 6];
-	/* a record with a value this process cannot open must not be read:
-	 * a write would save the placeholder back */
-	if (column_vals(st, c0, FS_ROW_COLS(t), row))
-		return fs_err(FIELDSYNC_EAUTH, "%s %.8s holds sealed values this process has no key for"
-			      " (the store was sealed after it was opened)", t->name,
-			      (const char *)sqlite3_column_text(st, c0));
-	return fs_rec_from_row(t, row, out);
-}
-
-int fs_sqlite_run(sqlite3 *db, sqlite3_stmt *st, int n, const struct fs_val *p,
-		  int (*fn)(void *ctx, int ncol, const struct fs_val *vals), void *ctx)
-{
-	struct fs_val vals[FS_MAX_FIELDS + 16];
-	int rc = 0, src;
-	for (int i = 0; i < n; i++)
-		bind_val(st, i + 1, &p[i]);
-	int ncol = sqlite3_column_count(st);
-	if (ncol > (int)(sizeof vals / sizeof vals[0]))
-		ncol = (int)(sizeof vals / sizeof vals[0]);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!fn)
-			continue;
-		column_vals(st, 0, ncol, vals);
-		if ((rc = fn(ctx, ncol, vals)))
-			break;
-	}
-	if (rc == 0 && src != SQLITE_DONE && src != SQLITE_ROW)
-		rc = fs_sqlite_err(db, src, "query");
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc;
+	sqlite3_stmt *st;
+	int rc = fs_store_stmt(s, sql, &st);
+	return rc ? rc : fs_sqlite_run(s->db, st, n, p, fn, ctx);
 }
 
 int fs_store_exec(void *store, const char *sql, int n, const struct fs_val *p,
@@ -745,7 +598,7 @@ int fs_store_put_hq(struct fs_store *s, const struct fs_rec *r, int64_t hqseq)
 		unsigned char *sealed;
 		int len;
 		if (!s->has_key || row[c].t == FS_V_NULL || !fs_seal_col(r->t, c)) {
-			bind_val(st, c + 1, &row[c]);
+			fs_sqlite_bind(st, c + 1, &row[c]);
 		} else if ((rc = fs_seal_val(s, &row[c], &sealed, &len)) == 0) {
 			sqlite3_bind_blob(st, c + 1, sealed, len, free);
 		}

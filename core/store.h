@@ -21,6 +21,7 @@
 
 #include <sqlite3.h>
 #include "record.h"
+#include "rowcodec.h"
 #include "util.h"
 
 #define FS_SCHEMA_VERSION 4
@@ -28,21 +29,9 @@
 #define FS_OPEN_CREATE   0x01	/* create the file (0600, dir 0700) if missing */
 #define FS_OPEN_READONLY 0x02
 
-struct fs_store {
-	sqlite3 *db;
-	char *path;
-	struct fs_rid self;
-	char self_hex[33];
-	int64_t hlc;		/* last HLC this replica issued or saw */
-	int64_t clock_ahead;	/* minutes: HQ's clock_ahead_minutes (record.h) */
-	int hlc_dirty;		/* hlc changed in this transaction: persisted at commit */
-	int depth;		/* transaction nesting */
-	int doomed;		/* an inner failure: outermost commit rolls back */
-	sqlite3_stmt *get[FS_MAX_TABLES], *put[FS_MAX_TABLES], *del[FS_MAX_TABLES], *hqs[FS_MAX_TABLES];
-	sqlite3_stmt *log_add, *meta_get, *meta_set;
-	unsigned char key[32];	/* sealing key for sensitive fields */
-	int has_key;
-};
+/* A store handle: opaque outside core/ (core/internal/store_int.h). */
+struct fs_store;
+
 
 /* Open a store with its seal, if any (defined in seal.c, above this file). */
 int fs_store_open(const char *path, unsigned flags, struct fs_store **out);
@@ -52,6 +41,16 @@ void fs_store_close(struct fs_store *s);
 /* Bring a store (or a fresh file) to `version` (tests use it to build old stores). */
 int fs_store_migrate(sqlite3 *db, int version);
 int fs_store_version(sqlite3 *db, int *version);
+
+/* What the handle knows of itself: its replica id (binary and hex), the
+ * file, and HQ's bound on clocks ahead (minutes) as the last pull brought
+ * it. fs_store_set_replica: after the enrolment that gave the store a new
+ * id has committed (meta "replica_id"). */
+const struct fs_rid *fs_store_replica(const struct fs_store *s);
+const char *fs_store_replica_hex(const struct fs_store *s);
+const char *fs_store_path(const struct fs_store *s);
+int64_t fs_store_clock_ahead(const struct fs_store *s);
+void fs_store_set_replica(struct fs_store *s, const struct fs_rid *rid);
 
 int fs_store_begin(struct fs_store *s);
 int fs_store_commit(struct fs_store *s);
@@ -120,38 +119,15 @@ int fs_meta_set(struct fs_store *s, const char *key, const char *value);
  * copies the file without the key cannot sync as the device. */
 int fs_meta_secret(const char *key);
 
-/* Bind typed parameters, step through the rows handing each to fn as typed
- * values, then reset: the statement runner of the store and of HQ's SQLite
- * backend. */
-struct fs_val;
-int fs_sqlite_run(sqlite3 *db, sqlite3_stmt *st, int n, const struct fs_val *p,
-		  int (*fn)(void *ctx, int ncol, const struct fs_val *vals), void *ctx);
+/* A prepared statement for `sql`, a static string (cached by its pointer
+ * for the store's life; reset it after use). */
+int fs_store_stmt(struct fs_store *s, const char *sql, sqlite3_stmt **out);
+/* Run a cached statement (fs_store_stmt) as fs_store_exec does. */
+int fs_store_run(struct fs_store *s, const char *sql, int n, const struct fs_val *p,
+		 int (*fn)(void *ctx, int ncol, const struct fs_val *vals), void *ctx);
 /* An fs_exec over a store (one-off statements). */
 int fs_store_exec(void *store, const char *sql, int n, const struct fs_val *p,
 		  int (*fn)(void *ctx, int ncol, const struct fs_val *vals), void *ctx);
-
-/* Map an SQLite failure to FIELDSYNC_EIO/EBUSY with its message. */
-int fs_sqlite_err(sqlite3 *db, int rc, const char *what);
-/*
- * The row form of a record, shared by the local store and the HQ backends:
- * id, fields..., scope, vv, dots, sib, hlc (FS_ROW_COLS values).
- * fs_rec_to_row() borrows from `r` and from enc[0..2], which the caller
- * frees after use; fs_rec_from_row() copies what it needs.
- */
-#define FS_ROW_COLS(t) ((t)->nfields + 6)
-int fs_rec_to_row(const struct fs_rec *r, struct fs_val *row, char *enc[3]);
-int fs_rec_from_row(const struct fs_table *t, const struct fs_val *row, struct fs_rec *out);
-/* The same, read from the current row of an SQLite statement from column col0. */
-int fs_row_read(sqlite3_stmt *st, int col0, const struct fs_table *t, struct fs_rec *out);
-/* The SQL column list of a table ("id, name, ..., hlc") into b. */
-int fs_sql_columns(const struct fs_table *t, struct fs_buf *b);
-/* CREATE TABLE / CREATE INDEX statements for a record table as of `version`,
- * with `extra` column definitions appended (HQ adds its own) and column
- * types {integer, real, text} of the target SQL dialect (NULL: SQLite's). */
-int fs_sql_table_ddl(const struct fs_table *t, int version, const char *extra, const char *const *types,
-		     struct fs_buf *b);
-const char *fs_sql_type(enum fs_type t);
-const char *fs_sql_type_in(enum fs_type t, const char *const *types);
 
 /* Create directory `dir` and its parents, each 0700 (existing ones are
  * left as they are). */

@@ -27,6 +27,7 @@
 #include "api.h"
 #include <sodium.h>
 #include "retention.h"
+#include "synctab.h"
 #include "wire.h"
 
 #define MAX_RESPONSE (256u << 20)
@@ -270,22 +271,6 @@ static int add_hq_id(struct fs_store *s, cJSON *body)
  * eviction in the new one look stale), and the cursor is emptied so that
  * every territory is a backfill that skips nothing. One local transaction,
  * inside the caller's. */
-static int requeue_all(struct fs_store *s)
-{
-	int rc = 0;
-	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
-		char sql[256];
-		const char *t = fs_tables[i]->name;	/* parents first: customers lead the registry */
-		snprintf(sql, sizeof sql, "INSERT INTO changelog (tbl, id) SELECT '%s', id FROM %s"
-			 " ORDER BY coalesce(hqseq, 0), id; UPDATE %s SET hqseq = NULL", t, t, t);
-		char *msg = NULL;
-		if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK)
-			rc = fs_err(FIELDSYNC_EIO, "queueing %s again: %s", t, msg ? msg : "?");
-		sqlite3_free(msg);
-	}
-	return rc;
-}
-
 /* Compare HQ's replica id in a reply with the one this store knows. A first
  * sight is stored; a change starts over (above) and returns NEED_PUSH, and
  * the reply, computed from a cursor of the old sequence, is not used. */
@@ -304,7 +289,7 @@ static int check_hq_id(struct fs_store *s, const char *id, int *restarted)
 	}
 	rc = fs_store_begin(s);
 	if (rc == 0 && have) {
-		rc = requeue_all(s);
+		rc = fs_log_requeue_all(s);
 		if (rc == 0)
 			rc = fs_meta_set(s, "cursor", "{}");
 	}
@@ -408,7 +393,7 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 	if (rc == 0)
 		rc = fs_meta_get(s, "hq_id", &prev_hq);
 	if (rc == 0 && prev_hq && strcmp(prev_hq, hq))
-		rc = requeue_all(s);
+		rc = fs_log_requeue_all(s);
 	free(prev_hq);
 	if (rc == 0)
 		rc = fs_meta_get(s, "replica_ids_before", &prev);
@@ -416,7 +401,7 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 		/* earlier ids of this store stay "mine" for conflict resolution */
 		struct fs_buf ids;
 		fs_buf_init(&ids, 0);
-		fs_buf_printf(&ids, "%s%s%s", prev ? prev : "", prev ? "," : "", s->self_hex);
+		fs_buf_printf(&ids, "%s%s%s", prev ? prev : "", prev ? "," : "", fs_store_replica_hex(s));
 		rc = fs_meta_set(s, "replica_ids_before", ids.p);
 		fs_buf_release(&ids);
 	}
@@ -433,8 +418,7 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 	else
 		fs_store_rollback(s);
 	if (rc == 0) {
-		s->self = r;
-		memcpy(s->self_hex, rid, 33);
+		fs_store_set_replica(s, &r);
 	}
 	fs_buf_release(&terr);
 	free(cursor);
@@ -458,115 +442,40 @@ struct sync_state {
 	int batch, page;
 };
 
-static int count_pending(struct fs_store *s, int64_t *n)
+/* One pending record into the batch: its wire form with the local scope
+ * (HQ skips resending it only if it agrees) and q, the HQ version this copy
+ * reflects if it came from HQ (HQ refuses it if it has since deleted and
+ * collected the record). */
+struct batch_fill {
+	struct pending *p;
+	int n;
+	cJSON *records;
+};
+
+static int batch_add(void *vctx, const struct fs_rec *r, int64_t upto, int64_t hqseq)
 {
-	sqlite3_stmt *st;
-	*n = 0;
-	int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM (SELECT DISTINCT tbl, id FROM changelog)", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return fs_sqlite_err(s->db, rc, "change log");
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	struct batch_fill *b = vctx;
+	cJSON *j = fs_wire_rec_encode(r, r->scope[0] ? r->scope : NULL);
+	if (!j)
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	if (hqseq > 0) {
+		char num[32];
+		snprintf(num, sizeof num, "%lld", (long long)hqseq);
+		cJSON_AddItemToObject(j, "q", cJSON_CreateRaw(num));
+	}
+	snprintf(b->p[b->n].tbl, sizeof b->p[b->n].tbl, "%s", r->t->name);
+	snprintf(b->p[b->n].id, sizeof b->p[b->n].id, "%s", r->id);
+	b->p[b->n++].upto = upto;
+	cJSON_AddItemToArray(b->records, j);
 	return 0;
 }
 
-/* The next batch: records in order of their oldest pending change, each
- * with the change-log position its current state covers. */
 /* The next batch after change-log position *after (which moves on): with a
  * batch still in flight, the next one starts where that one ended. */
 static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *records, int64_t *after)
 {
-	struct fs_store *s = x->s;
-	sqlite3_stmt *st, *mx, *hq[FS_MAX_TABLES] = { NULL };
-	int orphans = 0, rc = fs_store_begin(s);	/* one snapshot for records and positions */
-	*n = 0;
-	if (rc)
-		return rc;
-	rc = sqlite3_prepare_v2(s->db, "SELECT seq, tbl, id FROM changelog WHERE seq > ?2 ORDER BY seq LIMIT ?1",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		fs_store_rollback(s);
-		return fs_sqlite_err(s->db, rc, "change log");
-	}
-	sqlite3_prepare_v2(s->db, "SELECT max(seq) FROM changelog WHERE tbl = ?1 AND id = ?2", -1, &mx, NULL);
-	sqlite3_bind_int(st, 1, x->batch * 4);
-	sqlite3_bind_int64(st, 2, *after);
-	rc = 0;
-	while (rc == 0 && *n < x->batch && sqlite3_step(st) == SQLITE_ROW) {
-		*after = sqlite3_column_int64(st, 0);
-		const char *tbl = (const char *)sqlite3_column_text(st, 1), *id = (const char *)sqlite3_column_text(st, 2);
-		int dup = 0;
-		for (int k = 0; k < *n && !dup; k++)
-			dup = !strcmp(p[k].id, id) && !strcmp(p[k].tbl, tbl);
-		const struct fs_table *t = fs_table_find(tbl);
-		if (dup || !t)
-			continue;
-		struct fs_rec r;
-		rc = fs_store_get(s, t, id, &r);
-		if (rc == FIELDSYNC_ENOTFOUND) {
-			/* the row is gone (nothing any path leaves this way, but a
-			 * change-log entry must never stay pending forever) */
-			sqlite3_stmt *del;
-			rc = sqlite3_prepare_v2(s->db, "DELETE FROM changelog WHERE tbl = ?1 AND id = ?2", -1, &del, NULL);
-			if (rc == SQLITE_OK) {
-				sqlite3_bind_text(del, 1, tbl, -1, SQLITE_TRANSIENT);
-				sqlite3_bind_text(del, 2, id, -1, SQLITE_TRANSIENT);
-				rc = sqlite3_step(del) == SQLITE_DONE ? 0 : FIELDSYNC_EIO;
-				sqlite3_finalize(del);
-			} else {
-				rc = FIELDSYNC_EIO;
-			}
-			if (rc)
-				rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "change log");
-			else
-				orphans++;
-			continue;
-		}
-		if (rc)
-			break;
-		snprintf(p[*n].tbl, sizeof p[*n].tbl, "%s", tbl);
-		snprintf(p[*n].id, sizeof p[*n].id, "%s", id);
-		sqlite3_bind_text(mx, 1, tbl, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(mx, 2, id, -1, SQLITE_TRANSIENT);
-		p[*n].upto = sqlite3_step(mx) == SQLITE_ROW ? sqlite3_column_int64(mx, 0) : 0;
-		sqlite3_reset(mx);
-		/* with the local scope: HQ skips resending it only if it agrees */
-		cJSON *j = fs_wire_rec_encode(&r, r.scope[0] ? r.scope : NULL);
-		fs_rec_release(&r);
-		if (!j) {
-			rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
-			break;
-		}
-		/* q: the HQ version this copy reflects, if it came from HQ: HQ
-		 * refuses it if it has since deleted and collected the record */
-		if (!hq[t->idx]) {
-			char sql[128];
-			snprintf(sql, sizeof sql, "SELECT hqseq FROM %s WHERE id = ?1", t->name);
-			if (sqlite3_prepare_v2(s->db, sql, -1, &hq[t->idx], NULL) != SQLITE_OK) {
-				cJSON_Delete(j);
-				rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "reading hqseq");
-				break;
-			}
-		}
-		sqlite3_bind_text(hq[t->idx], 1, id, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(hq[t->idx]) == SQLITE_ROW && sqlite3_column_int64(hq[t->idx], 0) > 0) {
-			char num[32];
-			snprintf(num, sizeof num, "%lld", (long long)sqlite3_column_int64(hq[t->idx], 0));
-			cJSON_AddItemToObject(j, "q", cJSON_CreateRaw(num));
-		}
-		sqlite3_reset(hq[t->idx]);
-		cJSON_AddItemToArray(records, j);
-		(*n)++;
-	}
-	sqlite3_finalize(st);
-	sqlite3_finalize(mx);
-	for (int i = 0; i < FS_MAX_TABLES; i++)
-		sqlite3_finalize(hq[i]);
-	if (rc == 0 && orphans)
-		return fs_store_commit(s);
-	fs_store_rollback(s);	/* read only */
-	return rc;
+	struct batch_fill b = { p, 0, records };
+	return fs_log_next(x->s, after, x->batch, batch_add, &b, n);
 }
 
 static cJSON *meta_object(struct fs_store *s, const char *key);
@@ -605,42 +514,25 @@ static int rewind_cursor(struct fs_store *s, const char *scope, int64_t hqseq)
 static int drop_refused(struct fs_store *s, const struct fs_table *t, const char *id, int64_t upto,
 			const cJSON *current)
 {
-	sqlite3_stmt *st;
 	int newer = 0;
 	if (!t)
 		return fs_err(FIELDSYNC_EPROTO, "HQ answered for an unknown table");
-	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM changelog WHERE tbl = ?1 AND id = ?2 AND seq > ?3",
-			       -1, &st, NULL) != SQLITE_OK)
-		return fs_sqlite_err(s->db, sqlite3_errcode(s->db), "change log");
-	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, upto);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		newer = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (newer)
-		return 0;
+	int rc = fs_log_newer(s, t, id, upto, &newer);
+	if (rc || newer)
+		return rc;
 	if (!current) {
-		char sql[128], scope[65] = "";
-		int64_t hqseq = 0;
-		snprintf(sql, sizeof sql, "SELECT scope, hqseq FROM %s WHERE id = ?1", t->name);
-		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-			return fs_sqlite_err(s->db, sqlite3_errcode(s->db), "refused record");
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			const unsigned char *sc = sqlite3_column_text(st, 0);
-			snprintf(scope, sizeof scope, "%s", sc ? (const char *)sc : "");
-			hqseq = sqlite3_column_int64(st, 1);
-		}
-		sqlite3_finalize(st);
-		int rc = fs_store_delete_row(s, t, id);
+		char scope[65];
+		int64_t hqseq;
+		rc = fs_store_row_hq(s, t, id, scope, &hqseq);
+		if (rc == 0)
+			rc = fs_store_delete_row(s, t, id);
 		if (rc == 0 && hqseq > 0 && scope[0])
 			rc = rewind_cursor(s, scope, hqseq);
 		return rc;
 	}
 	struct fs_rec hq, local;
 	int64_t q = 0;
-	int rc = fs_wire_rec_decode(current, &hq);
+	rc = fs_wire_rec_decode(current, &hq);
 	if (rc)
 		return fs_err_wrap(FIELDSYNC_EPROTO, "HQ sent an invalid record");
 	if (hq.t != t || strcmp(hq.id, id)) {
@@ -649,9 +541,9 @@ static int drop_refused(struct fs_store *s, const struct fs_table *t, const char
 	}
 	/* never reuse a counter of this replica: keep the highest it issued */
 	if (fs_store_get(s, t, id, &local) == 0) {
-		int64_t mine = fs_vv_get(&local.vv, &s->self);
-		if (mine > fs_vv_get(&hq.vv, &s->self))
-			rc = fs_vv_set(&hq.vv, &s->self, mine);
+		int64_t mine = fs_vv_get(&local.vv, fs_store_replica(s));
+		if (mine > fs_vv_get(&hq.vv, fs_store_replica(s)))
+			rc = fs_vv_set(&hq.vv, fs_store_replica(s), mine);
 		fs_rec_release(&local);
 	}
 	fs_wire_int(current, "q", 1, FS_INT_MAX_EXACT, &q);
@@ -667,7 +559,6 @@ static int record_answer(struct sync_state *x, const struct pending *p, int n, c
 			 const cJSON *records)
 {
 	struct fs_store *s = x->s;
-	sqlite3_stmt *del, *q;
 	char now[32];
 	if (cJSON_GetArraySize(results) != n)
 		return fs_err(FIELDSYNC_EPROTO, "HQ answered %d results for %d records", cJSON_GetArraySize(results), n);
@@ -675,10 +566,6 @@ static int record_answer(struct sync_state *x, const struct pending *p, int n, c
 	int rc = fs_store_begin(s);
 	if (rc)
 		return rc;
-	sqlite3_prepare_v2(s->db, "DELETE FROM changelog WHERE tbl = ?1 AND id = ?2 AND seq <= ?3", -1, &del, NULL);
-	sqlite3_prepare_v2(s->db, "INSERT INTO quarantine (tbl, id, reason, at, record) VALUES (?1, ?2, ?3, ?4, fs_seal(?5))"
-			   " ON CONFLICT (tbl, id) DO UPDATE SET reason = excluded.reason, at = excluded.at,"
-			   " record = excluded.record", -1, &q, NULL);
 	const cJSON *res = results->child, *rec = records->child;
 	for (int k = 0; rc == 0 && k < n; k++, res = res->next, rec = rec->next) {
 		const char *t = fs_wire_str(res, "t"), *id = fs_wire_str(res, "id");
@@ -687,19 +574,13 @@ static int record_answer(struct sync_state *x, const struct pending *p, int n, c
 			break;
 		}
 		int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "ok"));
-		if (!ok && rc == 0)
-			rc = drop_refused(s, fs_table_find(t), id, p[k].upto, cJSON_GetObjectItemCaseSensitive(res, "current"));
 		if (!ok) {
 			const char *why = fs_wire_str(res, "reason");
 			char *txt = cJSON_PrintUnformatted(rec);
-			sqlite3_bind_text(q, 1, t, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 3, why ? why : "rejected", -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(q, 4, now, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 5, txt, -1, SQLITE_TRANSIENT);
-			if (sqlite3_step(q) != SQLITE_DONE)
-				rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "quarantine");
-			sqlite3_reset(q);
+			rc = drop_refused(s, fs_table_find(t), id, p[k].upto, cJSON_GetObjectItemCaseSensitive(res, "current"));
+			if (rc == 0)
+				rc = txt ? fs_quarantine_put(s, t, id, why ? why : "rejected", now, txt)
+					 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
 			free(txt);
 			x->rejected++;
 		} else {
@@ -709,15 +590,9 @@ static int record_answer(struct sync_state *x, const struct pending *p, int n, c
 			if (fs_wire_int(res, "q", 1, FS_INT_MAX_EXACT, &at) == 0)
 				rc = fs_store_set_hqseq(s, fs_table_find(t), id, at, fs_wire_str(res, "scope"));
 		}
-		sqlite3_bind_text(del, 1, t, -1, SQLITE_STATIC);
-		sqlite3_bind_text(del, 2, id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(del, 3, p[k].upto);
-		if (rc == 0 && sqlite3_step(del) != SQLITE_DONE)
-			rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "change log");
-		sqlite3_reset(del);
+		if (rc == 0)
+			rc = fs_log_done(s, t, id, p[k].upto);
 	}
-	sqlite3_finalize(del);
-	sqlite3_finalize(q);
 	if (rc) {
 		fs_store_rollback(s);
 		return rc;
@@ -812,7 +687,7 @@ static int push_all(struct sync_state *x)
 	int rc = b[0].p && b[1].p ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory"), cur = 0, flying = 0;
 	/* counted once: a count per batch would make a first push quadratic */
 	if (rc == 0)
-		rc = count_pending(x->s, &left);
+		rc = fs_log_pending(x->s, &left);
 	while (rc == 0) {
 		/* the next batch is read while the previous one is at HQ */
 		rc = batch_read(x, &b[cur], &after, left);
@@ -879,31 +754,29 @@ static int page_needs_push(struct sync_state *x, const cJSON *drop, const cJSON 
 
 /* Territories this replica holds rows of that are not the rep's any more
  * (dropped by HQ, or rows HQ refused in a territory the rep lost). */
+struct stray {
+	const cJSON *terr;
+	char (*out)[65];
+	int max, n;
+};
+
+static int stray_one(void *vctx, const char *scope)
+{
+	struct stray *x = vctx;
+	int mine = 0;
+	for (const cJSON *e = x->terr->child; e && !mine; e = e->next)
+		mine = cJSON_IsString(e) && !strcmp(e->valuestring, scope);
+	if (!mine && x->n < x->max)
+		snprintf(x->out[x->n++], 65, "%s", scope);
+	return 0;
+}
+
 static int stray_scopes(struct fs_store *s, const cJSON *terr, char (*out)[65], int max, int *n)
 {
-	struct fs_buf q;
-	sqlite3_stmt *st;
-	int rc = 0;
-	*n = 0;
-	fs_buf_init(&q, 0);
-	for (int i = 0; rc == 0 && i < fs_ntables; i++)
-		rc = fs_buf_printf(&q, "%sSELECT scope FROM %s WHERE scope IS NOT NULL", i ? " UNION " : "",
-				   fs_tables[i]->name);
-	if (rc == 0 && sqlite3_prepare_v2(s->db, q.p, -1, &st, NULL) != SQLITE_OK)
-		rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "scopes");
-	fs_buf_release(&q);
-	if (rc)
-		return rc;
-	while (sqlite3_step(st) == SQLITE_ROW && *n < max) {
-		const char *sc = (const char *)sqlite3_column_text(st, 0);
-		int mine = 0;
-		for (const cJSON *e = terr->child; e && !mine; e = e->next)
-			mine = cJSON_IsString(e) && !strcmp(e->valuestring, sc);
-		if (!mine)
-			snprintf(out[(*n)++], 65, "%s", sc);
-	}
-	sqlite3_finalize(st);
-	return 0;
+	struct stray x = { terr, out, max, 0 };
+	int rc = fs_store_each_scope(s, stray_one, &x);
+	*n = x.n;
+	return rc;
 }
 
 /* HQ's settings (grade visit intervals...) as "hq.KEY" in the store's meta,
@@ -936,41 +809,6 @@ static int store_settings(struct fs_store *s, const cJSON *settings)
  * sent back with each pull so that HQ continues rather than restarts them.
  * All of it in the page's transaction. */
 
-/* One statement with the territory as ?1. */
-static int resync_sql(struct fs_store *s, const char *sql, const char *scope)
-{
-	struct fs_val p = fs_vref(scope);
-	return fs_store_exec(s, sql, 1, &p, NULL, NULL);
-}
-
-static int resync_mark(struct fs_store *s, const char *scope)
-{
-	int rc = resync_sql(s, "DELETE FROM resync_mark WHERE scope = ?1", scope);
-	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
-		char sql[256];
-		snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO resync_mark (tbl, id, scope) SELECT '%s', id, scope"
-			 " FROM %s WHERE scope = ?1", fs_tables[i]->name, fs_tables[i]->name);
-		rc = resync_sql(s, sql, scope);
-	}
-	return rc;
-}
-
-static int resync_sweep(struct sync_state *x, const char *scope)
-{
-	int rc = 0;
-	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
-		char sql[512];
-		const char *t = fs_tables[i]->name;
-		snprintf(sql, sizeof sql, "DELETE FROM %s WHERE scope = ?1 AND id IN (SELECT id FROM resync_mark"
-			 " WHERE tbl = '%s' AND scope = ?1) AND id NOT IN (SELECT id FROM changelog WHERE tbl = '%s')",
-			 t, t, t);
-		rc = resync_sql(x->s, sql, scope);
-		if (rc == 0)
-			x->evicted += sqlite3_changes(x->s->db);
-	}
-	return rc ? rc : resync_sql(x->s, "DELETE FROM resync_mark WHERE scope = ?1", scope);
-}
-
 /* Before the page's records: start the resyncs the reply announces. *live:
  * some resync is under way (delivered records unmark their rows). */
 static int resync_begin(struct sync_state *x, const cJSON *rs, cJSON *local, int *live)
@@ -985,7 +823,7 @@ static int resync_begin(struct sync_state *x, const cJSON *rs, cJSON *local, int
 		if (have && cJSON_IsNumber(have) && have->valuedouble == e->valuedouble)
 			continue;
 		cJSON_DeleteItemFromObjectCaseSensitive(local, e->string);
-		rc = resync_mark(x->s, e->string);
+		rc = fs_resync_mark(x->s, e->string);
 		if (rc == 0 && !cJSON_AddItemToObject(local, e->string, cJSON_CreateNumber(e->valuedouble)))
 			rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
 		x->resynced++;
@@ -1005,9 +843,9 @@ static int resync_end(struct sync_state *x, const cJSON *rs, const cJSON *cursor
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(cursor, e->string);
 		int named = rs && cJSON_GetObjectItemCaseSensitive(rs, e->string) != NULL;
 		if (named && cJSON_IsNumber(c) && c->valuedouble >= 0)
-			rc = resync_sweep(x, e->string);
+			rc = fs_resync_sweep(x->s, e->string, &x->evicted);
 		else if (!named)
-			rc = resync_sql(x->s, "DELETE FROM resync_mark WHERE scope = ?1", e->string);
+			rc = fs_resync_forget(x->s, e->string);
 		else {
 			e = next;
 			continue;
@@ -1066,15 +904,11 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 	}
 	const cJSON *rs = cJSON_GetObjectItemCaseSensitive(doc, "resync");
 	cJSON *local = meta_object(s, "resync");
-	sqlite3_stmt *unmark = NULL;
 	int live = 0;
 	if (!local)
 		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = resync_begin(x, rs, local, &live);
-	if (rc == 0 && live &&
-	    sqlite3_prepare_v2(s->db, "DELETE FROM resync_mark WHERE tbl = ?1 AND id = ?2", -1, &unmark, NULL) != SQLITE_OK)
-		rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "resync");
 	for (const cJSON *d = drop ? drop->child : NULL; rc == 0 && d; d = d->next)
 		if (cJSON_IsString(d))
 			rc = fs_store_evict_scope(s, d->valuestring);
@@ -1102,17 +936,9 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 	 * when it is later than this device's (a device whose date is behind). */
 	int64_t hq_now = 0, lim;
 	fs_wire_int(doc, "now_ms", 1, FS_INT_MAX_EXACT, &hq_now);
-	lim = fs_hlc_limit(hq_now > fs_wall_ms() ? hq_now : fs_wall_ms(), s->clock_ahead);
-	sqlite3_stmt *qin = NULL, *qout = NULL;
+	lim = fs_hlc_limit(hq_now > fs_wall_ms() ? hq_now : fs_wall_ms(), fs_store_clock_ahead(s));
 	char now[32];
 	fs_iso_utc(fs_wall_ms(), now);
-	if (rc == 0 &&
-	    (sqlite3_prepare_v2(s->db, "INSERT INTO quarantine (tbl, id, reason, at, record) VALUES (?1, ?2, ?3, ?4,"
-				" fs_seal(?5)) ON CONFLICT (tbl, id) DO UPDATE SET reason = excluded.reason,"
-				" at = excluded.at, record = excluded.record", -1, &qin, NULL) != SQLITE_OK ||
-	     sqlite3_prepare_v2(s->db, "DELETE FROM quarantine WHERE tbl = ?1 AND id = ?2 AND reason LIKE 'from HQ:%'",
-				-1, &qout, NULL) != SQLITE_OK))
-		rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "quarantine");
 	for (const cJSON *c = changes->child; rc == 0 && c; c = c->next) {
 		if (fs_wire_str(c, "evict"))
 			continue;
@@ -1124,42 +950,25 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 		}
 		int64_t q = 0, mx = fs_rec_max_hlc(&r);
 		fs_wire_int(c, "q", 1, FS_INT_MAX_EXACT, &q);
-		sqlite3_stmt *qs = mx > lim ? qin : qout;
-		sqlite3_bind_text(qs, 1, r.t->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(qs, 2, r.id, -1, SQLITE_STATIC);
 		if (mx > lim) {
 			char at[32], why[256], *txt = cJSON_PrintUnformatted(c);
 			fs_iso_utc(fs_hlc_ms(mx), at);
 			snprintf(why, sizeof why, "from HQ: a write stamped %s, more than %lld minutes ahead of the clock;"
-				 " not applied until HQ runs 'fieldsyncd repair clock'", at, (long long)s->clock_ahead);
-			sqlite3_bind_text(qs, 3, why, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(qs, 4, now, -1, SQLITE_STATIC);
-			sqlite3_bind_text(qs, 5, txt, -1, SQLITE_TRANSIENT);
+				 " not applied until HQ runs 'fieldsyncd repair clock'", at, (long long)fs_store_clock_ahead(s));
+			rc = txt ? fs_quarantine_put(s, r.t->name, r.id, why, now, txt)
+				 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
 			free(txt);
-		}
-		if (sqlite3_step(qs) != SQLITE_DONE)
-			rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "quarantine");
-		sqlite3_reset(qs);
-		sqlite3_clear_bindings(qs);
-		if (rc == 0 && mx > lim) {
 			fs_rec_release(&r);
 			continue;
 		}
+		rc = fs_quarantine_clear_hq(s, r.t->name, r.id);
 		if (rc == 0)
 			rc = fs_store_apply(s, &r, r.scope[0] ? r.scope : NULL, q, &changed);
-		if (rc == 0 && unmark) {
-			sqlite3_bind_text(unmark, 1, r.t->name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(unmark, 2, r.id, -1, SQLITE_STATIC);
-			if (sqlite3_step(unmark) != SQLITE_DONE)
-				rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "resync");
-			sqlite3_reset(unmark);
-		}
+		if (rc == 0 && live)
+			rc = fs_resync_unmark(s, r.t->name, r.id);
 		fs_rec_release(&r);
 		n++;
 	}
-	sqlite3_finalize(unmark);
-	sqlite3_finalize(qin);
-	sqlite3_finalize(qout);
 	if (rc == 0)
 		rc = resync_end(x, rs, cursor, local);
 	cJSON_Delete(local);
@@ -1216,7 +1025,7 @@ static int pull_all(struct sync_state *x, int *need_push)
 	int64_t left = 0;
 	char *cur = NULL;
 	*need_push = 0;
-	count_pending(x->s, &left);	/* once: pulls do not change it */
+	fs_log_pending(x->s, &left);	/* once: pulls do not change it */
 	int rc = fs_meta_get(x->s, "cursor", &cur);
 	if (rc)
 		return rc;
@@ -1277,7 +1086,7 @@ static int pull_all(struct sync_state *x, int *need_push)
 static int lock_store(struct fs_store *s, int *fd)
 {
 	char path[4200];
-	snprintf(path, sizeof path, "%s.sync-lock", s->path);
+	snprintf(path, sizeof path, "%s.sync-lock", fs_store_path(s));
 	*fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
 	if (*fd < 0)
 		return fs_err(FIELDSYNC_EIO, "cannot open %s: %s", path, strerror(errno));
@@ -1360,50 +1169,6 @@ static int hand_in(struct sync_state *x, long *kept)
 	return rc;
 }
 
-/* Erase the replica: every record, the change log, conflicts, quarantine,
- * the token and the server; only the replica id and clock stay, with the
- * time of the wipe. secure_delete zeroes the freed pages and VACUUM
- * rewrites the file, so the rows are not left in free pages or the WAL. */
-static int wipe_store(struct fs_store *s)
-{
-	sqlite3_stmt *st;
-	char now[32];
-	int rc = sqlite3_exec(s->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return fs_sqlite_err(s->db, rc, "wiping the store");
-	if ((rc = fs_store_begin(s)))
-		return rc;
-	rc = sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_master WHERE type = 'table'"
-				" AND name NOT LIKE 'sqlite_%'", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		rc = fs_sqlite_err(s->db, rc, "wiping the store");
-		fs_store_rollback(s);
-		return rc;
-	}
-	while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		/* table names from the schema, not data: quoted all the same */
-		char *q = sqlite3_mprintf(strcmp((const char *)sqlite3_column_text(st, 0), "meta")
-						  ? "DELETE FROM \"%w\""
-						  : "DELETE FROM \"%w\" WHERE key NOT IN ('replica_id', 'hlc', 'created_at')",
-					  (const char *)sqlite3_column_text(st, 0));
-		rc = q ? sqlite3_exec(s->db, q, NULL, NULL, NULL) : SQLITE_NOMEM;
-		sqlite3_free(q);
-	}
-	sqlite3_finalize(st);
-	fs_iso_utc(fs_wall_ms(), now);
-	if (rc == SQLITE_OK)
-		rc = fs_meta_set(s, "wiped_at", now);
-	if (rc != 0) {
-		rc = fs_sqlite_err(s->db, sqlite3_errcode(s->db), "wiping the store");
-		fs_store_rollback(s);
-		return rc;
-	}
-	if ((rc = fs_store_commit(s)))
-		return rc;
-	rc = sqlite3_exec(s->db, "VACUUM; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : fs_sqlite_err(s->db, rc, "wiping the store");
-}
-
 FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn progress, void *ctx,
 				 fieldsync_rows **summary)
 {
@@ -1443,14 +1208,14 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 		if (rc == 0)
 			rc = pull_all(&x, &need_push);
 		if (rc == 0)
-			rc = count_pending(s, &left);
+			rc = fs_log_pending(s, &left);
 		need = rc == 0 && (need_push || left > 0);
 	}
 	if (rc == 0 && need)
 		rc = fs_err(FIELDSYNC_EBUSY, "changes kept coming for %d rounds; run sync again", rounds);
 	if (rc == FIELDSYNC_EAUTH && x.h.wipe) {
 		long kept = 0;
-		if ((rc = hand_in(&x, &kept)) == 0 && (rc = wipe_store(s)) == 0)
+		if ((rc = hand_in(&x, &kept)) == 0 && (rc = fs_store_wipe(s)) == 0)
 			rc = fs_err(FIELDSYNC_EAUTH, "this device was revoked by HQ: its local data was wiped"
 				    " (%ld unsynced record%s handed in to HQ for review)", kept, kept == 1 ? "" : "s");
 	}
@@ -1534,16 +1299,12 @@ FIELDSYNC_API int fieldsync_status(fieldsync_store *hs, fieldsync_rows **out)
 		free(v);
 	}
 	if (rc == 0)
-		rc = fs_rows_set(r, row, 5, s->self_hex);
+		rc = fs_rows_set(r, row, 5, fs_store_replica_hex(s));
 	int64_t pend = 0, quar = 0;
 	if (rc == 0)
-		rc = count_pending(s, &pend);
-	sqlite3_stmt *st;
-	if (rc == 0 && sqlite3_prepare_v2(s->db, "SELECT count(*) FROM quarantine", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			quar = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
+		rc = fs_log_pending(s, &pend);
+	if (rc == 0)
+		rc = fs_quarantine_count(s, &quar);
 	if (rc == 0)
 		rc = fieldsync_conflicts(hs, 0, &k);
 	char buf[3][32];

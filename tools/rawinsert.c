@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "store.h"
+#include "store_int.h"
 
 struct row {
 	const struct fs_table *t;

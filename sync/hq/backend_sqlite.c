@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "backend.h"
-#include "store.h"
+#include "rowcodec.h"
 #include "util.h"
 
 #define CACHE 128

@@ -31,7 +31,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "store.h"
+#include "rowcodec.h"
 #include "util.h"
 
 struct names {

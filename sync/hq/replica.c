@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "query.h"
-#include "store.h"
+#include "rowcodec.h"
 #include "settings.h"
 #include "wire.h"
 

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "store_int.h"
 #include "prng.h"
 #include <signal.h>
 #include <stdio.h>

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include "store_int.h"
 #include "retention.h"
 #include "util.h"
 

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "store.h"
+#include "store_int.h"
 
 static char dir[256];
 
