@@ -2,6 +2,7 @@
 #include "store_int.h"
 #include "seal.h"
 #include "query.h"
+#include "replica.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -742,55 +743,51 @@ static int log_fields(struct fs_store *s, const struct fs_rec *before, const str
 	return rc;
 }
 
+/* The replica engine (replica.h) over this store: reads, the clock, the
+ * reference checks, the scope from the local customer, and storing with
+ * the change log (and, for an edit of a card, its field history). */
+static int rp_get(void *ctx, const struct fs_table *t, const char *id, int lock, struct fs_rec *out)
+{
+	(void)lock;	/* the write transaction holds SQLite's write lock */
+	return fs_store_get(ctx, t, id, out);
+}
+
+static int rp_tick(void *ctx, int64_t *hlc)
+{
+	return fs_store_next_hlc(ctx, hlc);
+}
+
+static int rp_check(void *ctx, const struct fs_rec *r, const struct fs_chg *c)
+{
+	return check_refs(ctx, r, c);
+}
+
+/* The scope comes from HQ once HQ has seen the record; a local write
+ * re-derives it only when it creates the record or moves it. */
+static int rp_scope(void *ctx, struct fs_rec *r, int fresh)
+{
+	return fresh || !r->scope[0] ? fs_store_derive_scope(ctx, r) : 0;
+}
+
+static int rp_store(void *ctx, const struct fs_rec *old, const struct fs_rec *r, int64_t hlc)
+{
+	struct fs_store *s = ctx;
+	int rc = old ? log_fields(s, old, r, hlc) : 0;
+	if (rc == 0)
+		rc = fs_store_put(s, r);
+	return rc ? rc : log_change(s, r);
+}
+
+static void replica_of(struct fs_store *s, struct fs_replica *rp)
+{
+	*rp = (struct fs_replica){ &s->self, s, rp_get, rp_tick, rp_check, rp_scope, rp_store };
+}
+
 static int write_locked(struct fs_store *s, const struct fs_chg *c, const char *id, char id_out[33])
 {
-	const struct fs_table *t = c->t;
-	struct fs_rec r;
-	int rc, creating = !id || !*id;
-
-	if (creating) {
-		fs_rec_init(&r, t);
-		fs_random_id(r.id);
-	} else {
-		rc = fs_store_get(s, t, id, &r);
-		if (rc)
-			return rc;
-		if (fs_rec_deleted(&r) && !(t->deleted_field >= 0 && c->set[t->deleted_field])) {
-			fs_rec_release(&r);
-			return fs_err(FIELDSYNC_ENOTFOUND, "%s %s is deleted", t->name, id);
-		}
-	}
-	rc = fs_chg_validate(c, creating ? NULL : &r);
-	if (rc == 0)
-		rc = check_refs(s, &r, c);
-	int64_t hlc = 0;
-	if (rc == 0)
-		rc = fs_store_next_hlc(s, &hlc);
-	struct fs_rec before;
-	fs_rec_init(&before, t);
-	if (rc == 0 && !creating)
-		rc = fs_rec_copy(&before, &r);
-	int n = rc ? 0 : fs_rec_write(&r, c, &s->self, hlc);
-	if (n < 0)
-		rc = n;
-	if (rc == 0 && n > 0 && !creating)
-		rc = log_fields(s, &before, &r, hlc);
-	fs_rec_release(&before);
-	/* The scope comes from HQ once HQ has seen the record; a local write
-	 * re-derives it only when it creates the record or moves it. */
-	int moves = t->scope_field >= 0 && c->set[t->scope_field];
-	if (rc == 0 && (n > 0 || creating)) {
-		if (creating || moves || !r.scope[0])
-			rc = fs_store_derive_scope(s, &r);
-		if (rc == 0)
-			rc = fs_store_put(s, &r);
-		if (rc == 0)
-			rc = log_change(s, &r);
-	}
-	if (rc == 0 && id_out)
-		memcpy(id_out, r.id, 33);
-	fs_rec_release(&r);
-	return rc;
+	struct fs_replica rp;
+	replica_of(s, &rp);
+	return fs_replica_write(&rp, c, id, id_out);
 }
 
 /* Scope before saving: on an enrolled store, a customer is created in or
@@ -841,56 +838,14 @@ int fs_store_write(struct fs_store *s, const struct fs_chg *c, const char *id, c
 
 /* ---- conflict records ---- */
 
-struct clash_ctx {
-	struct fs_store *s;
-	int rc;
-};
-
-static int note_clash(void *vctx, const struct fs_rec *r, int field, const struct fs_sib *loser)
-{
-	struct clash_ctx *x = vctx;
-	struct fs_store *s = x->s;
-	struct fs_chg c;
-	struct fs_rec have, nr;
-	char cid[33];
-	int rc = fs_conflict_build(r, field, loser, &c, cid);
-	if (rc)
-		return rc == FIELDSYNC_EINVAL ? 0 : rc;
-	rc = fs_store_get(s, &fs_tbl_conflict, cid, &have);
-	if (rc == 0) {
-		fs_rec_release(&have);
-		fs_chg_release(&c);
-		return 0;
-	}
-	if (rc != FIELDSYNC_ENOTFOUND) {
-		fs_chg_release(&c);
-		return rc;
-	}
-	/* written with the derived id through the ordinary write steps */
-	fs_rec_init(&nr, &fs_tbl_conflict);
-	memcpy(nr.id, cid, 33);
-	int64_t hlc = 0;
-	rc = fs_store_next_hlc(s, &hlc);
-	if (rc == 0 && (rc = fs_rec_write(&nr, &c, &s->self, hlc)) > 0)
-		rc = 0;
-	if (rc == 0) {
-		memcpy(nr.scope, r->scope, sizeof nr.scope);
-		rc = fs_store_put(s, &nr);
-	}
-	if (rc == 0)
-		rc = log_change(s, &nr);
-	fs_rec_release(&nr);
-	fs_chg_release(&c);
-	return rc;
-}
-
 int fs_store_note_clashes(struct fs_store *s, const struct fs_rec *r)
 {
-	struct clash_ctx x = { s, 0 };
+	struct fs_replica rp;
+	replica_of(s, &rp);
 	/* its own (nested) transaction: conflict records take clock ticks */
 	int rc = fs_store_begin(s);
 	if (rc == 0)
-		rc = fs_rec_clashes(r, note_clash, &x);
+		rc = fs_replica_clashes(&rp, r);
 	if (rc == 0)
 		return fs_store_commit(s);
 	fs_store_rollback(s);

@@ -46,7 +46,7 @@ int hq_batch_begin(struct hq_db *db);
 int hq_batch_end(struct hq *h, struct hq_db *db, int rc);
 int hq_observe_hlc(struct hq *h, struct hq_db *db, int64_t hlc);
 int hq_scope_of(struct hq *h, struct hq_db *db, const struct fs_rec *r, char scope[65]);
-int hq_store_version(struct hq *h, struct hq_db *db, const struct fs_rec *old, struct fs_rec *r,
+int hq_store_version(struct hq *h, struct hq_db *db, const struct fs_rec *old, const struct fs_rec *r,
 		     const char *origin, int64_t *seq);
 
 /* endpoints.c: what devices call, below HTTP */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "query.h"
+#include "replica.h"
 #include "rowcodec.h"
 #include "settings.h"
 #include "wire.h"
@@ -284,97 +285,67 @@ static int move_customer(struct hq *h, struct hq_db *db, const char *id, const c
 	return rc;
 }
 
-/* Conflict records for the open clashes of `r`, written by HQ if missing. */
-struct note_ctx {
+/* The replica engine (core/replica.h) over HQ's store: reads locked for
+ * update, HQ's clock, the scope from HQ's customers, and storing a
+ * version with its sequence number, territory move and clash records. */
+struct hq_rp {
 	struct hq *h;
 	struct hq_db *db;
 };
 
-static int note_clash(void *vctx, const struct fs_rec *r, int field, const struct fs_sib *loser)
+static int rp_get(void *ctx, const struct fs_table *t, const char *id, int lock, struct fs_rec *out)
 {
-	struct note_ctx *x = vctx;
-	struct fs_chg c;
-	struct fs_rec have, nr;
-	char cid[33];
-	int rc = fs_conflict_build(r, field, loser, &c, cid);
-	if (rc)
-		return rc == FIELDSYNC_EINVAL ? 0 : rc;
-	rc = hq_rec_get(x->h, x->db, &fs_tbl_conflict, cid, 0, &have, NULL);
-	if (rc == 0)
-		fs_rec_release(&have);
-	if (rc != FIELDSYNC_ENOTFOUND) {
-		fs_chg_release(&c);
-		return rc;
-	}
-	int64_t hlc;
-	fs_rec_init(&nr, &fs_tbl_conflict);
-	memcpy(nr.id, cid, 33);
-	rc = next_hlc(x->h, x->db, &hlc);
-	if (rc == 0 && (rc = fs_rec_write(&nr, &c, &x->h->self, hlc)) > 0)
-		rc = 0;
-	if (rc == 0) {
-		memcpy(nr.scope, r->scope, sizeof nr.scope);
-		rc = rec_put(x->h, x->db, &nr, NULL, NULL);
-	}
-	fs_rec_release(&nr);
-	fs_chg_release(&c);
-	return rc;
+	struct hq_rp *x = ctx;
+	return hq_rec_get(x->h, x->db, t, id, lock, out, NULL);
+}
+
+static int rp_tick(void *ctx, int64_t *hlc)
+{
+	struct hq_rp *x = ctx;
+	return next_hlc(x->h, x->db, hlc);
+}
+
+static int rp_scope(void *ctx, struct fs_rec *r, int fresh)
+{
+	struct hq_rp *x = ctx;
+	(void)fresh;	/* HQ holds every customer: the scope is always looked up */
+	return hq_scope_of(x->h, x->db, r, r->scope);
+}
+
+static int rp_store(void *ctx, const struct fs_rec *old, const struct fs_rec *r, int64_t hlc)
+{
+	struct hq_rp *x = ctx;
+	(void)hlc;
+	return hq_store_version(x->h, x->db, old, r, NULL, NULL);
+}
+
+static void replica_of(struct hq_rp *x, struct fs_replica *rp)
+{
+	*rp = (struct fs_replica){ &x->h->self, x, rp_get, rp_tick, NULL, rp_scope, rp_store };
 }
 
 /* Store a new version: the row, the territory move if any, the conflicts. */
-int hq_store_version(struct hq *h, struct hq_db *db, const struct fs_rec *old, struct fs_rec *r,
+int hq_store_version(struct hq *h, struct hq_db *db, const struct fs_rec *old, const struct fs_rec *r,
 			 const char *origin, int64_t *seq)
 {
 	int rc = rec_put(h, db, r, origin, seq);
 	if (rc == 0 && old && r->t == &fs_tbl_customer && old->scope[0] && strcmp(old->scope, r->scope))
 		rc = move_customer(h, db, r->id, old->scope, r->scope);
 	if (rc == 0) {
-		struct note_ctx x = { h, db };
-		rc = fs_rec_clashes(r, note_clash, &x);
+		struct hq_rp x = { h, db };
+		struct fs_replica rp;
+		replica_of(&x, &rp);
+		rc = fs_replica_clashes(&rp, r);
 	}
-	return rc;
-}
-
-static int write_locked(struct hq *h, struct hq_db *db, const struct fs_chg *c, const char *id, char id_out[33])
-{
-	const struct fs_table *t = c->t;
-	struct fs_rec r, old;
-	int creating = !id || !*id, rc;
-	fs_rec_init(&old, t);
-	if (creating) {
-		fs_rec_init(&r, t);
-		fs_random_id(r.id);
-	} else {
-		if ((rc = hq_rec_get(h, db, t, id, 1, &r, NULL)))
-			return rc;
-		if (fs_rec_deleted(&r) && !(t->deleted_field >= 0 && c->set[t->deleted_field])) {
-			fs_rec_release(&r);
-			return fs_err(FIELDSYNC_ENOTFOUND, "%s %s is deleted", t->name, id);
-		}
-		fs_rec_copy(&old, &r);
-	}
-	int64_t hlc = 0;
-	rc = fs_chg_validate(c, creating ? NULL : &r);
-	if (rc == 0)
-		rc = next_hlc(h, db, &hlc);
-	int n = rc ? 0 : fs_rec_write(&r, c, &h->self, hlc);
-	if (n < 0)
-		rc = n;
-	if (rc == 0 && (n > 0 || creating)) {
-		rc = hq_scope_of(h, db, &r, r.scope);
-		if (rc == 0)
-			rc = hq_store_version(h, db, creating ? NULL : &old, &r, NULL, NULL);
-	}
-	if (rc == 0 && id_out)
-		memcpy(id_out, r.id, 33);
-	fs_rec_release(&r);
-	fs_rec_release(&old);
 	return rc;
 }
 
 int hq_write_in(struct hq *h, struct hq_db *db, const struct fs_chg *c, const char *id, char id_out[33])
 {
-	return write_locked(h, db, c, id, id_out);
+	struct hq_rp x = { h, db };
+	struct fs_replica rp;
+	replica_of(&x, &rp);
+	return fs_replica_write(&rp, c, id, id_out);
 }
 
 struct batch {
@@ -404,7 +375,7 @@ struct one_write {
 static int one_write(struct hq *h, struct hq_db *db, void *vctx)
 {
 	struct one_write *x = vctx;
-	return write_locked(h, db, x->c, x->id, x->id_out);
+	return hq_write_in(h, db, x->c, x->id, x->id_out);
 }
 
 int hq_write(struct hq *h, const struct fs_chg *c, const char *id, char id_out[33])
@@ -435,9 +406,9 @@ static int resolve_tx(struct hq *h, struct hq_db *db, void *vctx)
 			char note[64];
 			snprintf(note, sizeof note, "kept %s at HQ", x->keep_loser ? "loser" : "winner");
 			if ((rc = fs_conflict_plan(&k, &r, x->keep_loser, note, &field, &res)) == 0) {
-				rc = write_locked(h, db, &field, r.id, NULL);
+				rc = hq_write_in(h, db, &field, r.id, NULL);
 				if (rc == 0)
-					rc = write_locked(h, db, &res, cid, NULL);
+					rc = hq_write_in(h, db, &res, cid, NULL);
 				fs_chg_release(&field);
 				fs_chg_release(&res);
 			}
