@@ -295,3 +295,77 @@ int hq_show(struct hq *h, const struct fs_table *t, const char *id, struct field
 	fs_rec_release(&r);
 	return rc;
 }
+
+/* ---- plans made at HQ for a rep ---- */
+
+struct plan_ctx {
+	const char *cust, *rep, *date, *time;
+	char *id_out;
+};
+
+static int covers_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	(void)v;
+	*(int *)ctx += ncol > 0;
+	return 0;
+}
+
+static int plan_add_tx(struct hq *h, struct hq_db *db, void *vctx)
+{
+	struct plan_ctx *x = vctx;
+	struct fs_rec c;
+	struct fs_chg chg;
+	int rc = need_rep(h, db, x->rep), n = 0;
+	if (rc == 0)
+		rc = hq_get(h, db, &fs_tbl_customer, x->cust, 0, &c);
+	if (rc)
+		return rc;
+	/* the rep must cover the customer's territory: a plan travels there */
+	struct fs_val p[2] = { fs_vref(x->rep), fs_vref(c.scope) };
+	rc = hq_be(h)->exec(db, "SELECT 1 FROM rep_territories rt JOIN reps r ON r.name = rt.rep"
+			    " WHERE rt.rep = $1 AND rt.territory = $2 AND r.revoked = 0", 2, p, covers_row, &n);
+	if (rc == 0 && !n)
+		rc = fs_err(FIELDSYNC_EINVAL, "%s does not cover territory %s, where customer %s is", x->rep,
+			    c.scope[0] ? c.scope : "(none)", x->cust);
+	if (rc == 0 && fs_rec_deleted(&c))
+		rc = fs_err(FIELDSYNC_ENOTFOUND, "customer %s is deleted", x->cust);
+	fs_rec_release(&c);
+	if (rc)
+		return rc;
+	const struct fs_table *t = &fs_tbl_visit;
+	const char *names[] = { "customer_id", "status", "planned_date", "planned_time" };
+	const char *vals[] = { x->cust, "planned", x->date, x->time };
+	fs_chg_init(&chg, t);
+	for (int k = 0; rc == 0 && k < 4; k++) {
+		struct fs_val v = { 0 };
+		int fi = fs_field_find(t, names[k]);
+		if (!vals[k])
+			continue;
+		rc = fs_field_parse(&t->fields[fi], vals[k], FS_PARSE_USER, &v);
+		if (rc == 0)
+			rc = fs_chg_set(&chg, fi, &v);
+		fs_val_release(&v);
+		if (rc)
+			fs_err_wrap(rc, "%s", k == 2 ? "--date" : k == 3 ? "--time" : names[k]);
+	}
+	if (rc == 0)
+		rc = hq_write_in(h, db, &chg, NULL, x->id_out);
+	fs_chg_release(&chg);
+	/* whom it is for: HQ's column, read by the pull (a visit assigned to
+	 * a rep goes to that rep's devices only) and the reports */
+	struct fs_val a[2] = { fs_vref(x->rep), fs_vref(x->id_out) };
+	if (rc == 0)
+		rc = hq_be(h)->exec(db, "UPDATE visit SET assignee = $1 WHERE id = $2", 2, a, NULL, NULL);
+	return rc;
+}
+
+int hq_plan_add(struct hq *h, const char *customer, const char *rep, const char *date, const char *time,
+		char id_out[33])
+{
+	char cid[33];
+	if (!date || !*date)
+		return fs_err(FIELDSYNC_EINVAL, "--date: a plan needs a date (YYYY-MM-DD)");
+	int rc = hq_lookup(h, &fs_tbl_customer, customer, cid);
+	struct plan_ctx x = { cid, rep, date, time, id_out };
+	return rc ? rc : hq_write_batch(h, plan_add_tx, &x, 1);
+}

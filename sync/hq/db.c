@@ -86,6 +86,7 @@ int hq_parse_territories(const char *list, char terr[][65], int max, int *n)
 /* ---- schema ---- */
 
 static int gc_schema(const struct hq_backend *be, struct fs_buf *b);
+static int author_schema(struct fs_buf *b);
 static int gc_indexes(struct fs_buf *b);
 
 static int schema(const struct hq_backend *be, const struct hq_part *const *parts, struct fs_buf *b)
@@ -128,6 +129,8 @@ static int schema(const struct hq_backend *be, const struct hq_part *const *part
 	}
 	if (rc == 0)
 		rc = gc_indexes(b);
+	if (rc == 0)
+		rc = author_schema(b);
 	if (rc == 0) {
 		char rid[33];
 		fs_random_id(rid);
@@ -160,8 +163,36 @@ static int gc_indexes(struct fs_buf *b)
 	return rc;
 }
 
+/* Who did what, from HQ schema 4 (HQ's own columns: they do not travel).
+ * author_rep, author_device: the rep and device whose write made the
+ * record theirs (a visit's report, else its creation), read from that
+ * write's dot when HQ stores the version (replica.c, hq_author); "HQ" for
+ * HQ's own writes; NULL for rows stored before, shown as "unknown".
+ * assignee: the rep a plan made at HQ is for (fieldsyncd plan add --rep);
+ * such a visit travels to that rep's devices only. replica_owners: the
+ * device behind a replica id that is not a device's own (a store used
+ * before it was enrolled): the first device to push its writes. */
+static int author_schema(struct fs_buf *b)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < fs_ntables; i++) {
+		const char *t = fs_tables[i]->name;
+		if (hq_authored(fs_tables[i]))
+			rc = fs_buf_printf(b, "ALTER TABLE %s ADD COLUMN author_rep TEXT;\n"
+					   "ALTER TABLE %s ADD COLUMN author_device TEXT;\n"
+					   "CREATE INDEX %s_author ON %s(author_rep);\n", t, t, t, t);
+	}
+	return rc ? rc : fs_buf_adds(b, "ALTER TABLE visit ADD COLUMN assignee TEXT;\n"
+				      "CREATE TABLE replica_owners (replica TEXT PRIMARY KEY, device TEXT NOT NULL);\n");
+}
+
+int hq_authored(const struct fs_table *t)
+{
+	return t == &fs_tbl_visit || t == &fs_tbl_payment || t == &fs_tbl_order_line;
+}
+
 /* The store schema version of HQ's record tables at each HQ schema. */
-static const int rec_version[HQ_SCHEMA_VERSION + 1] = { 0, 1, 3, 4 };
+static const int rec_version[HQ_SCHEMA_VERSION + 1] = { 0, 1, 3, 4, 4 };
 
 /* HQ schema 1 -> 2: the record tables and fields added since the first
  * store schema (the registry's `since`; the change log); 2 -> 3: the
@@ -183,6 +214,8 @@ static int upgrade(const struct hq_backend *be, int from, struct fs_buf *b)
 		rc = gc_schema(be, b);
 	if (rc == 0 && from < 3)
 		rc = gc_indexes(b);
+	if (rc == 0 && from < 4)
+		rc = author_schema(b);
 	if (rc == 0)
 		rc = fs_buf_printf(b, "UPDATE hq_meta SET value = '%d' WHERE key = 'schema';\n", HQ_SCHEMA_VERSION);
 	return rc;
@@ -268,12 +301,19 @@ static int build_sql(struct hq *h)
 			rc = fs_buf_adds(&b, h->be->for_update);
 		if (rc == 0 && !(h->q_lock[i] = fs_buf_detach(&b)))
 			rc = FIELDSYNC_ENOMEM;
+		int authored = hq_authored(t);
 		if (rc == 0)
-			rc = fs_buf_printf(&b, "INSERT INTO %s (%s, seq, origin) VALUES ($1", t->name, cols.p);
-		for (int k = 2; rc == 0 && k <= FS_ROW_COLS(t) + 2; k++)
+			rc = fs_buf_printf(&b, "INSERT INTO %s (%s, seq, origin%s) VALUES ($1", t->name, cols.p,
+					   authored ? ", author_rep, author_device" : "");
+		for (int k = 2; rc == 0 && k <= FS_ROW_COLS(t) + 2 + 2 * authored; k++)
 			rc = fs_buf_printf(&b, ", $%d", k);
 		if (rc == 0)
 			rc = fs_buf_adds(&b, ") ON CONFLICT (id) DO UPDATE SET ");
+		/* an author once known stays when a version arrives without one */
+		if (rc == 0 && authored)
+			rc = fs_buf_printf(&b, "author_rep = coalesce(excluded.author_rep, %s.author_rep),"
+					   " author_device = coalesce(excluded.author_device, %s.author_device), ",
+					   t->name, t->name);
 		for (int k = 0; rc == 0 && k < t->nfields; k++)
 			rc = fs_buf_printf(&b, "%s = excluded.%s, ", t->fields[k].name, t->fields[k].name);
 		if (rc == 0)
@@ -284,7 +324,8 @@ static int build_sql(struct hq *h)
 			rc = FIELDSYNC_ENOMEM;
 		if (rc == 0)
 			rc = fs_buf_printf(&b, "SELECT %s, seq, origin FROM %s WHERE scope = $1 AND seq > $2"
-					   " AND seq <= $3 ORDER BY seq", cols.p, t->name);
+					   " AND seq <= $3%s ORDER BY seq", cols.p, t->name,
+					   t == &fs_tbl_visit ? " AND (assignee IS NULL OR assignee = $4)" : "");
 		if (rc == 0 && !(h->q_feed[i] = fs_buf_detach(&b)))
 			rc = FIELDSYNC_ENOMEM;
 		if (rc == 0)

@@ -152,6 +152,41 @@ static int check_authors(struct hq *h, const struct hq_device *d, const struct f
 	return 0;
 }
 
+static int owner_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	if (ncol > 0 && v[0].t == FS_V_TEXT)
+		snprintf(ctx, 33, "%s", v[0].s);
+	return 0;
+}
+
+/* The write that makes a record someone's (a visit's report, a payment's
+ * or order line's creation), new here, must be the pushing device's own:
+ * a device cannot log for another. A replica id that is no device's (the
+ * store's id before it was enrolled) is the first pusher's from then on. */
+static int check_author(struct hq *h, struct hq_db *db, const struct hq_device *d, const struct fs_rec *m,
+			const struct fs_rec *old, char *why, size_t n)
+{
+	const struct fs_dot *ad = hq_author_dot(m), *od = old ? hq_author_dot(old) : NULL;
+	char rid[33], owner[33] = "";
+	if (!ad || (od && fs_dot_same(ad, od)) || (old && fs_vv_covers(&old->vv, ad)))
+		return 0;
+	fs_rid_fmt(&ad->rid, rid);
+	if (!strcmp(rid, d->id))
+		return 0;
+	struct fs_val p = fs_vref(rid);
+	int rc = h->be->exec(db, "SELECT id FROM devices WHERE id = $1", 1, &p, owner_row, owner);
+	if (rc == 0 && !owner[0])
+		rc = h->be->exec(db, "SELECT device FROM replica_owners WHERE replica = $1", 1, &p, owner_row, owner);
+	if (rc == 0 && !owner[0] && fs_rid_cmp(&ad->rid, &h->self)) {
+		struct fs_val q[2] = { fs_vref(rid), fs_vref(d->id) };
+		return h->be->exec(db, "INSERT INTO replica_owners (replica, device) VALUES ($1, $2)", 2, q, NULL, NULL);
+	}
+	if (rc == 0 && strcmp(owner, d->id))
+		snprintf(why, n, "%s", m->t == &fs_tbl_visit ? "its report names another device as the one that logged it"
+			 : "it names another device as the one that recorded it");
+	return rc;
+}
+
 /* Ids a record carries besides its own and its customer's: references to
  * other records (a visit's contact, an order line's visit) and the record a
  * change log entry or a conflict is about. Each must stay in the record's
@@ -240,7 +275,9 @@ static int judge(struct hq *h, struct hq_db *db, const struct hq_device *d, cons
 		return 0;
 	}
 	snprintf(m->scope, sizeof m->scope, "%s", scope);
-	return check_refs(h, db, m, old, why, n);
+	if ((rc = check_refs(h, db, m, old, why, n)) || why[0])
+		return rc;
+	return check_author(h, db, d, m, old, why, n);
 }
 
 /* Merge one pushed record. Returns 0 with why[0] == 0 (accepted, merged vv
@@ -599,7 +636,7 @@ static int pull_slice(struct hq *h, struct hq_db *db, const struct hq_device *d,
 		      int64_t from, int backfill, int limit, cJSON *changes, int64_t *to, int *more, int *nrec)
 {
 	struct cut_ctx cut = { from, 0 };
-	struct fs_val p[3] = { fs_vref(scope), fs_vint(from), fs_vint(limit) };
+	struct fs_val p[4] = { fs_vref(scope), fs_vint(from), fs_vint(limit), fs_vref(d->rep) };
 	int rc = h->be->exec(db, h->q_cut, 3, p, cut_row, &cut);
 	*to = from;
 	*more = cut.n >= limit;
@@ -612,7 +649,9 @@ static int pull_slice(struct hq *h, struct hq_db *db, const struct hq_device *d,
 	for (int i = 0; rc == 0 && i <= fs_ntables; i++) {
 		x.t = i < fs_ntables ? fs_tables[i] : NULL;
 		x.evict = i == fs_ntables;
-		rc = h->be->exec(db, x.evict ? q_evict_feed : h->q_feed[i], 3, p, feed_row, &x);
+		/* a visit assigned to a rep goes to that rep's devices only ($4) */
+		rc = h->be->exec(db, x.evict ? q_evict_feed : h->q_feed[i], x.t == &fs_tbl_visit ? 4 : 3, p,
+				 feed_row, &x);
 		if (rc == 0)
 			rc = x.rc;
 	}

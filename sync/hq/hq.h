@@ -27,7 +27,7 @@
 #include "rows.h"
 
 #define HQ_MAX_TERR 64
-#define HQ_SCHEMA_VERSION 3	/* 2: the change log table; 3: tombstone GC */
+#define HQ_SCHEMA_VERSION 4	/* 2: the change log table; 3: tombstone GC; 4: authors, assignees */
 
 struct hq;
 
@@ -155,6 +155,10 @@ int hq_rep_add(struct hq *h, const char *name, const char *territories, char tok
 int hq_rep_token(struct hq *h, const char *name, char token[65]);
 int hq_rep_move(struct hq *h, const char *name, const char *territories);
 int hq_rep_revoke(struct hq *h, const char *name, int wipe);
+/* A visit planned at HQ for `rep` (who must cover the customer's
+ * territory): it reaches that rep's devices only. time may be NULL. */
+int hq_plan_add(struct hq *h, const char *customer, const char *rep, const char *date, const char *time,
+		char id_out[33]);
 int hq_rep_list(struct hq *h, struct fieldsync_rows **out);
 int hq_device_list(struct hq *h, struct fieldsync_rows **out);
 int hq_conflict_list(struct hq *h, int all, struct fieldsync_rows **out);

@@ -42,6 +42,10 @@ int hq_one_text(void *ctx, int ncol, const struct fs_val *v);
 /* replica.c: the write path */
 int hq_rec_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char *id, int lock,
 	       struct fs_rec *out, struct rec_ctx *meta);
+/* Authors (db.c author_schema): does table t carry them at HQ; the write
+ * that makes record r its author's (NULL: none). */
+int hq_authored(const struct fs_table *t);
+const struct fs_dot *hq_author_dot(const struct fs_rec *r);
 int hq_batch_begin(struct hq_db *db);
 int hq_batch_end(struct hq *h, struct hq_db *db, int rc);
 int hq_observe_hlc(struct hq *h, struct hq_db *db, int64_t hlc);

@@ -711,6 +711,46 @@ static int fsd_cmd_restore(struct kit_args *o)
 	return 0;
 }
 
+/* ---- plans for a rep ---- */
+
+static int fsd_cmd_plan(struct kit_args *o)
+{
+	static const char *const subs[] = { "add", NULL };
+	const char *cust = NULL, *rep = NULL, *date = NULL, *time = NULL, *v;
+	int k;
+	if (kit_sub(o, subs) < 0)
+		return 2;
+	while ((k = kit_next(o)) > 0) {
+		if (k == 2 && !cust)
+			cust = o->word;
+		else if (kit_take(o, "rep", &v))
+			rep = v;
+		else if (kit_take(o, "date", &v))
+			date = v;
+		else if (kit_take(o, "time", &v))
+			time = v;
+		else
+			return kit_unknown(o);
+	}
+	if (o->bad)
+		return 2;
+	if (!cust)
+		return fsd_usage_err("plan add: which customer? (its code, id or id prefix)");
+	if (!rep || !date)
+		return fsd_usage_err("plan add needs --rep NAME and --date YYYY-MM-DD");
+	struct hq *h;
+	char id[33];
+	int rc = fsd_open_hq(&h);
+	if (rc)
+		return rc;
+	rc = hq_plan_add(h, cust, rep, date, time, id);
+	hq_close(h);
+	if (rc)
+		return fsd_fail(rc);
+	printf(fsd_json ? "{\"id\": \"%s\"}\n" : "%s\n", id);
+	return 0;
+}
+
 /* ---- init / migrate ---- */
 
 static int fsd_cmd_init(struct kit_args *o)
@@ -742,7 +782,7 @@ static int fsd_cmd_init(struct kit_args *o)
 		return fsd_cmd_##f(&o);                                                 \
 	}
 RUN(init) RUN(serve) RUN(gc) RUN(backup) RUN(repair) RUN(restore) RUN(rep) RUN(device) RUN(customer)
-RUN(export) RUN(conflicts) RUN(quarantine) RUN(admin) RUN(setting) RUN(dispute) RUN(report)
+RUN(export) RUN(conflicts) RUN(quarantine) RUN(admin) RUN(setting) RUN(dispute) RUN(report) RUN(plan)
 #undef RUN
 
 /* Each command's help: the lines `fieldsyncd --help` lists for it. */
@@ -783,6 +823,10 @@ static const struct kit_cmd cmds[] = {
 	{ "customer", NULL, "the customer archive, as HQ's own writes",
 	  "  customer add|edit|show|list|delete    as in fieldsync, as HQ's own writes\n"
 	  "  customer import FILE.csv [--dry-run]  customers from CSV, all or nothing, by code\n", run_customer },
+	{ "plan", NULL, "a visit planned for a rep",
+	  "  plan add CUSTOMER --rep NAME --date YYYY-MM-DD [--time HH:MM]   a visit planned for a rep\n"
+	  "                             (who must cover the customer's territory); it reaches that\n"
+	  "                             rep's devices only\n", run_plan },
 	{ "export", NULL, "CSV out",
 	  "  export customers|visits|money [--from D] [--to D] [--bom] [FILE]   CSV out\n", run_export },
 	{ "conflicts", NULL, "open conflicts, and resolving them",
@@ -808,7 +852,8 @@ static const struct kit_cmd cmds[] = {
 	  "  dispute visit|payment|customer ID [--clear]   flag a record as disputed (kept\n"
 	  "                             forever everywhere), or lift the flag; syncs\n", run_dispute },
 	{ "report", NULL, "reports over the whole archive",
-	  "  report visits [--by rep|territory] --month YYYY-MM   planned vs done\n"
+	  "  report visits [--by rep|territory] --month YYYY-MM   planned vs done (a rep's: the\n"
+	  "                             visits the rep logged, and plans still open made for the rep)\n"
 	  "  report customers [--by grade|nature|status|territory|size]   composition\n"
 	  "  report money [--by grade|customer|open] [--month YYYY-MM] [--territory T]\n"
 	  "  report overdue [--territory T] [--date YYYY-MM-DD]   customers past their interval\n", run_report },

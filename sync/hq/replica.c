@@ -63,6 +63,7 @@ int hq_get(struct hq *h, struct hq_db *db, const struct fs_table *t, const char 
 struct batch_state {
 	int open;
 	int64_t seq_next, seq_end;
+	char author_dev[33], author_rep[101];	/* the last device looked up (author_of) */
 	uint64_t gen;	/* this batch's number: slots of others are stale */
 	struct {
 		uint64_t gen;
@@ -84,6 +85,7 @@ int hq_batch_begin(struct hq_db *db)
 		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	b->open = 1;
 	b->seq_next = b->seq_end = 0;
+	b->author_dev[0] = '\0';	/* a device's rep may have changed since */
 	b->gen++;
 	return 0;
 }
@@ -155,14 +157,85 @@ static int next_seq(struct hq *h, struct hq_db *db, int64_t *seq)
 	return 0;
 }
 
+/* ---- authors ---- */
+
+const struct fs_dot *hq_author_dot(const struct fs_rec *r)
+{
+	if (!hq_authored(r->t))
+		return NULL;
+	int f = r->t == &fs_tbl_visit ? fs_field_find(r->t, "status") : -1;
+	/* a visit is its reporter's once done, missed or cancelled */
+	if (f >= 0 && r->f[f].dot.c && r->f[f].v.t == FS_V_TEXT && strcmp(r->f[f].v.s, "planned"))
+		return &r->f[f].dot;
+	f = fs_field_find(r->t, "customer_id");	/* required and immutable: written at creation */
+	return f >= 0 && r->f[f].dot.c ? &r->f[f].dot : NULL;
+}
+
+/* "DEVICE\0REP" of a replica_owners row, malloc'd. */
+static int owner_rep_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	char **out = ctx;
+	if (ncol < 2 || v[0].t != FS_V_TEXT || v[1].t != FS_V_TEXT || strlen(v[0].s) != 32)
+		return 0;
+	if (!(*out = malloc(33 + strlen(v[1].s) + 1)))
+		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	memcpy(*out, v[0].s, 33);
+	strcpy(*out + 33, v[1].s);
+	return 0;
+}
+
+/* The rep and device of a record's author: HQ itself ("HQ"), an enrolled
+ * device (its rep), or a replica HQ does not know (the device only). The
+ * batch remembers the last device looked up: a push is one device's. */
+static int author_of(struct hq *h, struct hq_db *db, const struct fs_rec *r, char rep[101], char dev[33])
+{
+	const struct fs_dot *d = hq_author_dot(r);
+	rep[0] = dev[0] = '\0';
+	if (!d)
+		return 0;
+	if (!fs_rid_cmp(&d->rid, &h->self)) {
+		strcpy(rep, "HQ");
+		return 0;
+	}
+	fs_rid_fmt(&d->rid, dev);
+	struct batch_state *b = batch_of(db);
+	if (b && !strcmp(b->author_dev, dev)) {
+		memcpy(rep, b->author_rep, 101);
+		return 0;
+	}
+	char *found = NULL;
+	struct fs_val p = fs_vref(dev);
+	int rc = h->be->exec(db, "SELECT rep FROM devices WHERE id = $1", 1, &p, hq_one_text, &found);
+	if (rc == 0 && !found) {	/* a store's id from before its enrolment */
+		char *owner = NULL;
+		rc = h->be->exec(db, "SELECT o.device, d.rep FROM replica_owners o JOIN devices d ON d.id = o.device"
+				 " WHERE o.replica = $1", 1, &p, owner_rep_row, &owner);
+		if (rc == 0 && owner) {
+			snprintf(dev, 33, "%.32s", owner);
+			found = strdup(owner + 33);
+		}
+		free(owner);
+	}
+	if (rc == 0 && found)
+		snprintf(rep, 101, "%s", found);
+	free(found);
+	if (rc == 0 && b) {
+		memcpy(b->author_dev, dev, 33);
+		memcpy(b->author_rep, rep, 101);
+	}
+	return rc;
+}
+
 static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const char *origin, int64_t *seq_out)
 {
-	struct fs_val row[FS_MAX_FIELDS + 8];
-	char *enc[3];
+	struct fs_val row[FS_MAX_FIELDS + 10];
+	char *enc[3], rep[101], dev[33];
 	int64_t seq;
 	int rc = next_seq(h, db, &seq);
 	if (seq_out)
 		*seq_out = seq;
+	if (rc == 0 && hq_authored(r->t))
+		rc = author_of(h, db, r, rep, dev);
 	if (rc)
 		return rc;
 	if ((rc = fs_rec_to_row(r, row, enc)))
@@ -170,7 +243,11 @@ static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const
 	int n = FS_ROW_COLS(r->t);
 	row[n] = fs_vint(seq);
 	row[n + 1] = fs_vref(origin && *origin ? origin : NULL);
-	rc = h->be->exec(db, h->q_put[r->t->idx], n + 2, row, NULL, NULL);
+	if (hq_authored(r->t)) {
+		row[n + 2] = fs_vref(rep[0] ? rep : NULL);
+		row[n + 3] = fs_vref(dev[0] ? dev : NULL);
+	}
+	rc = h->be->exec(db, h->q_put[r->t->idx], n + 2 + 2 * hq_authored(r->t), row, NULL, NULL);
 	for (int k = 0; k < 3; k++)
 		free(enc[k]);
 	if (rc == 0 && r->t == &fs_tbl_customer)

@@ -65,7 +65,7 @@ static int report_customers(const struct fs_exec *x, const char *by, struct fiel
 	return 0;
 }
 
-/* Planned vs done per rep (the reps of the visit's territory) or territory. */
+/* Planned vs done per rep (who logged each visit, or whom a plan is for) or territory. */
 static int report_visits(const struct fs_exec *x, const char *by, const char *month, struct fieldsync_rows **out)
 {
 	struct fs_period per;
@@ -78,9 +78,13 @@ static int report_visits(const struct fs_exec *x, const char *by, const char *mo
 	if (rc)
 		return rc;
 	const char *sql = rep ?
-		"SELECT rt.rep, v.status, count(*) FROM visit v JOIN rep_territories rt ON rt.territory = v.scope"
+		/* a visit is its author's (the rep whose device logged it); a plan
+		 * still open is its assignee's, else its author's; "unknown" for
+		 * visits HQ stored before it kept authors */
+		"SELECT coalesce(CASE WHEN v.status = 'planned' THEN coalesce(v.assignee, v.author_rep)"
+		" ELSE v.author_rep END, 'unknown'), v.status, count(*) FROM visit v"
 		" WHERE coalesce(v.deleted, 0) = 0 AND v.planned_date >= $1 AND v.planned_date < $2"
-		" AND v.status <> 'cancelled' GROUP BY rt.rep, v.status ORDER BY rt.rep, v.status" :
+		" AND v.status <> 'cancelled' GROUP BY 1, 2 ORDER BY 1, 2" :
 		"SELECT v.scope, v.status, count(*) FROM visit v"
 		" WHERE coalesce(v.deleted, 0) = 0 AND v.planned_date >= $1 AND v.planned_date < $2"
 		" AND v.status <> 'cancelled' GROUP BY v.scope, v.status ORDER BY v.scope, v.status";

@@ -1056,11 +1056,6 @@ static int build_conflicts(struct hq *h, int all, cJSON *out)
 enum { V_PLANNED, V_DONE, V_MISSED, V_CANCELLED, V_OPEN, V_N };
 static const char *const v_names[V_N] = { "planned", "done", "missed", "cancelled", "open" };
 
-struct terr_week {
-	char terr[65];
-	int64_t n[6][V_N];	/* up to 6 weeks touch a month */
-};
-
 static cJSON *counts_json(const int64_t *n)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -1079,6 +1074,19 @@ static int parse_month(const char *s, int *y, int *m)
 	return fs_parse_date(buf, y, m, &d) ? -1 : 0;
 }
 
+/* Is `item` one of the comma-separated list? */
+static int in_list(const char *list, const char *item)
+{
+	size_t n = strlen(item);
+	for (const char *p = list; p && *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && !strncmp(p, item, n))
+			return 1;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
 static int build_visits(struct hq *h, const char *month, cJSON *out)
 {
 	int y, m;
@@ -1093,10 +1101,14 @@ static int build_visits(struct hq *h, const char *month, cJSON *out)
 	/* ISO weeks: Monday on or before the 1st; 1970-01-01 was a Thursday */
 	int64_t mon0 = d0 - ((d0 % 7 + 7 + 3) % 7);
 	int nweeks = (int)((d1 - mon0) / 7) + 1;
-	static const char *const vn[] = { "territory", "planned_date", "status", NULL };
+	/* each visit is one rep's: who logged it, or whom a plan still open is
+	 * for (report.c, the same rule); "unknown" before HQ kept authors */
+	static const char *const vn[] = { "rep", "territory", "planned_date", "status", NULL };
 	struct fs_val p[2] = { fs_vref(first), fs_vref(last) };
 	struct fieldsync_rows *v, *rt;
-	int rc = rows(h, "SELECT c.territory, v.planned_date, v.status FROM visit v JOIN customer c ON c.id = v.customer_id"
+	int rc = rows(h, "SELECT coalesce(CASE WHEN v.status = 'planned' THEN coalesce(v.assignee, v.author_rep)"
+		      " ELSE v.author_rep END, 'unknown'), c.territory, v.planned_date, v.status"
+		      " FROM visit v JOIN customer c ON c.id = v.customer_id"
 		      " WHERE coalesce(v.deleted, 0) = 0 AND coalesce(c.deleted, 0) = 0 AND v.planned_date >= $1"
 		      " AND v.planned_date <= $2", 2, p, vn, NULL, &v);
 	if (rc)
@@ -1108,36 +1120,55 @@ static int build_visits(struct hq *h, const char *month, cJSON *out)
 		fs_rows_free(v);
 		return rc;
 	}
-	/* counts per territory and week */
-	struct terr_week *tw = calloc((size_t)v->nrow + 1, sizeof *tw);
-	int nt = 0;
+	/* one row per active rep (its territories), then any other author */
+	struct rep_week {
+		const char *rep;
+		struct fs_buf terrs;
+		int active;
+		int64_t n[6][V_N];
+	} *rw = calloc((size_t)(v->nrow + rt->nrow) + 1, sizeof *rw);
+	int nr = 0;
 	int64_t tot[6][V_N];
 	memset(tot, 0, sizeof tot);
-	if (!tw)
+	if (!rw)
 		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	for (int i = 0; rc == 0 && i < rt->nrow; i++) {
+		if (!nr || strcmp(rw[nr - 1].rep, CELL(rt, i, 0))) {
+			rw[nr].rep = CELL(rt, i, 0);
+			rw[nr].active = 1;
+			fs_buf_init(&rw[nr++].terrs, 0);
+		}
+		fs_buf_printf(&rw[nr - 1].terrs, "%s%s", rw[nr - 1].terrs.len ? "," : "", CELL(rt, i, 1));
+	}
 	for (int i = 0; rc == 0 && i < v->nrow; i++) {
 		int64_t day;
-		const char *terr = CELL(v, i, 0) ? CELL(v, i, 0) : "", *st = CELL(v, i, 2) ? CELL(v, i, 2) : "";
-		if (days_of(CELL(v, i, 1), &day))
+		const char *rep = CELL(v, i, 0) ? CELL(v, i, 0) : "unknown", *terr = CELL(v, i, 1) ? CELL(v, i, 1) : "";
+		const char *st = CELL(v, i, 3) ? CELL(v, i, 3) : "";
+		if (days_of(CELL(v, i, 2), &day))
 			continue;
-		int w = (int)((day - mon0) / 7), t = 0;
+		int w = (int)((day - mon0) / 7), r = 0;
 		if (w < 0 || w >= nweeks || w >= 6)
 			continue;
-		while (t < nt && strcmp(tw[t].terr, terr))
-			t++;
-		if (t == nt)
-			snprintf(tw[nt++].terr, sizeof tw[0].terr, "%s", terr);
+		while (r < nr && strcmp(rw[r].rep, rep))
+			r++;
+		if (r == nr) {
+			rw[nr].rep = rep;
+			fs_buf_init(&rw[nr++].terrs, 0);
+		}
+		if (!rw[r].active && !in_list(rw[r].terrs.p, terr))
+			fs_buf_printf(&rw[r].terrs, "%s%s", rw[r].terrs.len ? "," : "", terr);
 		int k = !strcmp(st, "done") ? V_DONE : !strcmp(st, "missed") ? V_MISSED :
 			!strcmp(st, "cancelled") ? V_CANCELLED : V_OPEN;
-		tw[t].n[w][V_PLANNED]++;
-		tw[t].n[w][k]++;
+		rw[r].n[w][V_PLANNED]++;
+		rw[r].n[w][k]++;
 		tot[w][V_PLANNED]++;
 		tot[w][k]++;
 	}
 	cJSON_AddStringToObject(out, "month", label);
 	cJSON_AddStringToObject(out, "from", first);
 	cJSON_AddStringToObject(out, "to", last);
-	cJSON_AddStringToObject(out, "rep_rule", "a rep's visits are the visits of the customers in the rep's territories");
+	cJSON_AddStringToObject(out, "rep_rule", "a rep's visits are those the rep logged, and the plans still open"
+				" that were made for the rep; unknown: visits HQ stored before it kept authors");
 	cJSON *weeks = cJSON_AddArrayToObject(out, "weeks");
 	for (int w = 0; rc == 0 && w < nweeks && w < 6; w++) {
 		int64_t a = mon0 + 7 * w, b = a + 6, thu = a + 3;
@@ -1154,60 +1185,25 @@ static int build_visits(struct hq *h, const char *month, cJSON *out)
 		cJSON_AddStringToObject(o, "to", fb);
 		cJSON_AddItemToArray(weeks, o);
 	}
-	/* rows: each active rep over its territories, then territories nobody covers */
 	cJSON *arr = cJSON_AddArrayToObject(out, "rows");
-	unsigned char *covered = calloc((size_t)nt + 1, 1);
-	if (rc == 0 && !covered)
-		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
-	for (int i = 0; rc == 0 && i <= rt->nrow; i++) {
-		/* one row per rep: rt is ordered by rep */
-		if (i < rt->nrow && i > 0 && !strcmp(CELL(rt, i, 0), CELL(rt, i - 1, 0)))
-			continue;
-		int64_t n[6][V_N], all[V_N];
-		memset(n, 0, sizeof n);
-		memset(all, 0, sizeof all);
-		struct fs_buf terrs;
-		fs_buf_init(&terrs, 0);
-		const char *rep = i < rt->nrow ? CELL(rt, i, 0) : NULL;
-		for (int j = i; rep && j < rt->nrow && !strcmp(CELL(rt, j, 0), rep); j++) {
-			fs_buf_printf(&terrs, "%s%s", terrs.len ? "," : "", CELL(rt, j, 1));
-			for (int t = 0; t < nt; t++)
-				if (!strcmp(tw[t].terr, CELL(rt, j, 1))) {
-					covered[t] = 1;
-					for (int w = 0; w < 6; w++)
-						for (int k = 0; k < V_N; k++)
-							n[w][k] += tw[t].n[w][k];
-				}
-		}
-		if (!rep) {	/* the territories without an active rep */
-			for (int t = 0; t < nt; t++)
-				if (!covered[t]) {
-					fs_buf_printf(&terrs, "%s%s", terrs.len ? "," : "", tw[t].terr);
-					for (int w = 0; w < 6; w++)
-						for (int k = 0; k < V_N; k++)
-							n[w][k] += tw[t].n[w][k];
-				}
-			if (!terrs.len) {
-				fs_buf_release(&terrs);
-				break;
-			}
-		}
+	for (int r = 0; rc == 0 && r < nr; r++) {
+		int64_t all[V_N] = { 0 };
 		cJSON *o = cJSON_CreateObject();
-		if (rep)
-			cJSON_AddStringToObject(o, "rep", rep);
-		else
-			cJSON_AddNullToObject(o, "rep");
-		cJSON_AddStringToObject(o, "territories", terrs.p ? terrs.p : "");
+		cJSON_AddStringToObject(o, "rep", rw[r].rep);
+		cJSON_AddBoolToObject(o, "active", rw[r].active);
+		cJSON_AddStringToObject(o, "territories", rw[r].terrs.p ? rw[r].terrs.p : "");
 		cJSON *wa = cJSON_AddArrayToObject(o, "weeks");
 		for (int w = 0; w < nweeks && w < 6; w++) {
-			cJSON_AddItemToArray(wa, counts_json(n[w]));
+			cJSON_AddItemToArray(wa, counts_json(rw[r].n[w]));
 			for (int k = 0; k < V_N; k++)
-				all[k] += n[w][k];
+				all[k] += rw[r].n[w][k];
 		}
 		cJSON_AddItemToObject(o, "total", counts_json(all));
 		cJSON_AddItemToArray(arr, o);
-		fs_buf_release(&terrs);
 	}
+	for (int r = 0; rw && r < nr; r++)
+		fs_buf_release(&rw[r].terrs);
+	free(rw);
 	cJSON *to = cJSON_CreateObject(), *twa = cJSON_AddArrayToObject(to, "weeks");
 	int64_t all[V_N] = { 0 };
 	for (int w = 0; w < nweeks && w < 6; w++) {
@@ -1217,8 +1213,6 @@ static int build_visits(struct hq *h, const char *month, cJSON *out)
 	}
 	cJSON_AddItemToObject(to, "total", counts_json(all));
 	cJSON_AddItemToObject(out, "total", to);
-	free(covered);
-	free(tw);
 	fs_rows_free(v);
 	fs_rows_free(rt);
 	return rc;

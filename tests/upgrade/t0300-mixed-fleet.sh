@@ -75,6 +75,12 @@ test_expect_success 'a day of work on both laptops, pushed at the same time, con
 	test "$(count a.db "select count(*) from visit where outcome like '\''new visit %'\''")" = 8
 '
 
+test_expect_success 'each generation'"'"'s visits are its own rep'"'"'s at HQ (the old agent'"'"'s too)' '
+	test "$(count "$HQ_DB" "select count(*) from visit where outcome like '\''old visit %'\'' and author_rep = '\''anna'\''")" = 8 &&
+	test "$(count "$HQ_DB" "select count(*) from visit where outcome like '\''new visit %'\'' and author_rep = '\''boris'\''")" = 8 &&
+	test "$(count "$HQ_DB" "select count(*) from order_line where author_rep is null")" = 0
+'
+
 test_expect_success 'in the end both generations hold exactly HQ'"'"'s records' '
 	sync_all a b v a b v &&
 	converged "$HQ_DB" a.db MOW-1 && converged "$HQ_DB" b.db MOW-1 && converged "$HQ_DB" v.db SPB-1 &&

@@ -471,7 +471,7 @@
 		const dm = (iso) => iso.slice(8, 10) + '.' + iso.slice(5, 7);
 		const cell = (n) => [h('span', { text: `${n.done} / ${n.planned}` }), bar(n.done, n.planned)];
 		const cols = [
-			{ key: 'rep', label: 'Rep', value: (r) => r.rep || '(no active rep)' },
+			{ key: 'rep', label: 'Rep', value: (r) => (r.active || r.rep === 'unknown' || r.rep === 'HQ' ? r.rep : `${r.rep} (inactive)`) },
 			{ key: 'territories', label: 'Territories' },
 		];
 		d.weeks.forEach((w, i) => cols.push({
@@ -495,7 +495,7 @@
 		};
 		clear(main);
 		main.append(...heading('Visits: planned vs done', `${d.month}: ${t.total.done} of ${t.total.planned} planned visits done (${pct(t.total.done, t.total.planned) ?? 0} %). ` +
-			'Planned: every visit planned for a day of the week (whatever became of it); done: those reported done. A rep\u2019s visits are those of the customers in the rep\u2019s territories.'),
+			'Planned: every visit planned for a day of the week (whatever became of it); done: those reported done. A rep\u2019s visits are those the rep logged, and the plans still open that were made for the rep; \u201cunknown\u201d: visits HQ stored before it kept authors.'),
 			dataTable({ id: 'visits', rows: d.rows, columns: cols, foot, tools: input, sort: 0 }));
 		main.querySelector('#visits').dataset.planned = t.total.planned;
 		main.querySelector('#visits').dataset.done = t.total.done;
