@@ -30,13 +30,15 @@ static int show(struct cli *c, struct kit_args *a)
 	int rc = rec_one_id(a, &key);
 	if (rc || (rc = cli_open(c, 0)) || (rc = cli_lookup(c, "customer", key, id)))
 		return rc;
-	fieldsync_rows *rec = NULL, *contacts = NULL;
+	fieldsync_rows *rec = NULL, *contacts = NULL, *owed = NULL;
 	char filter[64];
 	const char *filters[] = { filter, NULL };
 	snprintf(filter, sizeof filter, "customer_id=%s", id);
 	int e = fieldsync_get(c->s, "customer", id, &rec);
 	if (!e)
 		e = fieldsync_list(c->s, "contact", filters, NULL, &contacts);
+	if (!e)
+		e = fieldsync_owed(c->s, id, NULL, &owed);	/* balance, credit, ageing */
 	if (e) {
 		rc = cli_fail(e);
 	} else if (c->json) {
@@ -44,9 +46,13 @@ static int show(struct cli *c, struct kit_args *a)
 		fieldsync_rows_print(rec, stdout, FIELDSYNC_FMT_OBJECT, NULL);
 		fputs(", \"contacts\": ", stdout);
 		fieldsync_rows_print(contacts, stdout, FIELDSYNC_FMT_JSON, NULL);
+		fputs(", \"owed\": ", stdout);
+		fieldsync_rows_print(owed, stdout, FIELDSYNC_FMT_OBJECT, NULL);
 		fputs("}\n", stdout);
 	} else {
 		fieldsync_rows_print(rec, stdout, FIELDSYNC_FMT_RECORD, NULL);
+		printf("\nowed today (collections pay the oldest amounts first):\n");
+		fieldsync_rows_print(owed, stdout, FIELDSYNC_FMT_RECORD, NULL);
 		if (fieldsync_rows_count(contacts)) {
 			printf("\ncontacts:\n");
 			fieldsync_rows_print(contacts, stdout, FIELDSYNC_FMT_TABLE,
@@ -55,6 +61,7 @@ static int show(struct cli *c, struct kit_args *a)
 	}
 	fieldsync_rows_free(rec);
 	fieldsync_rows_free(contacts);
+	fieldsync_rows_free(owed);
 	return rc;
 }
 

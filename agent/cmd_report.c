@@ -6,14 +6,19 @@
 static const char report_help[] =
 	"usage: fieldsync report day [--date YYYY-MM-DD]\n"
 	"       fieldsync report plan [--month YYYY-MM]\n"
-	"       fieldsync report money [--month YYYY-MM] [--by customer|grade|open]\n\n"
+	"       fieldsync report money [--month YYYY-MM] [--by customer|grade|open]\n"
+	"       fieldsync report money --by ageing|ageing-rep|ageing-territory\n\n"
 	"day    every visit of the day (default today) with check-in/out, contact met,\n"
 	"       outcome, problem and countermeasure, follow-up, next visit date, and the\n"
 	"       amounts ordered, receivable, received and outstanding on it\n"
 	"plan   planned vs done per customer for the month (default this month), with\n"
 	"       a done/planned column per week of the month (w1 = days 1-7 ... w5 = 29-31)\n"
 	"money  collections by customer (default) or grade; --by open lists every amount\n"
-	"       still outstanding, oldest first\n\n"
+	"       still outstanding, oldest first; --by ageing: what each customer owes today\n"
+	"       (collections pay the oldest amounts first; more than all is the customer's\n"
+	"       credit), by age 0-30, 31-60, 61-90, over 90 days, oldest debt first;\n"
+	"       ageing-rep and ageing-territory: the same summed by the card's owner_rep\n"
+	"       or territory\n\n"
 	"Each prints a table, or JSON with --json, or CSV with --csv. Works offline.\n";
 
 /* The day's totals under the table (people read the bottom line). */
@@ -67,6 +72,11 @@ int cmd_report(struct cli *c, int argc, char **argv)
 		       "follow_up,next_date,ordered,received,outstanding";
 	else if (plan)
 		cols = "customer,grade,planned,done,missed,open,done_pct,w1,w2,w3,w4,w5";
+	else if (vals[2] && !strcmp(vals[2], "ageing"))
+		cols = "customer,code,territory,rep,balance,credit,days_0_30,days_31_60,days_61_90,days_over_90,"
+		       "oldest_open";
+	else if (vals[2] && !strncmp(vals[2], "ageing-", 7))
+		cols = NULL;
 	else if (vals[2] && !strcmp(vals[2], "open"))
 		cols = "date,customer,grade,receivable,received,outstanding,visit_id";
 	else if (!vals[2] || strcmp(vals[2], "grade"))

@@ -48,6 +48,15 @@ FIELDSYNC_API int fieldsync_report_money(fieldsync_store *s, const char *month, 
 	return fs_report_money(&x, month, by, NULL, out);
 }
 
+FIELDSYNC_API int fieldsync_owed(fieldsync_store *s, const char *customer_id, const char *date, fieldsync_rows **out)
+{
+	struct fs_exec x = fs_store_execer(s->st);
+	*out = NULL;
+	if (customer_id && !fs_is_id(customer_id))
+		return fs_err(FIELDSYNC_EINVAL, "customer: '%.40s' is not an id", customer_id);
+	return fs_report_owed(&x, customer_id, NULL, date, NULL, out);
+}
+
 FIELDSYNC_API int fieldsync_due(fieldsync_store *s, const char *territory, const char *date, fieldsync_rows **out)
 {
 	char today[11];

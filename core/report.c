@@ -74,8 +74,10 @@ int fs_report_day(const struct fs_exec *x, const char *date, struct fieldsync_ro
 		" (SELECT sum(o.amount) FROM order_line o WHERE o.visit_id = v.id AND " LIVE("o") "),"
 		" (SELECT sum(p.receivable) FROM payment p WHERE p.visit_id = v.id AND " LIVE("p") "),"
 		" (SELECT sum(p.received) FROM payment p WHERE p.visit_id = v.id AND " LIVE("p") "),"
-		" (SELECT sum(coalesce(p.receivable, 0) - coalesce(p.received, 0)) FROM payment p"
-		"   WHERE p.visit_id = v.id AND " LIVE("p") "),"
+		/* what this visit's receivable still lacks: a collection beyond it is
+		 * the customer's (it pays older debt, or is credit), never a negative */
+		" (SELECT CASE WHEN z.s > 0 THEN z.s ELSE 0 END FROM (SELECT sum(coalesce(p.receivable, 0)"
+		"   - coalesce(p.received, 0)) AS s FROM payment p WHERE p.visit_id = v.id AND " LIVE("p") ") z),"
 		" v.id, c.id"
 		" FROM visit v JOIN customer c ON c.id = v.customer_id"
 		" WHERE v.planned_date = $1 AND " LIVE("v")
@@ -292,10 +294,13 @@ int fs_report_money(const struct fs_exec *x, const char *month, const char *by, 
 		return rc;
 	if (by && !strcmp(by, "open"))
 		return money_open(x, &per, territory, out);
+	if (by && !strncmp(by, "ageing", 6) && (!by[6] || by[6] == '-'))
+		return fs_report_owed(x, NULL, territory, NULL, by[6] ? by + 7 : NULL, out);
 	if (by && !strcmp(by, "grade"))
 		bygrade = 1;
 	else if (by && strcmp(by, "customer"))
-		return fs_err(FIELDSYNC_EINVAL, "by: '%.40s' is not one of customer, grade, open", by);
+		return fs_err(FIELDSYNC_EINVAL, "by: '%.40s' is not one of customer, grade, open, ageing,"
+			      " ageing-rep, ageing-territory", by);
 	if ((rc = money_raw(x, &per, territory, &raw)))
 		return rc;
 	static const char *const cn[] = { "customer", "code", "grade", "territory", "ordered", "receivable",
@@ -491,4 +496,174 @@ int fs_export(const struct fs_exec *x, const char *what, const char *from, const
 		return fs_exec_rows(x, sql, 2, p, names, types, out);
 	}
 	return fs_err(FIELDSYNC_EINVAL, "export: '%.40s' is not one of customers, visits, money", what);
+}
+
+/* ---- what is owed: balance, credit and ageing ---- */
+
+/* Days from the date text (YYYY-MM-DD...) to `asof` (days since 1970). */
+static int64_t age_days(const char *date, int64_t asof)
+{
+	int y, m, d;
+	char buf[11];
+	snprintf(buf, sizeof buf, "%.10s", date ? date : "");
+	return fs_parse_date(buf, &y, &m, &d) ? 0 : asof - fs_days_from_civil(y, m, d);
+}
+
+enum { OW_BAL, OW_CREDIT, OW_A0, OW_A31, OW_A61, OW_A91, OW_N };
+
+struct owed {
+	const char *key[4];	/* name, code, territory, rep (a group: its key in [0]) */
+	const char *id;
+	char oldest[11];	/* date of the oldest amount still open; "" none */
+	int64_t v[OW_N];
+};
+
+/* Add b into a (a group row). */
+static void owed_add(struct owed *a, const struct owed *b)
+{
+	for (int k = 0; k < OW_N; k++)
+		a->v[k] += b->v[k];
+	if (b->oldest[0] && (!a->oldest[0] || strcmp(b->oldest, a->oldest) < 0))
+		memcpy(a->oldest, b->oldest, sizeof a->oldest);
+}
+
+static int owed_cmp(const void *x, const void *y)
+{
+	const struct owed *a = x, *b = y;
+	/* oldest debt first; then the largest balance; customers without debt last */
+	if (!a->oldest[0] != !b->oldest[0])
+		return a->oldest[0] ? -1 : 1;
+	int c = strcmp(a->oldest, b->oldest);
+	if (c)
+		return c;
+	if (a->v[OW_BAL] != b->v[OW_BAL])
+		return a->v[OW_BAL] > b->v[OW_BAL] ? -1 : 1;
+	return strcmp(a->key[0] ? a->key[0] : "", b->key[0] ? b->key[0] : "");
+}
+
+int fs_report_owed(const struct fs_exec *x, const char *customer, const char *territory, const char *date,
+		   const char *group, struct fieldsync_rows **out)
+{
+	char sql[1024], today[11];
+	int y, m, d, by = 0;	/* 0 customer, 1 rep, 2 territory */
+	*out = NULL;
+	if (!date) {
+		fs_today_local(today);
+		date = today;
+	}
+	if (fs_parse_date(date, &y, &m, &d))
+		return fs_err(FIELDSYNC_EINVAL, "date: '%.40s' is not a date YYYY-MM-DD", date);
+	if (group && !strcmp(group, "rep"))
+		by = 1;
+	else if (group && !strcmp(group, "territory"))
+		by = 2;
+	else if (group && strcmp(group, "customer"))
+		return fs_err(FIELDSYNC_EINVAL, "ageing: by '%.40s' is not one of customer, rep, territory", group);
+	int64_t asof = fs_days_from_civil(y, m, d);
+	snprintf(sql, sizeof sql,
+		 "SELECT p.customer_id, p.date, coalesce(p.receivable, 0), coalesce(p.received, 0), c.name, c.code,"
+		 " c.territory, c.owner_rep FROM payment p JOIN customer c ON c.id = p.customer_id"
+		 " WHERE " LIVE("p") " AND " LIVE("c") " AND p.date <= $1%s%s ORDER BY p.customer_id, p.date, p.id",
+		 customer ? " AND c.id = $2" : "", territory ? (customer ? " AND c.territory = $3" : " AND c.territory = $2") : "");
+	struct fs_val p[3] = { fs_vref(date), fs_vref(customer ? customer : territory), fs_vref(territory) };
+	static const char *const rn[] = { "cid", "date", "receivable", "received", "name", "code", "territory",
+		"rep", NULL };
+	struct fieldsync_rows *raw = NULL;
+	int rc = fs_exec_rows(x, sql, 1 + !!customer + !!territory, p, rn, NULL, &raw);
+	if (rc)
+		return rc;
+	struct owed *o = calloc((size_t)raw->nrow + 2, sizeof *o), *g = calloc((size_t)raw->nrow + 2, sizeof *g);
+	int n = 0, ng = 0;
+	if (!o || !g)
+		rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+	/* per customer: collections pay the oldest receivables first; what
+	 * they do not absorb is the customer's credit */
+	for (int i = 0; rc == 0 && i < raw->nrow;) {
+		int first = i;
+		int64_t paid = 0, owed = 0;
+		while (i < raw->nrow && !strcmp(fs_rows_cell(raw, i, 0), fs_rows_cell(raw, first, 0))) {
+			paid += num(raw, i, 3);
+			owed += num(raw, i, 2) > 0 ? num(raw, i, 2) : 0;
+			i++;
+		}
+		struct owed *c = &o[n++];
+		c->id = fs_rows_cell(raw, first, 0);
+		for (int k = 0; k < 4; k++)
+			c->key[k] = fs_rows_cell(raw, first, 4 + k);
+		c->v[OW_CREDIT] = paid > owed ? paid - owed : 0;
+		for (int k = first; k < i; k++) {
+			int64_t due = num(raw, k, 2);
+			if (due <= 0)
+				continue;
+			int64_t take = paid < due ? paid : due;
+			paid -= take;
+			due -= take;
+			if (!due)
+				continue;
+			int64_t age = age_days(fs_rows_cell(raw, k, 1), asof);
+			c->v[OW_BAL] += due;
+			c->v[age <= 30 ? OW_A0 : age <= 60 ? OW_A31 : age <= 90 ? OW_A61 : OW_A91] += due;
+			if (!c->oldest[0])
+				snprintf(c->oldest, sizeof c->oldest, "%.10s", fs_rows_cell(raw, k, 1));
+		}
+	}
+	if (rc == 0 && by) {	/* one row per rep or territory */
+		for (int i = 0; i < n; i++) {
+			const char *k = o[i].key[by == 1 ? 3 : 2];
+			int j = 0;
+			while (j < ng && strcmp(g[j].key[0] ? g[j].key[0] : "", k ? k : ""))
+				j++;
+			if (j == ng)
+				g[ng++].key[0] = k;
+			owed_add(&g[j], &o[i]);
+		}
+	}
+	struct owed *rows = by ? g : o;
+	int nrows = by ? ng : n;
+	qsort(rows, (size_t)nrows, sizeof *rows, owed_cmp);
+	static const char *const cn[] = { "customer", "code", "territory", "rep", "balance", "credit", "days_0_30",
+		"days_31_60", "days_61_90", "days_over_90", "oldest_open", "customer_id", NULL };
+	static const int ct[] = { FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_MONEY, FS_T_MONEY, FS_T_MONEY,
+		FS_T_MONEY, FS_T_MONEY, FS_T_MONEY, FS_T_DATE, FS_T_REF };
+	static const char *const gn[] = { "rep", "balance", "credit", "days_0_30", "days_31_60", "days_61_90",
+		"days_over_90", "oldest_open", NULL };
+	static const int gt[] = { FS_T_TEXT, FS_T_MONEY, FS_T_MONEY, FS_T_MONEY, FS_T_MONEY, FS_T_MONEY, FS_T_MONEY,
+		FS_T_DATE };
+	/* one customer: its row alone, without the names (zero if it owes nothing) */
+	int one = customer != NULL, nkey = one ? 0 : by ? 1 : 4;
+	static const char *const on[] = { "balance", "credit", "days_0_30", "days_31_60", "days_61_90",
+		"days_over_90", "oldest_open", NULL };
+	struct fieldsync_rows *r = rc ? NULL : table(one ? on : by ? gn : cn, one ? gt + 1 : by ? gt : ct, &rc);
+	if (rc == 0 && by == 2)
+		rc = fs_rows_set_col(r, 0, "territory", FS_T_TEXT);
+	struct owed tot = { { "(total)" }, NULL, "", { 0 } };
+	for (int i = 0; rc == 0 && i <= nrows && !(one && i > 0); i++) {
+		const struct owed *e = i < nrows ? &rows[i] : &tot;
+		int row = fs_rows_add(r), c = 0;
+		if (row < 0) {
+			rc = row;
+			break;
+		}
+		if (i < nrows)
+			owed_add(&tot, e);
+		for (int k = 0; rc == 0 && k < nkey; k++)
+			rc = fs_rows_set(r, row, c++, k == 0 && by && !e->key[0] ? "(none)" : e->key[k]);
+		for (int k = 0; rc == 0 && k < OW_N; k++)
+			rc = fs_rows_set_int(r, row, c++, e->v[k]);
+		if (rc == 0)
+			rc = fs_rows_set(r, row, c++, e->oldest[0] ? e->oldest : NULL);
+		if (rc == 0 && !by && !one)
+			rc = fs_rows_set(r, row, c++, e->id);
+	}
+	free(o);
+	free(g);
+	if (rc) {
+		fs_rows_free(raw);
+		fs_rows_free(r);
+		return rc;
+	}
+	/* the rows point into raw: r owns copies (fs_rows_set copies) */
+	fs_rows_free(raw);
+	*out = r;
+	return 0;
 }

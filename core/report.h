@@ -30,6 +30,15 @@ int fs_report_plan(const struct fs_exec *x, const char *month, struct fieldsync_
  * open amounts). month NULL: all time. territory NULL: all. */
 int fs_report_money(const struct fs_exec *x, const char *month, const char *by, const char *territory,
 		    struct fieldsync_rows **out);
+/* What is owed on `date` (NULL: today), from every payment dated then or
+ * before: per customer (group NULL or "customer"), "rep" (the card's
+ * owner_rep) or "territory": balance (receivables not yet collected, once
+ * collections have paid the oldest first), credit (collections beyond all
+ * receivables), the balance by age 0-30, 31-60, 61-90, over 90 days, and
+ * the date of the oldest amount still open; oldest debt first, then a
+ * "(total)" row. customer, territory NULL: all. */
+int fs_report_owed(const struct fs_exec *x, const char *customer, const char *territory, const char *date,
+		   const char *group, struct fieldsync_rows **out);
 /* Customers due for a visit on `date` under intervals d, most overdue first
  * (never visited before everything else). territory NULL: all. */
 int fs_report_due(const struct fs_exec *x, const struct fs_due *d, const char *territory, const char *date,

@@ -296,11 +296,22 @@ FIELDSYNC_API int fieldsync_report_day(fieldsync_store *s, const char *date, fie
  * as "done/planned" for days 1-7, 8-14, 15-21, 22-28, 29-31; the last row
  * is the "(total)". */
 FIELDSYNC_API int fieldsync_report_plan(fieldsync_store *s, const char *month, fieldsync_rows **out);
+/* What a customer owes on `date` (NULL: today): one row with balance
+ * (receivables not yet collected, collections paying the oldest first),
+ * credit (collections beyond every receivable), the balance by age
+ * days_0_30, days_31_60, days_61_90, days_over_90, and oldest_open (the
+ * date of the oldest amount still open), zeros when it owes nothing.
+ * customer_id NULL: every customer with a payment (with customer, code,
+ * territory, rep and customer_id columns), oldest debt first, then a
+ * "(total)" row. Money in minor units. */
+FIELDSYNC_API int fieldsync_owed(fieldsync_store *s, const char *customer_id, const char *date, fieldsync_rows **out);
 /* Collections in a month (NULL: all time): by "customer" (NULL; ordered,
  * receivable, received, outstanding), "grade" (the same summed, with a
  * "(total)" row) or "open" (each amount still outstanding, oldest first;
  * a receipt beyond its own visit's receivable pays the customer's oldest
- * open amounts). */
+ * open amounts), or "ageing" (what is owed today, per customer, oldest
+ * debt first: see fieldsync_owed; "ageing-rep", "ageing-territory": the
+ * same per owner_rep or territory; month is not used). */
 FIELDSYNC_API int fieldsync_report_money(fieldsync_store *s, const char *month, const char *by,
 					 fieldsync_rows **out);
 /* Customers due for a visit on `date` (NULL: today) by their grade's

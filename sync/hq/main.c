@@ -856,6 +856,9 @@ static const struct kit_cmd cmds[] = {
 	  "                             visits the rep logged, and plans still open made for the rep)\n"
 	  "  report customers [--by grade|nature|status|territory|size]   composition\n"
 	  "  report money [--by grade|customer|open] [--month YYYY-MM] [--territory T]\n"
+	  "  report money --by ageing|ageing-rep|ageing-territory [--date D] [--territory T]\n"
+	  "                             what is owed on the date: balance, credit, 0-30, 31-60,\n"
+	  "                             61-90, over 90 days, oldest debt first\n"
 	  "  report overdue [--territory T] [--date YYYY-MM-DD]   customers past their interval\n", run_report },
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])

@@ -156,6 +156,8 @@ static int report_tx(struct hq *h, struct hq_db *db, void *vctx)
 		rc = report_visits(&x, by ? by : "rep", q->month, q->out);
 	} else if (!strcmp(kind, "customers")) {
 		rc = report_customers(&x, by ? by : "grade", q->out);
+	} else if (!strcmp(kind, "money") && by && !strncmp(by, "ageing", 6) && (!by[6] || by[6] == '-')) {
+		rc = fs_report_owed(&x, NULL, q->territory, date, by[6] ? by + 7 : NULL, q->out);
 	} else if (!strcmp(kind, "money")) {
 		rc = fs_report_money(&x, q->month, by ? by : "grade", q->territory, q->out);
 	} else if (!strcmp(kind, "overdue")) {
