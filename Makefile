@@ -11,7 +11,7 @@
 BUILD   ?= build
 SAN     ?=
 CC      ?= cc
-PKGS_LIB = sqlite3 libcurl libcjson zlib libsodium
+PKGS_LIB = sqlite3 libcurl libcjson zlib libsodium libgps
 PKGS_HQ  = libmicrohttpd libpq
 
 CSTD     = -std=c11 -D_GNU_SOURCE
@@ -43,7 +43,7 @@ Q =
 else
 Q = @
 endif
-LIBS_LIB = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lsqlite3 -lcurl -lcjson -lz -lsodium) -lm -lpthread
+LIBS_LIB = $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lsqlite3 -lcurl -lcjson -lz -lsodium -lgps) -lm -lpthread
 LIBS_HQ  = -lmicrohttpd -lpq -lcsv
 LIBS_AGENT = -lcsv
 

@@ -5,9 +5,10 @@
 
 static int usage(int rc)
 {
-	printf("usage: fieldsync visit start CUSTOMER [--plan VISIT] [--at LAT,LON]\n"
+	printf("usage: fieldsync visit start CUSTOMER [--plan VISIT] [--at LAT,LON | --lat L --lon L | --here]\n"
 	       "       fieldsync visit log CUSTOMER --outcome TEXT [--plan VISIT] [--date YYYY-MM-DD]\n"
-	       "                 [--at LAT,LON] [--met CONTACT|NAME] [--discussed TEXT] [--problem TEXT]\n"
+	       "                 [--at LAT,LON | --lat LAT --lon LON | --here]\n"
+	       "                 [--met CONTACT|NAME] [--discussed TEXT] [--problem TEXT]\n"
 	       "                 [--countermeasure TEXT] [--action TEXT] [--next YYYY-MM-DD]\n"
 	       "                 [--order PRODUCT:QTY:PRICE]... [--receivable AMOUNT] [--collected AMOUNT]\n"
 	       "                 [--method cash|transfer|card|cheque|other]\n"
@@ -24,12 +25,17 @@ static int usage(int rc)
 	       "HH:MM, a local time on that day, or a full date-time YYYY-MM-DDTHH:MM[:SS] (local)\n"
 	       "or with Z or +HH:MM. Logged live (today, no --check-out) the visit checks out\n"
 	       "now and checks in when `start` ran, else now; a back-filled visit (an earlier\n"
-	       "--date) keeps only the times given. Check-out before check-in is refused.\n");
+	       "--date) keeps only the times given. Check-out before check-in is refused.\n\n"
+	       "The check-in position: --at LAT,LON or --lat/--lon in degrees, or --here, read\n"
+	       "from gpsd ($FIELDSYNC_GPSD, default 127.0.0.1:2947, waiting at most\n"
+	       "$FIELDSYNC_GPS_TIMEOUT_MS, default 5000). No position is fine: without a fix the\n"
+	       "visit is logged without one. HQ keeps its distance from the customer.\n");
 	return rc;
 }
 
 struct logopts {
-	const char *cust, *plan, *date, *at, *met, *outcome, *discussed, *problem, *counter;
+	const char *cust, *plan, *date, *at, *lat, *lon, *met, *outcome, *discussed, *problem, *counter;
+	int here;
 	const char *action, *next, *receivable, *collected, *method, *check_in, *check_out;
 	const char *orders[64];
 	int norders;
@@ -39,7 +45,8 @@ static const char **logopt(struct logopts *o, struct kit_args *a)
 {
 	static const struct { const char *name; size_t off; } map[] = {
 #define M(n, f) { n, offsetof(struct logopts, f) }
-		M("plan", plan), M("date", date), M("at", at), M("met", met), M("outcome", outcome),
+		M("plan", plan), M("date", date), M("at", at), M("lat", lat), M("lon", lon), M("met", met),
+		M("outcome", outcome),
 		M("discussed", discussed), M("problem", problem), M("countermeasure", counter),
 		M("action", action), M("next", next), M("receivable", receivable),
 		M("collected", collected), M("method", method), M("check-in", check_in), M("check-out", check_out),
@@ -76,6 +83,25 @@ static int set_at(fieldsync_rec *r, const char *at)
 	*comma = '\0';
 	int rc = cli_set(r, "lat", buf);
 	return rc ? rc : cli_set(r, "lon", comma + 1);
+}
+
+/* --here: the position gpsd has now. No position is never an error: the
+ * visit is logged without one, and the rep is told why. */
+static int set_here(fieldsync_rec *r)
+{
+	double lat, lon;
+	const char *t = getenv("FIELDSYNC_GPS_TIMEOUT_MS");
+	int e = fieldsync_position(NULL, t && atoi(t) > 0 ? atoi(t) : 5000, &lat, &lon);
+	if (e) {
+		fprintf(stderr, "fieldsync: --here: no position (%s); the visit is logged without one\n",
+			fieldsync_errmsg());
+		return 0;
+	}
+	char buf[2][32];
+	snprintf(buf[0], sizeof buf[0], "%.7f", lat);
+	snprintf(buf[1], sizeof buf[1], "%.7f", lon);
+	int rc = cli_set(r, "lat", buf[0]);
+	return rc ? rc : cli_set(r, "lon", buf[1]);
 }
 
 /* The visit to complete: --plan, else the customer's first plan of the day. */
@@ -197,6 +223,10 @@ static int log_or_start(struct cli *c, struct kit_args *a, int start)
 			o.cust = a->word;
 			continue;
 		}
+		if (kit_flag(a, "here")) {
+			o.here = 1;
+			continue;
+		}
 		if (kit_is(a, "order") && !start) {
 			const char *v = kit_value(a);
 			if (!v)
@@ -207,7 +237,7 @@ static int log_or_start(struct cli *c, struct kit_args *a, int start)
 			continue;
 		}
 		const char **dst = logopt(&o, a);
-		if (!dst || (start && dst != &o.plan && dst != &o.at && dst != &o.date))
+		if (!dst || (start && dst != &o.plan && dst != &o.at && dst != &o.lat && dst != &o.lon && dst != &o.date))
 			return kit_unknown(a);
 		if (!(*dst = kit_value(a)))
 			return 2;
@@ -218,6 +248,10 @@ static int log_or_start(struct cli *c, struct kit_args *a, int start)
 		return cli_usage("visit", "which CUSTOMER?");
 	if (!start && !o.outcome)
 		return cli_usage("visit", "log needs --outcome");
+	if ((o.lat != NULL) != (o.lon != NULL))
+		return cli_usage("visit", "--lat and --lon go together");
+	if ((o.at || o.lat) + o.here > 1 || (o.at && o.lat))
+		return cli_usage("visit", "one position: --at LAT,LON, --lat/--lon or --here");
 
 	fieldsync_rec *r;
 	char cid[33], vid[33], kid[33], today[11];
@@ -228,6 +262,8 @@ static int log_or_start(struct cli *c, struct kit_args *a, int start)
 	/* validate every value before touching the store */
 	if ((o.date && (rc = cli_set(r, "planned_date", o.date))) ||
 	    (o.at && (rc = set_at(r, o.at))) ||
+	    (o.lat && (rc = cli_set(r, "lat", o.lat))) || (o.lon && (rc = cli_set(r, "lon", o.lon))) ||
+	    (o.here && (rc = set_here(r))) ||
 	    (o.outcome && (rc = cli_set(r, "outcome", o.outcome))) ||
 	    (o.discussed && (rc = cli_set(r, "discussed", o.discussed))) ||
 	    (o.problem && (rc = cli_set(r, "problem", o.problem))) ||

@@ -15,6 +15,7 @@ libsodium-dev
 libpq-dev postgresql
 libcsv-dev
 libcmocka-dev
+libgps-dev gpsd gpsd-clients
 clang libclang-rt-14-dev
 faketime
 perl jq

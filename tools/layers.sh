@@ -16,7 +16,7 @@ cd "$top" || exit 1
 floors='
 5 cli/*.c
 10 core/*.c
-20 sync/wire.c formats/out.c formats/tsplib.c
+20 sync/wire.c sync/position.c formats/out.c formats/tsplib.c
 21 formats/route_out.c formats/import.c
 22 sync/client.c
 30 sync/hq/backend_sqlite.c sync/hq/backend_pg.c sync/hq/server.c sync/hq/ops.c

@@ -296,6 +296,11 @@ FIELDSYNC_API int fieldsync_report_day(fieldsync_store *s, const char *date, fie
  * as "done/planned" for days 1-7, 8-14, 15-21, 22-28, 29-31; the last row
  * is the "(total)". */
 FIELDSYNC_API int fieldsync_report_plan(fieldsync_store *s, const char *month, fieldsync_rows **out);
+/* Where the device is: one position fix (degrees) from gpsd at `gpsd`
+ * ("HOST:PORT"; NULL: $FIELDSYNC_GPSD, else 127.0.0.1:2947), waiting at
+ * most timeout_ms. Errors: FIELDSYNC_ENET (no gpsd there),
+ * FIELDSYNC_ETIMEOUT (no fix in time), FIELDSYNC_EINVAL. */
+FIELDSYNC_API int fieldsync_position(const char *gpsd, int timeout_ms, double *lat, double *lon);
 /* What a customer owes on `date` (NULL: today): one row with balance
  * (receivables not yet collected, collections paying the oldest first),
  * credit (collections beyond every receivable), the balance by age

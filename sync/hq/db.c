@@ -169,7 +169,10 @@ static int gc_indexes(struct fs_buf *b)
  * write's dot when HQ stores the version (replica.c, hq_author); "HQ" for
  * HQ's own writes; NULL for rows stored before, shown as "unknown".
  * assignee: the rep a plan made at HQ is for (fieldsyncd plan add --rep);
- * such a visit travels to that rep's devices only. replica_owners: the
+ * such a visit travels to that rep's devices only. distance_m: how far from
+ * the customer's position a visit was checked in, in metres, as HQ first
+ * stored it with a position (kept when the customer moves later).
+ * replica_owners: the
  * device behind a replica id that is not a device's own (a store used
  * before it was enrolled): the first device to push its writes. */
 static int author_schema(struct fs_buf *b)
@@ -183,6 +186,7 @@ static int author_schema(struct fs_buf *b)
 					   "CREATE INDEX %s_author ON %s(author_rep);\n", t, t, t, t);
 	}
 	return rc ? rc : fs_buf_adds(b, "ALTER TABLE visit ADD COLUMN assignee TEXT;\n"
+				      "ALTER TABLE visit ADD COLUMN distance_m " "INTEGER;\n"
 				      "CREATE TABLE replica_owners (replica TEXT PRIMARY KEY, device TEXT NOT NULL);\n");
 }
 
@@ -301,14 +305,16 @@ static int build_sql(struct hq *h)
 			rc = fs_buf_adds(&b, h->be->for_update);
 		if (rc == 0 && !(h->q_lock[i] = fs_buf_detach(&b)))
 			rc = FIELDSYNC_ENOMEM;
-		int authored = hq_authored(t);
+		int authored = hq_authored(t), placed = t == &fs_tbl_visit;
 		if (rc == 0)
-			rc = fs_buf_printf(&b, "INSERT INTO %s (%s, seq, origin%s) VALUES ($1", t->name, cols.p,
-					   authored ? ", author_rep, author_device" : "");
-		for (int k = 2; rc == 0 && k <= FS_ROW_COLS(t) + 2 + 2 * authored; k++)
+			rc = fs_buf_printf(&b, "INSERT INTO %s (%s, seq, origin%s%s) VALUES ($1", t->name, cols.p,
+					   authored ? ", author_rep, author_device" : "", placed ? ", distance_m" : "");
+		for (int k = 2; rc == 0 && k <= FS_ROW_COLS(t) + 2 + 2 * authored + placed; k++)
 			rc = fs_buf_printf(&b, ", $%d", k);
 		if (rc == 0)
 			rc = fs_buf_adds(&b, ") ON CONFLICT (id) DO UPDATE SET ");
+		if (rc == 0 && placed)
+			rc = fs_buf_printf(&b, "distance_m = coalesce(%s.distance_m, excluded.distance_m), ", t->name);
 		/* an author once known stays when a version arrives without one */
 		if (rc == 0 && authored)
 			rc = fs_buf_printf(&b, "author_rep = coalesce(excluded.author_rep, %s.author_rep),"

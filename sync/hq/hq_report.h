@@ -14,6 +14,9 @@
 /* fieldsyncd report KIND: "visits" (by rep|territory, month), "customers"
  * (by grade|nature|status|territory|size), "money" (by grade|customer|open,
  * month), "overdue" (territory, date). */
+/* Visits of the month checked in more than `metres` from their customer's
+ * position (HQ's distance_m), farthest first, with rep and customer. */
+int hq_report_far(struct hq *h, const char *month, int64_t metres, struct fieldsync_rows **out);
 int hq_report(struct hq *h, const char *kind, const char *by, const char *month, const char *territory,
 	      const char *date, struct fieldsync_rows **out);
 

@@ -541,31 +541,41 @@ static int fsd_cmd_report(struct kit_args *o)
 	static const char *const kinds[] = { "visits", "customers", "money", "overdue", NULL };
 	int which = kit_sub(o, kinds), k;
 	const char *kind = which < 0 ? NULL : kinds[which], *v;
-	const char *by = NULL, *month = NULL, *terr = NULL, *date = NULL;
+	const char *by = NULL, *month = NULL, *terr = NULL, *date = NULL, *far = NULL;
 	if (!kind)
 		return 2;
 	while ((k = kit_next(o)) > 0) {
 		if (k == 2)
 			return fsd_usage_err("report %s: unexpected argument '%s'", kind, o->word);
 		const char **dst = kit_is(o, "by") ? &by : kit_is(o, "month") ? &month :
-				   kit_is(o, "territory") ? &terr : kit_is(o, "date") ? &date : NULL;
+				   kit_is(o, "territory") ? &terr : kit_is(o, "date") ? &date :
+				   kit_is(o, "far") ? &far : NULL;
 		if (!dst)
 			return kit_unknown(o);
 		if (!(v = kit_value(o)))
 			return 2;
 		*dst = v;
 	}
+	if (o->bad)
+		return 2;
+	int64_t metres = 0;
+	if (far && (strcmp(kind, "visits") || by || terr || date))
+		return fsd_usage_err("--far goes with report visits --month M alone");
+	if (far && (fs_parse_int(far, &metres) || metres < 0))
+		return fsd_usage_err("--far: '%s' is not a distance in metres", far);
 	struct hq *h;
 	struct fieldsync_rows *r;
 	int rc = fsd_open_hq(&h);
 	if (rc)
 		return rc;
-	rc = hq_report(h, kind, by, month, terr, date, &r);
+	rc = far ? hq_report_far(h, month, metres, &r) : hq_report(h, kind, by, month, terr, date, &r);
 	hq_close(h);
 	if (rc)
 		return fsd_fail(rc);
 	const char *cols = NULL;
-	if (!strcmp(kind, "overdue"))
+	if (far)
+		cols = "date,check_in,rep,customer,code,territory,distance_m";
+	else if (!strcmp(kind, "overdue"))
 		cols = "customer,code,territory,grade,interval_days,last_done,days_since,overdue_days,next_planned";
 	else if (!strcmp(kind, "money") && by && !strcmp(by, "open"))
 		cols = "date,customer,grade,receivable,received,outstanding,visit_id";
@@ -854,6 +864,8 @@ static const struct kit_cmd cmds[] = {
 	{ "report", NULL, "reports over the whole archive",
 	  "  report visits [--by rep|territory] --month YYYY-MM   planned vs done (a rep's: the\n"
 	  "                             visits the rep logged, and plans still open made for the rep)\n"
+	  "  report visits --far METRES --month YYYY-MM   visits checked in farther than that from\n"
+	  "                             their customer, with rep, customer and distance\n"
 	  "  report customers [--by grade|nature|status|territory|size]   composition\n"
 	  "  report money [--by grade|customer|open] [--month YYYY-MM] [--territory T]\n"
 	  "  report money --by ageing|ageing-rep|ageing-territory [--date D] [--territory T]\n"

@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include "query.h"
 #include "replica.h"
+#include "route.h"
 #include "rowcodec.h"
 #include "settings.h"
 #include "wire.h"
@@ -226,9 +227,44 @@ static int author_of(struct hq *h, struct hq_db *db, const struct fs_rec *r, cha
 	return rc;
 }
 
+struct ll {
+	double lat, lon;
+	int have;
+};
+
+static int ll_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	struct ll *x = ctx;
+	if (ncol >= 2 && v[0].t == FS_V_REAL && v[1].t == FS_V_REAL) {
+		x->lat = v[0].r;
+		x->lon = v[1].r;
+		x->have = 1;
+	}
+	return 0;
+}
+
+/* A visit checked in at a position: its great-circle distance in metres
+ * from its customer's position (*m < 0: either has none). */
+static int visit_distance(struct hq *h, struct hq_db *db, const struct fs_rec *r, int64_t *m)
+{
+	int la = fs_field_find(r->t, "lat"), lo = fs_field_find(r->t, "lon"), c = fs_field_find(r->t, "customer_id");
+	struct ll cust = { 0, 0, 0 };
+	*m = -1;
+	if (la < 0 || lo < 0 || c < 0 || r->f[la].v.t != FS_V_REAL || r->f[lo].v.t != FS_V_REAL ||
+	    r->f[c].v.t != FS_V_TEXT)
+		return 0;
+	struct fs_val p = fs_vref(r->f[c].v.s);
+	int rc = h->be->exec(db, "SELECT lat, lon FROM customer WHERE id = $1", 1, &p, ll_row, &cust);
+	if (rc == 0 && cust.have && fs_route_distance(FS_ROUTE_GREAT_CIRCLE, r->f[la].v.r, r->f[lo].v.r, cust.lat,
+						      cust.lon, m))
+		*m = -1;
+	return rc;
+}
+
 static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const char *origin, int64_t *seq_out)
 {
-	struct fs_val row[FS_MAX_FIELDS + 10];
+	int64_t dist = -1;
+	struct fs_val row[FS_MAX_FIELDS + 12];
 	char *enc[3], rep[101], dev[33];
 	int64_t seq;
 	int rc = next_seq(h, db, &seq);
@@ -236,6 +272,8 @@ static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const
 		*seq_out = seq;
 	if (rc == 0 && hq_authored(r->t))
 		rc = author_of(h, db, r, rep, dev);
+	if (rc == 0 && r->t == &fs_tbl_visit)
+		rc = visit_distance(h, db, r, &dist);
 	if (rc)
 		return rc;
 	if ((rc = fs_rec_to_row(r, row, enc)))
@@ -247,7 +285,10 @@ static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const
 		row[n + 2] = fs_vref(rep[0] ? rep : NULL);
 		row[n + 3] = fs_vref(dev[0] ? dev : NULL);
 	}
-	rc = h->be->exec(db, h->q_put[r->t->idx], n + 2 + 2 * hq_authored(r->t), row, NULL, NULL);
+	int np = n + 2 + 2 * hq_authored(r->t);
+	if (r->t == &fs_tbl_visit)
+		row[np++] = dist >= 0 ? fs_vint(dist) : fs_vref(NULL);
+	rc = h->be->exec(db, h->q_put[r->t->idx], np, row, NULL, NULL);
 	for (int k = 0; k < 3; k++)
 		free(enc[k]);
 	if (rc == 0 && r->t == &fs_tbl_customer)

@@ -187,6 +187,46 @@ int hq_report(struct hq *h, const char *kind, const char *by, const char *month,
 	return hq_txn(h, HQ_TXN_READ, report_tx, &q);
 }
 
+/* ---- visits checked in far from their customer ---- */
+
+struct far_req {
+	const char *month;
+	int64_t metres;
+	struct fieldsync_rows **out;
+};
+
+static int far_tx(struct hq *h, struct hq_db *db, void *vctx)
+{
+	const struct far_req *q = vctx;
+	struct hq_bexec b = { h, db };
+	struct fs_exec x = { hq_bexec, &b };
+	struct fs_period per;
+	int rc = fs_period_month(q->month, &per);
+	if (rc)
+		return rc;
+	static const char *const names[] = { "date", "check_in", "rep", "customer", "code", "territory",
+		"distance_m", "visit_id", NULL };
+	static const int types[] = { FS_T_DATE, FS_T_DATETIME, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_TEXT,
+		FS_T_INT, FS_T_REF };
+	struct fs_val p[3] = { fs_vref(per.from), fs_vref(per.to), fs_vint(q->metres) };
+	return fs_exec_rows(&x, "SELECT v.planned_date, v.check_in, coalesce(v.author_rep, 'unknown'), c.name,"
+			    " c.code, v.scope, v.distance_m, v.id FROM visit v JOIN customer c ON c.id = v.customer_id"
+			    " WHERE coalesce(v.deleted, 0) = 0 AND v.planned_date >= $1 AND v.planned_date < $2"
+			    " AND v.distance_m > $3 ORDER BY v.distance_m DESC, v.planned_date, v.id",
+			    3, p, names, types, q->out);
+}
+
+int hq_report_far(struct hq *h, const char *month, int64_t metres, struct fieldsync_rows **out)
+{
+	struct far_req q = { month, metres, out };
+	*out = NULL;
+	if (!month || !*month)
+		return fs_err(FIELDSYNC_EINVAL, "--month: give a month YYYY-MM");
+	if (metres < 0 || metres > 40000000)
+		return fs_err(FIELDSYNC_EINVAL, "--far: metres from 0 to 40000000");
+	return hq_txn(h, HQ_TXN_READ, far_tx, &q);
+}
+
 /* ---- CSV ---- */
 
 struct imp {
