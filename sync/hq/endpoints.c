@@ -160,11 +160,12 @@ static int owner_row(void *ctx, int ncol, const struct fs_val *v)
 }
 
 /* The write that makes a record someone's (a visit's report, a payment's
- * or order line's creation), new here, must be the pushing device's own:
- * a device cannot log for another. A replica id that is no device's (the
- * store's id before it was enrolled) is the first pusher's from then on. */
+ * or order line's creation), new here, is credited only when it is the
+ * pushing device's own: a device cannot log for another. A replica id that
+ * is no device's (the store's id before it was enrolled) is the first
+ * pusher's from then on. */
 static int check_author(struct hq *h, struct hq_db *db, const struct hq_device *d, const struct fs_rec *m,
-			const struct fs_rec *old, char *why, size_t n)
+			const struct fs_rec *old, int *unverified)
 {
 	const struct fs_dot *ad = hq_author_dot(m), *od = old ? hq_author_dot(old) : NULL;
 	char rid[33], owner[33] = "";
@@ -181,9 +182,11 @@ static int check_author(struct hq *h, struct hq_db *db, const struct hq_device *
 		struct fs_val q[2] = { fs_vref(rid), fs_vref(d->id) };
 		return h->be->exec(db, "INSERT INTO replica_owners (replica, device) VALUES ($1, $2)", 2, q, NULL, NULL);
 	}
+	/* another device's write, new here: a device re-sending what HQ lost in
+	 * a restore does this, and so would one claiming another's work. The
+	 * record is kept (nothing is lost); no one is credited with it. */
 	if (rc == 0 && strcmp(owner, d->id))
-		snprintf(why, n, "%s", m->t == &fs_tbl_visit ? "its report names another device as the one that logged it"
-			 : "it names another device as the one that recorded it");
+		*unverified = 1;
 	return rc;
 }
 
@@ -226,7 +229,7 @@ static int check_refs(struct hq *h, struct hq_db *db, const struct fs_rec *m, co
  * merged version with its scope; on 0 with a reason in why it is refused;
  * a negative code is a store failure. limit: the clock bound. */
 static int judge(struct hq *h, struct hq_db *db, const struct hq_device *d, const struct fs_rec *in,
-		 const struct fs_rec *old, int64_t limit, struct fs_rec *m, char *why, size_t n)
+		 const struct fs_rec *old, int64_t limit, struct fs_rec *m, char *why, size_t n, int *unverified)
 {
 	int64_t mx = fs_rec_max_hlc(in);
 	int rc;
@@ -277,7 +280,7 @@ static int judge(struct hq *h, struct hq_db *db, const struct hq_device *d, cons
 	snprintf(m->scope, sizeof m->scope, "%s", scope);
 	if ((rc = check_refs(h, db, m, old, why, n)) || why[0])
 		return rc;
-	return check_author(h, db, d, m, old, why, n);
+	return check_author(h, db, d, m, old, unverified);
 }
 
 /* Merge one pushed record. Returns 0 with why[0] == 0 (accepted, merged vv
@@ -314,7 +317,8 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 		snprintf(why, nwhy, "out of scope: the record belongs to another territory");
 		return 0;
 	}
-	rc = judge(h, db, d, in, have ? &old : NULL, limit, &m, why, nwhy);
+	int unverified = 0;
+	rc = judge(h, db, d, in, have ? &old : NULL, limit, &m, why, nwhy, &unverified);
 	if (rc == 0 && !why[0]) {
 		*seq_out = have ? meta.seq : 0;
 		*hlc_out = m.hlc;
@@ -323,7 +327,8 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 			/* origin: the device already holds exactly this version, under
 			 * the same scope (else an eviction there could remove it) */
 			int echo = fs_rec_same(&m, in) && strcmp(m.scope, in->scope) == 0;
-			rc = hq_store_version(h, db, have ? &old : NULL, &m, echo ? d->id : NULL, seq_out);
+			rc = hq_store_version(h, db, have ? &old : NULL, &m, echo ? d->id : NULL, seq_out,
+					      unverified ? HQ_STORE_NO_AUTHOR : 0);
 		}
 		if (rc == 0)
 			rc = fs_vv_copy(vv_out, &m.vv);
@@ -475,6 +480,7 @@ static int load_device(struct hq *h, struct hq_db *db, const char *id, struct hq
 int hq_accept_locked(struct hq *h, struct hq_db *db, const char *device, const struct fs_rec *in,
 		     const char *into, char scope_out[65])
 {
+	int unverified = 0;
 	struct fs_rec old, m;
 	struct hq_device d;
 	char why[256];
@@ -503,7 +509,7 @@ int hq_accept_locked(struct hq *h, struct hq_db *db, const char *device, const s
 		snprintf(d.terr[d.nterr++], sizeof d.terr[0], "%s", into);
 	rc = hq_clock_limit(h, db, &limit, NULL);
 	if (rc == 0)
-		rc = judge(h, db, &d, in, have ? &old : NULL, limit, &m, why, sizeof why);
+		rc = judge(h, db, &d, in, have ? &old : NULL, limit, &m, why, sizeof why, &unverified);
 	if (rc == 0 && why[0]) {
 		if (!strcmp(why, "territory is not one of the rep's") && in->t->scope_field >= 0 &&
 		    in->f[in->t->scope_field].v.t == FS_V_TEXT)
@@ -514,7 +520,7 @@ int hq_accept_locked(struct hq *h, struct hq_db *db, const char *device, const s
 			rc = fs_err(FIELDSYNC_EINVAL, "cannot accept: %s", why);
 	}
 	if (rc == 0 && (!have || !fs_rec_same(&old, &m) || strcmp(old.scope, m.scope)))
-		rc = hq_store_version(h, db, have ? &old : NULL, &m, NULL, NULL);
+		rc = hq_store_version(h, db, have ? &old : NULL, &m, NULL, NULL, unverified ? HQ_STORE_NO_AUTHOR : 0);
 	if (rc == 0)
 		rc = hq_observe_hlc(h, db, m.hlc);
 	if (rc == 0 && scope_out)

@@ -50,8 +50,11 @@ int hq_batch_begin(struct hq_db *db);
 int hq_batch_end(struct hq *h, struct hq_db *db, int rc);
 int hq_observe_hlc(struct hq *h, struct hq_db *db, int64_t hlc);
 int hq_scope_of(struct hq *h, struct hq_db *db, const struct fs_rec *r, char scope[65]);
+/* flags: HQ_STORE_NO_AUTHOR credits no one (the author columns keep what
+ * they had): a write of another device than the pushing one. */
+#define HQ_STORE_NO_AUTHOR 1
 int hq_store_version(struct hq *h, struct hq_db *db, const struct fs_rec *old, const struct fs_rec *r,
-		     const char *origin, int64_t *seq);
+		     const char *origin, int64_t *seq, int flags);
 
 /* endpoints.c: what devices call, below HTTP */
 int hq_quarantine(struct hq *h, struct hq_db *db, const struct hq_device *d, const struct fs_rec *r,

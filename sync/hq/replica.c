@@ -261,7 +261,11 @@ static int visit_distance(struct hq *h, struct hq_db *db, const struct fs_rec *r
 	return rc;
 }
 
-static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const char *origin, int64_t *seq_out)
+/* Store a version with the next sequence number. no_author: leave the
+ * author columns as they are (a write credited to no one, or dependants
+ * re-filed with their customer). */
+static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const char *origin, int64_t *seq_out,
+		   int no_author)
 {
 	int64_t dist = -1;
 	struct fs_val row[FS_MAX_FIELDS + 12];
@@ -270,7 +274,8 @@ static int rec_put(struct hq *h, struct hq_db *db, const struct fs_rec *r, const
 	int rc = next_seq(h, db, &seq);
 	if (seq_out)
 		*seq_out = seq;
-	if (rc == 0 && hq_authored(r->t))
+	rep[0] = dev[0] = '\0';
+	if (rc == 0 && hq_authored(r->t) && !no_author)
 		rc = author_of(h, db, r, rep, dev);
 	if (rc == 0 && r->t == &fs_tbl_visit)
 		rc = visit_distance(h, db, r, &dist);
@@ -395,7 +400,7 @@ static int move_customer(struct hq *h, struct hq_db *db, const char *id, const c
 				break;
 			snprintf(r.scope, sizeof r.scope, "%s", to);
 			/* no origin: a device that had it may have evicted it meanwhile */
-			rc = rec_put(h, db, &r, NULL, NULL);
+			rc = rec_put(h, db, &r, NULL, NULL, 1);
 			fs_rec_release(&r);
 		}
 		free(k.id);
@@ -434,7 +439,7 @@ static int rp_store(void *ctx, const struct fs_rec *old, const struct fs_rec *r,
 {
 	struct hq_rp *x = ctx;
 	(void)hlc;
-	return hq_store_version(x->h, x->db, old, r, NULL, NULL);
+	return hq_store_version(x->h, x->db, old, r, NULL, NULL, 0);
 }
 
 static void replica_of(struct hq_rp *x, struct fs_replica *rp)
@@ -444,9 +449,9 @@ static void replica_of(struct hq_rp *x, struct fs_replica *rp)
 
 /* Store a new version: the row, the territory move if any, the conflicts. */
 int hq_store_version(struct hq *h, struct hq_db *db, const struct fs_rec *old, const struct fs_rec *r,
-			 const char *origin, int64_t *seq)
+			 const char *origin, int64_t *seq, int flags)
 {
-	int rc = rec_put(h, db, r, origin, seq);
+	int rc = rec_put(h, db, r, origin, seq, flags & HQ_STORE_NO_AUTHOR);
 	if (rc == 0 && old && r->t == &fs_tbl_customer && old->scope[0] && strcmp(old->scope, r->scope))
 		rc = move_customer(h, db, r->id, old->scope, r->scope);
 	if (rc == 0) {
@@ -581,7 +586,7 @@ static int repair_clock(struct hq *h, struct hq_db *db, void *vctx)
 			if (n < 0)
 				rc = n;
 			if (rc == 0 && n > 0) {
-				rc = hq_store_version(h, db, &old, &r, NULL, NULL);
+				rc = hq_store_version(h, db, &old, &r, NULL, NULL, HQ_STORE_NO_AUTHOR);
 				x->records++;
 			}
 			fs_rec_release(&old);

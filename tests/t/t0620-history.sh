@@ -46,25 +46,37 @@ test_expect_success 'the change log reaches HQ; planner rewrites of route_seq ar
 	test_status 3 "$FS" --db a.db customer history NOPE 2>err
 '
 
+# What HQ schema 4 added (authors, assignees, distances), taken out of a
+# fresh store to make an older one: undo4 STORE
+undo4() {
+	sqlite3 "$1" "DROP TABLE replica_owners; DROP INDEX visit_author; DROP INDEX payment_author;
+		DROP INDEX order_line_author; ALTER TABLE visit DROP COLUMN assignee;
+		ALTER TABLE visit DROP COLUMN distance_m;
+		ALTER TABLE visit DROP COLUMN author_rep; ALTER TABLE visit DROP COLUMN author_device;
+		ALTER TABLE payment DROP COLUMN author_rep; ALTER TABLE payment DROP COLUMN author_device;
+		ALTER TABLE order_line DROP COLUMN author_rep; ALTER TABLE order_line DROP COLUMN author_device"
+}
+
 test_expect_success 'an HQ store of schema 1 is refused until migrate adds the change log' '
-	"$FSD" --db old.db init >/dev/null &&
+	"$FSD" --db old.db init >/dev/null && undo4 old.db &&
 	sqlite3 old.db "DROP TABLE change_log; DROP TABLE device_acks; DROP TABLE gc_horizon;
 		UPDATE hq_meta SET value = '\''1'\'' WHERE key = '\''schema'\''" &&
 	test_status 6 "$FSD" --db old.db rep list 2>err && grep -q "fieldsyncd migrate" err &&
 	"$FSD" --db old.db migrate >/dev/null &&
-	test "$(sqlite3 old.db "select value from hq_meta where key = '\''schema'\''")" = 3 &&
+	test "$(sqlite3 old.db "select value from hq_meta where key = '\''schema'\''")" = 4 &&
+	sqlite3 old.db "select author_rep, assignee, distance_m from visit; select count(*) from replica_owners" >/dev/null &&
 	test "$(sqlite3 old.db "select count(*) from change_log")" = 0 &&
 	test "$(sqlite3 old.db "select count(*) from device_acks") $(sqlite3 old.db "select count(*) from gc_horizon")" = "0 0" &&
 	"$FSD" --db old.db migrate >/dev/null && "$FSD" --db old.db rep list >/dev/null
 '
 
 test_expect_success 'an HQ store of schema 2 gets the garbage collection tables from migrate' '
-	"$FSD" --db two.db init >/dev/null &&
+	"$FSD" --db two.db init >/dev/null && undo4 two.db &&
 	sqlite3 two.db "DROP TABLE device_acks; DROP TABLE gc_horizon;
 		UPDATE hq_meta SET value = '\''2'\'' WHERE key = '\''schema'\''" &&
 	test_status 6 "$FSD" --db two.db gc 2>err && grep -q "fieldsyncd migrate" err &&
 	"$FSD" --db two.db migrate >/dev/null &&
-	test "$(sqlite3 two.db "select value from hq_meta where key = '\''schema'\''")" = 3 &&
+	test "$(sqlite3 two.db "select value from hq_meta where key = '\''schema'\''")" = 4 &&
 	"$FSD" --db two.db gc >/dev/null
 '
 
