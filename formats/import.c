@@ -1,5 +1,6 @@
 /* import.c - customers from CSV, all or nothing (see import.h). */
 #include "import.h"
+#include "csvtab.h"
 
 #include <csv.h>
 #include "api.h"
@@ -16,13 +17,10 @@ struct parse {
 	int code_col, id_col;
 	int header_done;
 	int cur;			/* column of the next cell */
-	int line;			/* line being fed */
-	int start;			/* line the current record started on (0: none yet) */
-	int in_row;			/* a record has started */
+	struct fs_csv_pos pos;		/* the feeder's: line, record start, error */
 	struct fs_import_row row;
 	int *codes;			/* hash set of the codes so far: row index + 1, 0 empty */
 	size_t ncodes;			/* its size, a power of two (0: none yet) */
-	int rc;
 };
 
 static size_t code_hash(const char *c)
@@ -73,9 +71,9 @@ static int set_error(struct parse *p, int line, const char *fmt, const char *a, 
 {
 	char msg[512];
 	snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
-	if (p->rc == 0)
-		p->rc = fs_err(FIELDSYNC_EINVAL, "line %d: %s", line, msg);
-	return p->rc;
+	if (p->pos.rc == 0)
+		p->pos.rc = fs_err(FIELDSYNC_EINVAL, "line %d: %s", line, msg);
+	return p->pos.rc;
 }
 
 static void header_cell(struct parse *p, const char *s, size_t n)
@@ -114,12 +112,12 @@ static void header_cell(struct parse *p, const char *s, size_t n)
 static void on_cell(void *s, size_t n, void *ctx)
 {
 	struct parse *p = ctx;
-	if (p->rc)
+	if (p->pos.rc)
 		return;
-	if (!p->in_row) {
-		p->in_row = 1;
-		if (!p->start)
-			p->start = p->line;
+	if (!p->pos.in_row) {
+		p->pos.in_row = 1;
+		if (!p->pos.start)
+			p->pos.start = p->pos.line;
 	}
 	if (!p->header_done) {
 		header_cell(p, s, n);
@@ -128,14 +126,14 @@ static void on_cell(void *s, size_t n, void *ctx)
 	int c = p->cur++;
 	if (c >= p->ncol) {
 		if (n)
-			set_error(p, p->start, "more cells than the header has columns%s%s", NULL, NULL);
+			set_error(p, p->pos.start, "more cells than the header has columns%s%s", NULL, NULL);
 		return;
 	}
 	int fi = p->col[c];
 	if (c == p->id_col && n) {
 		free(p->row.id);
 		if (!(p->row.id = malloc(n + 1))) {
-			p->rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+			p->pos.rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
 			return;
 		}
 		memcpy(p->row.id, s, n);
@@ -146,7 +144,7 @@ static void on_cell(void *s, size_t n, void *ctx)
 	const struct fs_field *f = &p->im->t->fields[fi];
 	char *text = malloc(n + 1);
 	if (!text) {
-		p->rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+		p->pos.rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
 		return;
 	}
 	memcpy(text, s, n);
@@ -154,9 +152,9 @@ static void on_cell(void *s, size_t n, void *ctx)
 	struct fs_val v = { 0 };
 	int rc = fs_field_parse(f, text, FS_PARSE_USER, &v);
 	if (rc) {
-		set_error(p, p->start, "%s%s", fs_errmsg_get(), NULL);
+		set_error(p, p->pos.start, "%s%s", fs_errmsg_get(), NULL);
 	} else if ((rc = fs_chg_set(&p->row.c, fi, &v))) {
-		p->rc = rc;
+		p->pos.rc = rc;
 	} else if (c == p->code_col) {
 		p->row.code = text;
 		text = NULL;
@@ -170,11 +168,11 @@ static void on_row(int term, void *ctx)
 	struct parse *p = ctx;
 	struct fs_import *im = p->im;
 	(void)term;
-	if (p->rc)
+	if (p->pos.rc)
 		return;
-	int line = p->start;
-	p->in_row = 0;
-	p->start = 0;
+	int line = p->pos.start;
+	p->pos.in_row = 0;
+	p->pos.start = 0;
 	if (!p->header_done) {
 		p->header_done = 1;
 		if (p->code_col < 0 && p->id_col < 0)
@@ -200,14 +198,14 @@ static void on_row(int term, void *ctx)
 		return;
 	}
 	if (im->n == FS_IMPORT_MAX_ROWS) {
-		p->rc = fs_err(FIELDSYNC_ELIMIT, "line %d: more than %d rows", line, FS_IMPORT_MAX_ROWS);
+		p->pos.rc = fs_err(FIELDSYNC_ELIMIT, "line %d: more than %d rows", line, FS_IMPORT_MAX_ROWS);
 		return;
 	}
 	if (im->n == im->cap) {
 		int cap = im->cap ? im->cap * 2 : 64;
 		struct fs_import_row *r = realloc(im->rows, (size_t)cap * sizeof *r);
 		if (!r) {
-			p->rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
+			p->pos.rc = fs_err(FIELDSYNC_ENOMEM, "out of memory");
 			return;
 		}
 		im->rows = r;
@@ -218,7 +216,7 @@ static void on_row(int term, void *ctx)
 	memset(&p->row, 0, sizeof p->row);
 	fs_chg_init(&p->row.c, im->t);
 	if (im->rows[im->n - 1].code)
-		p->rc = code_add(p, im->n - 1);
+		p->pos.rc = code_add(p, im->n - 1);
 }
 
 void fs_import_release(struct fs_import *im)
@@ -235,54 +233,24 @@ void fs_import_release(struct fs_import *im)
 
 int fs_import_read(FILE *fp, const struct fs_table *t, struct fs_import *im)
 {
-	struct csv_parser cp;
 	struct parse p;
-	char buf[65536];
-	long total = 0;
 	memset(im, 0, sizeof *im);
 	im->t = t;
 	memset(&p, 0, sizeof p);
 	p.im = im;
 	p.code_col = p.id_col = -1;
-	p.line = 1;
+	p.pos.line = 1;
 	fs_chg_init(&p.row.c, t);
-	if (csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI) != 0)
-		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
-	int first = 1;
-	/* fed a line at a time, so each record knows the line it starts on */
-	while (p.rc == 0 && fgets(buf, sizeof buf, fp)) {
-		size_t n = strlen(buf), off = 0;
-		total += (long)n;
-		if (total > FS_IMPORT_MAX_BYTES) {
-			p.rc = fs_err(FIELDSYNC_ELIMIT, "the file is larger than %ld bytes", FS_IMPORT_MAX_BYTES);
-			break;
-		}
-		if (first && n >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
-			off = 3;	/* UTF-8 byte order mark */
-		first = 0;
-		if (!p.in_row && !p.start && strspn(buf + off, " \t\r\n") < n - off)
-			p.start = p.line;	/* a record starts on this line */
-		if (csv_parse(&cp, buf + off, n - off, on_cell, on_row, &p) != n - off && p.rc == 0)
-			set_error(&p, p.start ? p.start : p.line, "not valid CSV (%s)%s", csv_strerror(csv_error(&cp)),
-				  NULL);
-		if (n && buf[n - 1] == '\n')
-			p.line++;
-	}
-	if (p.rc == 0 && ferror(fp))
-		p.rc = fs_err(FIELDSYNC_EIO, "reading the file failed");
-	if (p.rc == 0 && csv_fini(&cp, on_cell, on_row, &p) != 0 && p.rc == 0)
-		set_error(&p, p.start ? p.start : p.line, "not valid CSV (%s: a quote is not closed)%s",
-			  csv_strerror(csv_error(&cp)), NULL);
-	csv_free(&cp);
+	fs_csv_feed(fp, FS_IMPORT_MAX_BYTES, &p.pos, on_cell, on_row, &p);
 	free(p.codes);
 	fs_chg_release(&p.row.c);
 	free(p.row.code);
 	free(p.row.id);
-	if (p.rc == 0 && !p.header_done)
-		p.rc = fs_err(FIELDSYNC_EINVAL, "line 1: the file is empty (a header row is needed)");
-	if (p.rc)
+	if (p.pos.rc == 0 && !p.header_done)
+		p.pos.rc = fs_err(FIELDSYNC_EINVAL, "line 1: the file is empty (a header row is needed)");
+	if (p.pos.rc)
 		fs_import_release(im);
-	return p.rc;
+	return p.pos.rc;
 }
 
 int fs_import_apply(const struct fs_import *im, const struct fs_exec *x, fs_import_write_fn write, void *ctx,

@@ -193,7 +193,7 @@ content() {
 	if [ -z "$_content_sql" ]; then
 		for _t in customer contact visit order_line payment conflict; do
 			_cols=$(sql "$1" "select group_concat(name, ',') from pragma_table_info('$_t')
-				where name not in ('seq', 'origin', 'scope', 'hqseq', 'author_rep', 'author_device', 'assignee', 'distance_m')")
+				where name not in ('seq', 'origin', 'scope', 'hqseq', 'author_rep', 'author_device', 'assignee', 'distance_m', 'external_id')")
 			_content_sql="$_content_sql select '== $_t'; select $_cols from $_t where scope = \$terr order by id;"
 		done
 	fi

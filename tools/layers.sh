@@ -16,14 +16,14 @@ cd "$top" || exit 1
 floors='
 5 cli/*.c
 10 core/*.c
-20 sync/wire.c sync/position.c formats/out.c formats/tsplib.c
+20 sync/wire.c sync/position.c formats/out.c formats/tsplib.c formats/csvtab.c
 21 formats/route_out.c formats/import.c
 22 sync/client.c
 30 sync/hq/backend_sqlite.c sync/hq/backend_pg.c sync/hq/server.c sync/hq/ops.c
 31 sync/hq/db.c
 32 sync/hq/settings.c
 33 sync/hq/replica.c
-34 sync/hq/endpoints.c sync/hq/gc.c sync/hq/admin.c sync/hq/report.c
+34 sync/hq/endpoints.c sync/hq/gc.c sync/hq/admin.c sync/hq/report.c sync/hq/history.c
 35 sync/hq/reply.c
 36 sync/hq/web.c
 37 sync/hq/router.c sync/hq/parts.c

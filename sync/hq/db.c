@@ -172,6 +172,8 @@ static int gc_indexes(struct fs_buf *b)
  * such a visit travels to that rep's devices only. distance_m: how far from
  * the customer's position a visit was checked in, in metres, as HQ first
  * stored it with a position (kept when the customer moves later).
+ * external_id: a visit's key in the ledger it was imported from
+ * (fieldsyncd import visits), which makes a second import a no-op.
  * replica_owners: the
  * device behind a replica id that is not a device's own (a store used
  * before it was enrolled): the first device to push its writes. */
@@ -187,6 +189,8 @@ static int author_schema(struct fs_buf *b)
 	}
 	return rc ? rc : fs_buf_adds(b, "ALTER TABLE visit ADD COLUMN assignee TEXT;\n"
 				      "ALTER TABLE visit ADD COLUMN distance_m " "INTEGER;\n"
+				      "ALTER TABLE visit ADD COLUMN external_id TEXT;\n"
+				      "CREATE UNIQUE INDEX visit_external_id ON visit(external_id);\n"
 				      "CREATE TABLE replica_owners (replica TEXT PRIMARY KEY, device TEXT NOT NULL);\n");
 }
 
@@ -315,11 +319,14 @@ static int build_sql(struct hq *h)
 			rc = fs_buf_adds(&b, ") ON CONFLICT (id) DO UPDATE SET ");
 		if (rc == 0 && placed)
 			rc = fs_buf_printf(&b, "distance_m = coalesce(%s.distance_m, excluded.distance_m), ", t->name);
-		/* an author once known stays when a version arrives without one */
+		/* an author once known stays when a version arrives without one,
+		 * and HQ's own later writes (an admin's flag, an import's rep) do
+		 * not take a record over */
 		if (rc == 0 && authored)
-			rc = fs_buf_printf(&b, "author_rep = coalesce(excluded.author_rep, %s.author_rep),"
+			rc = fs_buf_printf(&b, "author_rep = CASE WHEN excluded.author_rep = 'HQ' AND %s.author_rep IS NOT NULL"
+					   " THEN %s.author_rep ELSE coalesce(excluded.author_rep, %s.author_rep) END,"
 					   " author_device = coalesce(excluded.author_device, %s.author_device), ",
-					   t->name, t->name);
+					   t->name, t->name, t->name, t->name);
 		for (int k = 0; rc == 0 && k < t->nfields; k++)
 			rc = fs_buf_printf(&b, "%s = excluded.%s, ", t->fields[k].name, t->fields[k].name);
 		if (rc == 0)

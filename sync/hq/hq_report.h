@@ -7,6 +7,7 @@
 #define FS_HQ_HQ_REPORT_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <cjson/cJSON.h>
 #include "hq.h"
 #include "settings.h"
@@ -14,6 +15,9 @@
 /* fieldsyncd report KIND: "visits" (by rep|territory, month), "customers"
  * (by grade|nature|status|territory|size), "money" (by grade|customer|open,
  * month), "overdue" (territory, date). */
+/* Past visits, orders and payments from CSV (history.c): all or nothing,
+ * dry_run writes nothing; a report row per line (created, unchanged). */
+int hq_import_visits(struct hq *h, FILE *fp, int dry_run, struct fieldsync_rows **out);
 /* Visits of the month checked in more than `metres` from their customer's
  * position (HQ's distance_m), farthest first, with rep and customer. */
 int hq_report_far(struct hq *h, const char *month, int64_t metres, struct fieldsync_rows **out);

@@ -761,6 +761,54 @@ static int fsd_cmd_plan(struct kit_args *o)
 	return 0;
 }
 
+/* ---- past visits from a spreadsheet (history.c) ---- */
+
+static int fsd_cmd_import(struct kit_args *o)
+{
+	static const char *const subs[] = { "visits", NULL };
+	const char *file = NULL;
+	int dry = 0, k;
+	if (kit_sub(o, subs) < 0)
+		return 2;
+	while ((k = kit_next(o)) > 0) {
+		if (k == 2 && !file)
+			file = o->word;
+		else if (kit_flag(o, "dry-run"))
+			dry = 1;
+		else
+			return kit_unknown(o);
+	}
+	if (o->bad)
+		return 2;
+	if (!file)
+		return fsd_usage_err("import visits needs a FILE.csv (\"-\" for standard input)");
+	FILE *fp = strcmp(file, "-") ? fopen(file, "rb") : stdin;
+	if (!fp) {
+		fprintf(stderr, "fieldsyncd: cannot read %s: %s\n", file, strerror(errno));
+		return 3;
+	}
+	struct hq *h;
+	struct fieldsync_rows *r;
+	int rc = fsd_open_hq(&h);
+	if (rc == 0) {
+		rc = hq_import_visits(h, fp, dry, &r);
+		hq_close(h);
+		rc = rc ? fsd_fail(rc) : 0;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	if (rc)
+		return rc;
+	if (!fsd_json) {
+		int n[2] = { 0, 0 };
+		for (int i = 0; i < r->nrow; i++)
+			n[!strcmp(r->cells[(size_t)i * (size_t)r->ncol + 1], "created") ? 0 : 1]++;
+		fprintf(stderr, "fieldsyncd: %s%d visits created, %d already imported (unchanged)\n",
+			dry ? "dry run, nothing written: " : "", n[0], n[1]);
+	}
+	return fsd_print_rows(r, NULL);
+}
+
 /* ---- init / migrate ---- */
 
 static int fsd_cmd_init(struct kit_args *o)
@@ -793,6 +841,7 @@ static int fsd_cmd_init(struct kit_args *o)
 	}
 RUN(init) RUN(serve) RUN(gc) RUN(backup) RUN(repair) RUN(restore) RUN(rep) RUN(device) RUN(customer)
 RUN(export) RUN(conflicts) RUN(quarantine) RUN(admin) RUN(setting) RUN(dispute) RUN(report) RUN(plan)
+RUN(import)
 #undef RUN
 
 /* Each command's help: the lines `fieldsyncd --help` lists for it. */
@@ -837,6 +886,10 @@ static const struct kit_cmd cmds[] = {
 	  "  plan add CUSTOMER --rep NAME --date YYYY-MM-DD [--time HH:MM]   a visit planned for a rep\n"
 	  "                             (who must cover the customer's territory); it reaches that\n"
 	  "                             rep's devices only\n", run_plan },
+	{ "import", NULL, "past visits, orders and payments from CSV",
+	  "  import visits FILE.csv [--dry-run]   past visits, orders and payments from a spreadsheet:\n"
+	  "                             all or nothing, a second run changes nothing (external_id)\n",
+	  run_import },
 	{ "export", NULL, "CSV out",
 	  "  export customers|visits|money [--from D] [--to D] [--bom] [FILE]   CSV out\n", run_export },
 	{ "conflicts", NULL, "open conflicts, and resolving them",

@@ -50,7 +50,8 @@ test_expect_success 'the change log reaches HQ; planner rewrites of route_seq ar
 # fresh store to make an older one: undo4 STORE
 undo4() {
 	sqlite3 "$1" "DROP TABLE replica_owners; DROP INDEX visit_author; DROP INDEX payment_author;
-		DROP INDEX order_line_author; ALTER TABLE visit DROP COLUMN assignee;
+		DROP INDEX order_line_author; DROP INDEX visit_external_id; ALTER TABLE visit DROP COLUMN external_id;
+		ALTER TABLE visit DROP COLUMN assignee;
 		ALTER TABLE visit DROP COLUMN distance_m;
 		ALTER TABLE visit DROP COLUMN author_rep; ALTER TABLE visit DROP COLUMN author_device;
 		ALTER TABLE payment DROP COLUMN author_rep; ALTER TABLE payment DROP COLUMN author_device;
