@@ -1285,12 +1285,13 @@ FIELDSYNC_API int fieldsync_status(fieldsync_store *hs, fieldsync_rows **out)
 	struct fs_store *s = hs->st;
 	static const char *const keys[] = { "server_url", "rep", "territories", "last_sync", "enrolled_at" };
 	static const char *const names[] = { "server", "rep", "territories", "last_sync", "enrolled_at",
-		"replica_id", "pending", "quarantined", "open_conflicts" };
-	struct fieldsync_rows *r = fs_rows_new(9), *k = NULL;
+		"replica_id", "pending", "quarantined", "open_conflicts", "currency" };
+	struct fieldsync_rows *r = fs_rows_new(10), *k = NULL;
 	int rc = r ? 0 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	int row = rc ? -1 : fs_rows_add(r);
-	for (int c = 0; rc == 0 && c < 9; c++)
-		rc = fs_rows_set_col(r, c, names[c], c == 3 || c == 4 ? FS_T_DATETIME : c >= 6 ? FS_T_INT : FS_T_TEXT);
+	for (int c = 0; rc == 0 && c < 10; c++)
+		rc = fs_rows_set_col(r, c, names[c], c == 3 || c == 4 ? FS_T_DATETIME : c >= 6 && c < 9 ? FS_T_INT
+										   : FS_T_TEXT);
 	for (int c = 0; rc == 0 && c < 5; c++) {
 		char *v = NULL;
 		rc = fs_meta_get(s, keys[c], &v);
@@ -1313,6 +1314,11 @@ FIELDSYNC_API int fieldsync_status(fieldsync_store *hs, fieldsync_rows **out)
 	snprintf(buf[2], 32, "%d", k ? k->nrow : 0);
 	for (int c = 0; rc == 0 && c < 3; c++)
 		rc = fs_rows_set(r, row, 6 + c, buf[c]);
+	/* HQ's currency (fieldsyncd setting set currency), as the last pull brought it */
+	char *cur = NULL;
+	if (rc == 0 && (rc = fs_meta_get(s, "hq.currency", &cur)) == 0)
+		rc = fs_rows_set(r, row, 9, cur && *cur ? cur : NULL);
+	free(cur);
 	fs_rows_free(k);
 	if (rc) {
 		fs_rows_free(r);

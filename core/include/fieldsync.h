@@ -613,7 +613,8 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *s, fieldsync_progress_fn progr
 				 fieldsync_rows **summary);
 
 /* One row: server, rep, territories, last_sync, enrolled_at, replica_id,
- * pending, quarantined, open_conflicts (server empty: not enrolled), into
+ * pending, quarantined, open_conflicts, currency (HQ's, as the last pull
+ * brought it; empty: none set) (server empty: not enrolled), into
  * *out (the caller's). Works offline. Errors: FIELDSYNC_EIO,
  * FIELDSYNC_ENOMEM. Thread-safety: as the store handle. */
 FIELDSYNC_API int fieldsync_status(fieldsync_store *s, fieldsync_rows **out);

@@ -369,3 +369,65 @@ int hq_plan_add(struct hq *h, const char *customer, const char *rep, const char 
 	struct plan_ctx x = { cid, rep, date, time, id_out };
 	return rc ? rc : hq_write_batch(h, plan_add_tx, &x, 1);
 }
+
+/* ---- a customer's opening balance ---- */
+
+#define OPENING_NOTE "opening balance"
+
+struct opening_ctx {
+	const char *cust, *amount, *date;
+	char *id_out;
+};
+
+static int id_row(void *ctx, int ncol, const struct fs_val *v)
+{
+	if (ncol > 0 && v[0].t == FS_V_TEXT)
+		snprintf(ctx, 33, "%s", v[0].s);
+	return 0;
+}
+
+static int opening_tx(struct hq *h, struct hq_db *db, void *vctx)
+{
+	struct opening_ctx *x = vctx;
+	const struct fs_table *t = &fs_tbl_payment;
+	char have[33] = "";
+	struct fs_val p[2] = { fs_vref(x->cust), fs_vref(OPENING_NOTE) };
+	int rc = hq_be(h)->exec(db, "SELECT id FROM payment WHERE customer_id = $1 AND note = $2 AND visit_id IS NULL"
+				" AND coalesce(deleted, 0) = 0 ORDER BY id LIMIT 1", 2, p, id_row, have);
+	struct fs_chg c;
+	fs_chg_init(&c, t);
+	const char *names[] = { "customer_id", "date", "receivable", "note" };
+	const char *vals[] = { have[0] ? NULL : x->cust, x->date, x->amount, have[0] ? NULL : OPENING_NOTE };
+	for (int k = 0; rc == 0 && k < 4; k++) {
+		struct fs_val v = { 0 };
+		int fi = fs_field_find(t, names[k]);
+		if (!vals[k])
+			continue;
+		rc = fs_field_parse(&t->fields[fi], vals[k], FS_PARSE_USER, &v);
+		if (rc == 0)
+			rc = fs_chg_set(&c, fi, &v);
+		fs_val_release(&v);
+		if (rc)
+			fs_err_wrap(rc, "%s", k == 1 ? "--date" : k == 2 ? "amount" : names[k]);
+	}
+	/* one per customer: set again, it is changed, not added */
+	if (rc == 0)
+		rc = hq_write_in(h, db, &c, have[0] ? have : NULL, x->id_out);
+	fs_chg_release(&c);
+	return rc;
+}
+
+int hq_opening_balance(struct hq *h, const char *customer, const char *amount, const char *date, char id_out[33])
+{
+	char cid[33], today[11];
+	int64_t minor;
+	if (!amount || fs_parse_money(amount, &minor))
+		return fs_err(FIELDSYNC_EINVAL, "amount: '%.40s' is not an amount like 1250.50", amount ? amount : "");
+	if (!date) {
+		fs_today_local(today);
+		date = today;
+	}
+	int rc = hq_lookup(h, &fs_tbl_customer, customer, cid);
+	struct opening_ctx x = { cid, amount, date, id_out };
+	return rc ? rc : hq_write_batch(h, opening_tx, &x, 1);
+}

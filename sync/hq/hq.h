@@ -155,6 +155,10 @@ int hq_rep_add(struct hq *h, const char *name, const char *territories, char tok
 int hq_rep_token(struct hq *h, const char *name, char token[65]);
 int hq_rep_move(struct hq *h, const char *name, const char *territories);
 int hq_rep_revoke(struct hq *h, const char *name, int wipe);
+/* The amount a customer owed before the ledger began, as a payment row
+ * with that receivable dated `date` (NULL: today), note "opening
+ * balance"; set again, it is changed. It syncs like any payment. */
+int hq_opening_balance(struct hq *h, const char *customer, const char *amount, const char *date, char id_out[33]);
 /* A visit planned at HQ for `rep` (who must cover the customer's
  * territory): it reaches that rep's devices only. time may be NULL. */
 int hq_plan_add(struct hq *h, const char *customer, const char *rep, const char *date, const char *time,

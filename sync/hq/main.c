@@ -211,9 +211,40 @@ static int fsd_cmd_export(struct kit_args *o)
 	return rc ? fsd_fail(rc) : 0;
 }
 
+/* customer opening-balance CUSTOMER AMOUNT [--date D] */
+static int fsd_cmd_opening(struct kit_args *o)
+{
+	const char *words[2] = { NULL, NULL }, *date = NULL, *v;
+	int k, n = 0;
+	while ((k = kit_next(o)) > 0) {
+		if (k == 2 && n < 2)
+			words[n++] = o->word;
+		else if (kit_take(o, "date", &v))
+			date = v;
+		else
+			return kit_unknown(o);
+	}
+	if (o->bad)
+		return 2;
+	if (n != 2)
+		return fsd_usage_err("customer opening-balance CUSTOMER AMOUNT [--date YYYY-MM-DD]");
+	struct hq *h;
+	char id[33];
+	int rc = fsd_open_hq(&h);
+	if (rc)
+		return rc;
+	rc = hq_opening_balance(h, words[0], words[1], date, id);
+	hq_close(h);
+	if (rc)
+		return fsd_fail(rc);
+	printf(fsd_json ? "{\"payment_id\": \"%s\"}\n" : "%s\n", id);
+	return 0;
+}
+
 static int fsd_cmd_customer(struct kit_args *o)
 {
-	static const char *const subs[] = { "add", "edit", "show", "list", "delete", "import", NULL };
+	static const char *const subs[] = { "add", "edit", "show", "list", "delete", "import", "opening-balance",
+					    NULL };
 	int which = kit_sub(o, subs);
 	const char *sub = which < 0 ? NULL : subs[which], *key = NULL;
 	const struct fs_table *t = &fs_tbl_customer;
@@ -223,9 +254,11 @@ static int fsd_cmd_customer(struct kit_args *o)
 	int rc;
 	if (!sub)
 		return 2;
-	fs_chg_init(&c, t);
 	if (!strcmp(sub, "import"))
 		return fsd_cmd_customer_import(o);
+	if (!strcmp(sub, "opening-balance"))
+		return fsd_cmd_opening(o);
+	fs_chg_init(&c, t);
 	if (!strcmp(sub, "list")) {
 		const char *filters[64], *search = NULL, *v;
 		char buf[64][320];
@@ -881,7 +914,9 @@ static const struct kit_cmd cmds[] = {
 	  "  device list                every enrolled device\n", run_device },
 	{ "customer", NULL, "the customer archive, as HQ's own writes",
 	  "  customer add|edit|show|list|delete    as in fieldsync, as HQ's own writes\n"
-	  "  customer import FILE.csv [--dry-run]  customers from CSV, all or nothing, by code\n", run_customer },
+	  "  customer import FILE.csv [--dry-run]  customers from CSV, all or nothing, by code\n"
+	  "  customer opening-balance CUSTOMER AMOUNT [--date D]   what the customer owed before\n"
+	  "                             the ledger began (set again: changed); it syncs\n", run_customer },
 	{ "plan", NULL, "a visit planned for a rep",
 	  "  plan add CUSTOMER --rep NAME --date YYYY-MM-DD [--time HH:MM]   a visit planned for a rep\n"
 	  "                             (who must cover the customer's territory); it reaches that\n"
@@ -908,6 +943,8 @@ static const struct kit_cmd cmds[] = {
 	  "                             (1-100, default 3; disputed records stay)\n"
 	  "  setting set lapse-days N   a device silent for N days (1-3650, default 90) is not\n"
 	  "                             waited for by tombstone garbage collection (HQ only)\n"
+	  "  setting set currency CODE  the one currency of every amount (EUR, RUB, CNY...; \"\": none);\n"
+	  "                             devices get it\n"
 	  "  setting set clock-ahead-minutes N   refuse writes stamped more than N minutes ahead\n"
 	  "                             of HQ's clock (1-43200, default 1440); devices get it\n"
 	  "  setting show               every setting, its source and whether devices get it\n", run_setting },

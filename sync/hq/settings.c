@@ -65,6 +65,25 @@ static void deflt_int(const struct setting *st, char *out, size_t n)
 	snprintf(out, n, "%" PRId64, st->def);
 }
 
+/* One currency per HQ: an ISO 4217 code (three letters), or "" for none. */
+static int canon_currency(const struct setting *st, const char *v, char *out, size_t n)
+{
+	char c[4] = "";
+	for (int i = 0; i < 3 && v[i]; i++)
+		c[i] = (char)(v[i] >= 'a' && v[i] <= 'z' ? v[i] - 32 : v[i]);
+	c[3] = '\0';
+	if (*v && (strlen(v) != 3 || strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3))
+		return fs_err(FIELDSYNC_EINVAL, "%s: '%.40s' is not a currency code like EUR, RUB or CNY", st->cli, v);
+	snprintf(out, n, "%s", *v ? c : "");
+	return 0;
+}
+
+static void deflt_empty(const struct setting *st, char *out, size_t n)
+{
+	(void)st;
+	snprintf(out, n, "%s", "");
+}
+
 static const struct setting settings[] = {
 	{ "due_days", "due-days", 1, 0, 0, 0, canon_due, deflt_due },
 	{ "retention_years", "retention-years", 1, FS_RETENTION_MIN, FS_RETENTION_MAX, FS_RETENTION_DEFAULT,
@@ -72,6 +91,7 @@ static const struct setting settings[] = {
 	{ "lapse_days", "lapse-days", 0, 1, 3650, 90, canon_int, deflt_int },
 	{ "clock_ahead_minutes", "clock-ahead-minutes", 1, FS_CLOCK_AHEAD_MIN, FS_CLOCK_AHEAD_MAX,
 	  FS_CLOCK_AHEAD_DEFAULT, canon_int, deflt_int },
+	{ "currency", "currency", 1, 0, 0, 0, canon_currency, deflt_empty },
 };
 #define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
 

@@ -57,4 +57,23 @@ test_expect_success 'HQ: the same figures, on any date' '
 	test_status 2 "$FSD" --db "$HQ_DB" report money --by ageing --date 2026-02-30
 '
 
+test_expect_success 'HQ: an opening balance is owed like any receivable, and set again it is changed' '
+	"$FSD" --db "$HQ_DB" customer add --code OB-1 --name "Old debtor" --territory MOW-1 >/dev/null &&
+	p=$("$FSD" --db "$HQ_DB" customer opening-balance OB-1 250.00 --date "$(ago 100)") && test ${#p} = 32 &&
+	test "$("$FSD" --db "$HQ_DB" customer opening-balance OB-1 300 --date "$(ago 100)")" = "$p" &&
+	test "$(sql "$HQ_DB" "select count(*) || '\'' '\'' || sum(receivable) from payment where note = '\''opening balance'\''")" = "1 30000" &&
+	"$FS" --db anna.db sync >/dev/null &&
+	"$FS" --db anna.db --json customer show OB-1 | jq -e ".owed.balance == 30000 and .owed.days_over_90 == 30000" >/dev/null &&
+	test_status 2 "$FSD" --db "$HQ_DB" customer opening-balance OB-1 lots &&
+	test_status 3 "$FSD" --db "$HQ_DB" customer opening-balance NO-SUCH 10
+'
+
+test_expect_success 'one currency per HQ: a setting the devices get' '
+	test_status 2 "$FSD" --db "$HQ_DB" setting set currency euro &&
+	"$FSD" --db "$HQ_DB" setting set currency rub &&
+	"$FSD" --db "$HQ_DB" --json setting show | jq -e "map(select(.key == \"currency\"))[0].value == \"RUB\"" >/dev/null &&
+	"$FS" --db anna.db sync >/dev/null &&
+	"$FS" --db anna.db --json status | jq -e ".currency == \"RUB\"" >/dev/null
+'
+
 test_done

@@ -34,9 +34,10 @@ test_expect_success 'HQ and a rep with two customers' '
 	"$FS" --db a.db sync >/dev/null
 '
 
-test_expect_success 'HQ settings: four keys with their defaults, which devices receive' '
+test_expect_success 'HQ settings: five keys with their defaults, which devices receive' '
 	"$FSD" --db "$HQ_DB" --json setting show >s.json &&
-	jq -e "length == 4 and .[0].key == \"due-days\" and .[0].to_devices == \"yes\"" s.json &&
+	jq -e ".[4] | .key == \"currency\" and .value == \"\" and .to_devices == \"yes\"" s.json &&
+	jq -e "length == 5 and .[0].key == \"due-days\" and .[0].to_devices == \"yes\"" s.json &&
 	jq -e ".[1] | .key == \"retention-years\" and .value == \"3\" and .source == \"default\" and
 		.to_devices == \"yes\"" s.json &&
 	jq -e ".[2] | .key == \"lapse-days\" and .value == \"90\" and .source == \"default\" and
