@@ -141,7 +141,7 @@ help_cmds() {
 # The same from a man page: the tag line after each .TP in COMMANDS.
 man_cmds() {
 	awk -v two="$2" '/^\.SH/ {on = ($2 == "COMMANDS"); next} on && /^\.TP/ {tag = 1; next}
-		on && tag { tag = 0; gsub(/\\f[BIRP]/, ""); sub(/^\.B +/, ""); c = $1;
+		on && tag { tag = 0; gsub(/\\f[BIRP]/, ""); gsub(/\\-/, "-"); sub(/^\.B +/, ""); c = $1;
 			if (two && $2 ~ /^[a-z][a-z-]*$/) c = c " " $2; print c }' "$1" | sort -u
 }
 
