@@ -1716,10 +1716,11 @@ void hq_server_stop(struct hq_server *s)
 	pthread_mutex_unlock(&s->mu);
 
 	/* No new connections from here on; the listening socket is handed back
-	 * to us to close. Connections already accepted are still served. */
+	 * to us to close. Connections already accepted are still served. It is
+	 * closed only once MHD has stopped: a pool thread may still take it out
+	 * of its epoll set after the quiesce, and MHD 0.9.75 aborts the process
+	 * if the descriptor is gone by then (EBADF). */
 	MHD_socket lfd = MHD_quiesce_daemon(s->d);
-	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
 
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -1739,6 +1740,8 @@ void hq_server_stop(struct hq_server *s)
 	 * and joins its pool */
 	threads_stop(s);
 	MHD_stop_daemon(s->d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
 	server_free(s);
 }
 
