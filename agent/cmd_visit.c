@@ -10,7 +10,7 @@ static int usage(int rc)
 	       "                 [--at LAT,LON | --lat LAT --lon LON | --here]\n"
 	       "                 [--met CONTACT|NAME] [--discussed TEXT] [--problem TEXT]\n"
 	       "                 [--countermeasure TEXT] [--action TEXT] [--next YYYY-MM-DD]\n"
-	       "                 [--order PRODUCT:QTY:PRICE]... [--receivable AMOUNT] [--collected AMOUNT]\n"
+	       "                 [--order SKU:QTY|PRODUCT:QTY:PRICE]... [--receivable AMOUNT] [--collected AMOUNT]\n"
 	       "                 [--method cash|transfer|card|cheque|other]\n"
 	       "                 [--check-in HH:MM|DATETIME] [--check-out HH:MM|DATETIME]\n"
 	       "       fieldsync visit list [--date D] [--customer CUSTOMER] [--status S]\n"
@@ -20,6 +20,9 @@ static int usage(int rc)
 	       "`log` reports a visit on the spot: it completes the customer's plan for that day\n"
 	       "(or --plan), or records an unplanned visit; the order lines and the collection\n"
 	       "are written in the same transaction. Amounts are in currency units (1250.50).\n\n"
+	       "--order SKU:QTY takes the product and its price from HQ's price list\n"
+	       "(`fieldsync products`); SKU:QTY:PRICE sells it at another price, recorded as an\n"
+	       "override of the list's; PRODUCT:QTY:PRICE is a line not from the list.\n\n"
 	       "--date is the day of the visit (default today); a visit is never dated after\n"
 	       "today (plan a future one with 'fieldsync plan'). --check-in and --check-out take\n"
 	       "HH:MM, a local time on that day, or a full date-time YYYY-MM-DDTHH:MM[:SS] (local)\n"
@@ -145,43 +148,85 @@ static int pick_plan(struct cli *c, const struct logopts *o, const char *cid, co
 	return 0;
 }
 
-/* PRODUCT:QTY:PRICE (the product may itself contain ':'). */
+/* The product `sku` of the price list into name and price (its text);
+ * 0 found and active, 3 unknown (a message when `must`), 2 withdrawn. */
+static int price_list(struct cli *c, const char *sku, int must, char name[256], char price[32])
+{
+	fieldsync_rows *r;
+	int e = fieldsync_products(c->s, sku, 1, &r), rc = 0;
+	if (e)
+		return cli_fail(e);
+	if (fieldsync_rows_count(r) == 0) {
+		if (must)
+			fprintf(stderr, "fieldsync: --order: no product '%s' in the price list (fieldsync products);"
+				" a line not from the list is PRODUCT:QTY:PRICE\n", sku);
+		rc = 3;
+	} else if (strcmp(fieldsync_rows_value(r, 0, fieldsync_rows_find(r, "active")), "1") != 0) {
+		fprintf(stderr, "fieldsync: --order: product %s is withdrawn from the price list\n", sku);
+		rc = 2;
+	} else {
+		snprintf(name, 256, "%s", fieldsync_rows_value(r, 0, fieldsync_rows_find(r, "name")));
+		int64_t minor = 0;
+		minor = strtoll(fieldsync_rows_value(r, 0, fieldsync_rows_find(r, "price")), NULL, 10);
+		fieldsync_money_format(minor, price, 32);
+	}
+	fieldsync_rows_free(r);
+	return rc;
+}
+
+/* SKU:QTY (the price list's price), SKU:QTY:PRICE (another price, kept as
+ * an override of the list's) or PRODUCT:QTY:PRICE (a line not from the
+ * list; the product may itself contain ':'). */
 static int add_order(struct cli *c, const char *spec, const char *vid, const char *cid)
 {
-	char buf[512], qty[32], amount[32];
+	char buf[512], qty[32], amount[32], name[256], list[32] = "", *price;
 	snprintf(buf, sizeof buf, "%s", spec);
 	char *p2 = strrchr(buf, ':');
 	char *p1 = p2 ? (*p2 = '\0', strrchr(buf, ':')) : NULL;
-	if (!p1 || p1 == buf) {
-		fprintf(stderr, "fieldsync: --order: '%s' is not PRODUCT:QTY:PRICE\n", spec);
+	int rc = 0, from_list = 0;
+	if (p2 && (!p1 || p1 == buf)) {
+		/* SKU:QTY */
+		p1 = p2;
+		p2 = NULL;
+	} else if (!p1) {
+		fprintf(stderr, "fieldsync: --order: '%s' is not SKU:QTY or PRODUCT:QTY:PRICE\n", spec);
 		return 2;
 	}
 	*p1 = '\0';
-	int64_t price, q;
+	if (p1 == buf) {
+		fprintf(stderr, "fieldsync: --order: '%s' names no product\n", spec);
+		return 2;
+	}
+	if ((rc = price_list(c, buf, !p2, name, list)) == 0)
+		from_list = 1;
+	else if (rc != 3 || !p2)
+		return rc;
+	price = p2 ? p2 + 1 : list;
+	int64_t pr, q;
 	char *end;
 	q = strtoll(p1 + 1, &end, 10);
 	if (*end || end == p1 + 1 || q < 0 || q > 1000000000) {
 		fprintf(stderr, "fieldsync: --order: quantity '%s' is not a whole number 0..1000000000\n", p1 + 1);
 		return 2;
 	}
-	int e = fieldsync_money_parse(p2 + 1, &price);
+	int e = fieldsync_money_parse(price, &pr);
 	if (e)
 		return cli_fail(e);
-	if (q && price > 9007199254740991LL / q) {
+	if (q && pr > 9007199254740991LL / q) {
 		fprintf(stderr, "fieldsync: --order: amount %lld x %s is beyond 2^53 minor units\n",
-			(long long)q, p2 + 1);
+			(long long)q, price);
 		return 2;
 	}
 	snprintf(qty, sizeof qty, "%lld", (long long)q);
-	fieldsync_money_format(q * price, amount, sizeof amount);
+	fieldsync_money_format(q * pr, amount, sizeof amount);
 	fieldsync_rec *r;
 	char id[33];
-	int rc = 0;
 	if ((e = fieldsync_rec_new("order_line", &r)))
 		return cli_fail(e);
 	if ((rc = cli_set(r, "visit_id", vid)) || (rc = cli_set(r, "customer_id", cid)) ||
-	    (rc = cli_set(r, "product", buf)) || (rc = cli_set(r, "quantity", qty)) ||
-	    (rc = cli_set(r, "unit_price", p2 + 1)) || (rc = cli_set(r, "amount", amount)))
+	    (rc = cli_set(r, "product", from_list ? name : buf)) || (rc = cli_set(r, "quantity", qty)) ||
+	    (rc = cli_set(r, "unit_price", price)) || (rc = cli_set(r, "amount", amount)) ||
+	    (from_list && ((rc = cli_set(r, "sku", buf)) || (rc = cli_set(r, "list_price", list)))))
 		goto out;
 	if ((e = fieldsync_insert(c->s, r, id)))
 		rc = cli_fail(e);
@@ -448,7 +493,8 @@ static int show(struct cli *c, struct kit_args *a)
 		fieldsync_rows_print(v, stdout, FIELDSYNC_FMT_RECORD, NULL);
 		if (fieldsync_rows_count(lines)) {
 			printf("\norder:\n");
-			fieldsync_rows_print(lines, stdout, FIELDSYNC_FMT_TABLE, "product,quantity,unit_price,amount");
+			fieldsync_rows_print(lines, stdout, FIELDSYNC_FMT_TABLE,
+					     "sku,product,quantity,unit_price,list_price,amount");
 		}
 		if (fieldsync_rows_count(pay)) {
 			printf("\ncollection:\n");

@@ -14,6 +14,7 @@ RUN(due)
 RUN(export)
 RUN(init)
 RUN(plan)
+RUN(products)
 RUN(purge)
 RUN(quarantine)
 RUN(repair)
@@ -32,6 +33,7 @@ static const struct kit_cmd cmds[] = {
 	{ "contact", NULL, "add, edit, list and delete a customer's contacts", NULL, run_contact },
 	{ "plan", NULL, "plan a visit", NULL, run_plan },
 	{ "visit", NULL, "log, list, show, miss and cancel visits", NULL, run_visit },
+	{ "products", "product", "HQ's price list, as the last sync brought it", NULL, run_products },
 	{ "today", NULL, "the day's visits in route order", NULL, run_today },
 	{ "due", NULL, "customers past their grade's visit interval, most overdue first", NULL, run_due },
 	{ "report", NULL, "the day's visits, planned vs done, collections", NULL, run_report },

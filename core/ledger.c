@@ -287,3 +287,18 @@ FIELDSYNC_API int fieldsync_customer_history(fieldsync_store *s, const char *id,
 	*out = r;
 	return 0;
 }
+
+FIELDSYNC_API int fieldsync_products(fieldsync_store *s, const char *sku, int all, fieldsync_rows **out)
+{
+	static const char *const names[] = { "sku", "name", "unit", "price", "active", NULL };
+	static const int types[] = { FS_T_TEXT, FS_T_TEXT, FS_T_TEXT, FS_T_MONEY, FS_T_BOOL };
+	struct fs_exec x = fs_store_execer(s->st);
+	struct fs_val p = fs_vref(sku);
+	*out = NULL;
+	if (sku)
+		return fs_exec_rows(&x, "SELECT sku, name, unit, price, active FROM product WHERE sku = ?1", 1, &p,
+				    names, types, out);
+	return fs_exec_rows(&x, all ? "SELECT sku, name, unit, price, active FROM product ORDER BY sku"
+				    : "SELECT sku, name, unit, price, active FROM product WHERE active = 1 ORDER BY sku",
+			    0, NULL, names, types, out);
+}

@@ -505,6 +505,19 @@ int fs_rec_copy(struct fs_rec *dst, const struct fs_rec *src)
 	return rc;
 }
 
+int fs_rec_keep_unknown(struct fs_rec *merged, const struct fs_rec *old, int schema)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < merged->t->nfields; i++)
+		if (merged->t->fields[i].since > schema) {
+			fstate_release(&merged->f[i]);
+			memset(&merged->f[i], 0, sizeof merged->f[i]);
+			if (old)
+				rc = fstate_copy(&merged->f[i], &old->f[i]);
+		}
+	return rc;
+}
+
 int fs_rec_deleted(const struct fs_rec *r)
 {
 	int d = r->t->deleted_field;

@@ -138,6 +138,10 @@ void fs_rec_init(struct fs_rec *r, const struct fs_table *t);
 void fs_rec_release(struct fs_rec *r);
 /* dst must be initialised (fs_rec_init); what it held is released first. */
 int fs_rec_copy(struct fs_rec *dst, const struct fs_rec *src);
+/* A version merged from a peer that knows only the fields of store schema
+ * `schema` keeps the fields it could not see as they were in old (NULL: a
+ * new record, so unset): a replica never erases what it cannot see. */
+int fs_rec_keep_unknown(struct fs_rec *merged, const struct fs_rec *old, int schema);
 int fs_rec_deleted(const struct fs_rec *r);
 /* Same vv, dots, siblings and values: the "nothing changed" test. */
 int fs_rec_same(const struct fs_rec *a, const struct fs_rec *b);

@@ -105,6 +105,10 @@ static const struct fs_field order_line_fields[] = {
 	TYP("unit_price", FS_T_MONEY, FS_F_REQUIRED | FS_F_SENSITIVE, "unit price"),
 	TYP("amount", FS_T_MONEY, FS_F_REQUIRED | FS_F_SENSITIVE, "line amount"),
 	DELETED,
+	/* schema 5: the price list (a line taken from it names its SKU and the
+	 * list price; unit_price differing from list_price is an override) */
+	{ "sku", FS_T_TEXT, 0, 0, 40, NULL, NULL, 5, "product SKU from HQ's price list" },
+	{ "list_price", FS_T_MONEY, FS_F_SENSITIVE, 0, 0, NULL, NULL, 5, "price in the price list" },
 };
 static const char *const order_line_idx[] = { "visit_id", "customer_id", NULL };
 

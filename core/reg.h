@@ -37,6 +37,10 @@ enum fs_type {
 #define FS_F_INTERNAL  0x20u	/* written by commands, not by --FIELD flags */
 
 #define FS_MAX_FIELDS 64
+
+/* The store schema: its version names the tables and fields that exist
+ * (their `since`); 5 added the price list's order_line.sku, list_price. */
+#define FS_SCHEMA_VERSION 5
 #define FS_MAX_TABLES 16	/* per-table statement caches are this big */
 #define FS_ID_LEN 32
 

@@ -64,6 +64,10 @@ static int migrate_step(sqlite3 *db, int v)
 				  * only old visits and payments are read */
 				 "CREATE INDEX visit_day ON visit(coalesce(substr(check_in, 1, 10), planned_date));\n"
 				 "CREATE INDEX payment_date ON payment(date);\n");
+	/* v5: the device's copy of HQ's price list (synctab.c fs_catalogue_put) */
+	if (rc == 0 && v == 5)
+		rc = fs_buf_adds(&b, "CREATE TABLE product (sku TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL,"
+				 " unit TEXT, price INTEGER NOT NULL, active INTEGER NOT NULL, q INTEGER NOT NULL);\n");
 	if (rc == 0 && v == 1) {
 		char rid[33], now[32];
 		fs_random_id(rid);
@@ -881,6 +885,12 @@ int fs_store_set_hqseq(struct fs_store *s, const struct fs_table *t, const char 
 int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *scope, int64_t hqseq,
 		   int *changed)
 {
+	return fs_store_apply_from(s, remote, scope, hqseq, FS_SCHEMA_VERSION, changed);
+}
+
+int fs_store_apply_from(struct fs_store *s, const struct fs_rec *remote, const char *scope, int64_t hqseq,
+			int schema, int *changed)
+{
 	struct fs_rec local, merged;
 	int rc = fs_store_get(s, remote->t, remote->id, &local);
 	*changed = 0;
@@ -893,6 +903,9 @@ int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *
 		return rc;
 	} else {
 		rc = fs_merge(&local, remote, &merged);
+		/* from an HQ of an older schema: what it cannot see stays as it is */
+		if (rc == 0 && schema < FS_SCHEMA_VERSION)
+			rc = fs_rec_keep_unknown(&merged, &local, schema);
 		if (rc == 0 && fs_rec_same(&local, &merged) &&
 		    (!scope || strcmp(scope, local.scope) == 0)) {
 			fs_rec_release(&local);

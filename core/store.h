@@ -24,8 +24,6 @@
 #include "rowcodec.h"
 #include "util.h"
 
-#define FS_SCHEMA_VERSION 4
-
 #define FS_OPEN_CREATE   0x01	/* create the file (0600, dir 0700) if missing */
 #define FS_OPEN_READONLY 0x02
 
@@ -73,6 +71,10 @@ int fs_store_write(struct fs_store *s, const struct fs_chg *c, const char *id, c
  * `hqseq` (0: unknown) the HQ sequence number of the remote version. */
 int fs_store_apply(struct fs_store *s, const struct fs_rec *remote, const char *scope, int64_t hqseq,
 		   int *changed);
+/* The same for a version from an HQ that knows only the fields of store
+ * schema `schema` (wire.h): the fields it cannot see keep their local state. */
+int fs_store_apply_from(struct fs_store *s, const struct fs_rec *remote, const char *scope, int64_t hqseq,
+			int schema, int *changed);
 /* Note that the local row reflects HQ's version `hqseq` (kept at the
  * maximum) and, when given, the scope HQ holds it under. */
 int fs_store_set_hqseq(struct fs_store *s, const struct fs_table *t, const char *id, int64_t hqseq,

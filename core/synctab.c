@@ -169,6 +169,19 @@ int fs_quarantine_count(struct fs_store *s, int64_t *n)
 	return fs_store_run(s, "SELECT count(*) FROM quarantine", 0, NULL, int_row, n);
 }
 
+/* ---- HQ's price list ---- */
+
+int fs_catalogue_put(struct fs_store *s, const char *sku, const char *name, const char *unit, int64_t price,
+		     int active, int64_t q)
+{
+	static const char sql[] = "INSERT INTO product (sku, name, unit, price, active, q) VALUES (?1, ?2, ?3, ?4,"
+				  " ?5, ?6) ON CONFLICT (sku) DO UPDATE SET name = excluded.name, unit = excluded.unit,"
+				  " price = excluded.price, active = excluded.active, q = excluded.q";
+	struct fs_val p[6] = { fs_vref(sku), fs_vref(name), fs_vref(unit), fs_vint(price), fs_vint(active != 0),
+		fs_vint(q) };
+	return fs_store_run(s, sql, 6, p, NULL, NULL);
+}
+
 /* ---- rows and HQ ---- */
 
 struct row_hq {

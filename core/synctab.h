@@ -45,6 +45,12 @@ int fs_quarantine_put(struct fs_store *s, const char *tbl, const char *id, const
 int fs_quarantine_clear_hq(struct fs_store *s, const char *tbl, const char *id);
 int fs_quarantine_count(struct fs_store *s, int64_t *n);
 
+/* ---- HQ's price list ---- */
+
+/* A product as HQ sent it (numbered q by HQ's catalogue sequence). */
+int fs_catalogue_put(struct fs_store *s, const char *sku, const char *name, const char *unit, int64_t price,
+		     int active, int64_t q);
+
 /* ---- rows and HQ ---- */
 
 /* The scope and HQ version (hqseq) of a row; scope "" and 0 when absent. */

@@ -41,6 +41,7 @@ struct http {
 	long timeout_ms;
 	int retries, retry_ms;
 	long requests;
+	int schema;		/* the record fields HQ knows: its last reply's "schema" (wire.h) */
 	int wipe;		/* HQ answered "revoked" with a wipe request */
 	long kept;		/* ... and kept this many pushed records (-1: none said) */
 };
@@ -180,6 +181,10 @@ static int http_once(struct http *h, const char *path, const char *body, size_t 
 		} else if ((rc = fs_wire_check_version(j))) {
 			cJSON_Delete(j);
 		} else {
+			/* an HQ that names no schema (or a bad one) knows the first fields */
+			if (fs_wire_schema(j, &h->schema))
+				h->schema = FS_WIRE_SCHEMA_BASE;
+			fs_err_clear();
 			*doc = j;
 		}
 		goto out;
@@ -244,8 +249,10 @@ static int http_post(struct http *h, const char *path, cJSON *body, cJSON **doc)
 static cJSON *new_body(void)
 {
 	cJSON *b = cJSON_CreateObject();
-	if (b)
+	if (b) {
 		cJSON_AddNumberToObject(b, "v", FS_PROTOCOL);
+		cJSON_AddNumberToObject(b, "schema", FS_SCHEMA_VERSION);	/* the fields this side knows */
+	}
 	return b;
 }
 
@@ -450,12 +457,13 @@ struct batch_fill {
 	struct pending *p;
 	int n;
 	cJSON *records;
+	int schema;		/* HQ's: the fields it does not know stay here */
 };
 
 static int batch_add(void *vctx, const struct fs_rec *r, int64_t upto, int64_t hqseq)
 {
 	struct batch_fill *b = vctx;
-	cJSON *j = fs_wire_rec_encode(r, r->scope[0] ? r->scope : NULL);
+	cJSON *j = fs_wire_rec_encode(r, r->scope[0] ? r->scope : NULL, b->schema);
 	if (!j)
 		return fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	if (hqseq > 0) {
@@ -474,7 +482,7 @@ static int batch_add(void *vctx, const struct fs_rec *r, int64_t upto, int64_t h
  * batch still in flight, the next one starts where that one ended. */
 static int read_batch(struct sync_state *x, struct pending *p, int *n, cJSON *records, int64_t *after)
 {
-	struct batch_fill b = { p, 0, records };
+	struct batch_fill b = { p, 0, records, x->h.schema };
 	return fs_log_next(x->s, after, x->batch, batch_add, &b, n);
 }
 
@@ -512,7 +520,7 @@ static int rewind_cursor(struct fs_store *s, const char *scope, int64_t hqseq)
  * replica goes back to what HQ holds - its version when the rep may see
  * it, nothing otherwise - unless newer local edits still wait to be pushed. */
 static int drop_refused(struct fs_store *s, const struct fs_table *t, const char *id, int64_t upto,
-			const cJSON *current)
+			const cJSON *current, int schema)
 {
 	int newer = 0;
 	if (!t)
@@ -539,11 +547,14 @@ static int drop_refused(struct fs_store *s, const struct fs_table *t, const char
 		fs_rec_release(&hq);
 		return fs_err(FIELDSYNC_EPROTO, "HQ answered with another record");
 	}
-	/* never reuse a counter of this replica: keep the highest it issued */
+	/* never reuse a counter of this replica: keep the highest it issued;
+	 * and keep the fields an HQ of an older schema cannot see */
 	if (fs_store_get(s, t, id, &local) == 0) {
 		int64_t mine = fs_vv_get(&local.vv, fs_store_replica(s));
 		if (mine > fs_vv_get(&hq.vv, fs_store_replica(s)))
 			rc = fs_vv_set(&hq.vv, fs_store_replica(s), mine);
+		if (rc == 0 && schema < FS_SCHEMA_VERSION)
+			rc = fs_rec_keep_unknown(&hq, &local, schema);
 		fs_rec_release(&local);
 	}
 	fs_wire_int(current, "q", 1, FS_INT_MAX_EXACT, &q);
@@ -577,7 +588,8 @@ static int record_answer(struct sync_state *x, const struct pending *p, int n, c
 		if (!ok) {
 			const char *why = fs_wire_str(res, "reason");
 			char *txt = cJSON_PrintUnformatted(rec);
-			rc = drop_refused(s, fs_table_find(t), id, p[k].upto, cJSON_GetObjectItemCaseSensitive(res, "current"));
+			rc = drop_refused(s, fs_table_find(t), id, p[k].upto, cJSON_GetObjectItemCaseSensitive(res, "current"),
+					  x->h.schema);
 			if (rc == 0)
 				rc = txt ? fs_quarantine_put(s, t, id, why ? why : "rejected", now, txt)
 					 : fs_err(FIELDSYNC_ENOMEM, "out of memory");
@@ -796,6 +808,36 @@ static int store_settings(struct fs_store *s, const cJSON *settings)
 	return rc;
 }
 
+/* HQ's price list: the products changed since the mark this device sent
+ * ("products"), and the new mark ("catalogue"), in the page's transaction.
+ * An HQ that keeps no price list sends neither. */
+static int store_products(struct fs_store *s, const cJSON *doc)
+{
+	const cJSON *prods = cJSON_GetObjectItemCaseSensitive(doc, "products");
+	int64_t mark;
+	int rc = 0;
+	if (!prods)
+		return 0;
+	if (!cJSON_IsArray(prods) || fs_wire_int(doc, "catalogue", 0, FS_INT_MAX_EXACT, &mark))
+		return fs_err(FIELDSYNC_EPROTO, "HQ sent a malformed price list");
+	for (const cJSON *e = prods->child; rc == 0 && e; e = e->next) {
+		const char *sku = fs_wire_str(e, "sku"), *name = fs_wire_str(e, "name"), *unit = fs_wire_str(e, "unit");
+		const cJSON *active = cJSON_GetObjectItemCaseSensitive(e, "active");
+		int64_t price, q;
+		if (!sku || !*sku || strlen(sku) > 40 || strchr(sku, ':') || !name || !*name || strlen(name) > 200 ||
+		    (unit && strlen(unit) > 20) || !cJSON_IsBool(active) ||
+		    fs_wire_int(e, "price", 0, FS_INT_MAX_EXACT, &price) || fs_wire_int(e, "q", 1, mark, &q))
+			return fs_err(FIELDSYNC_EPROTO, "HQ sent a malformed product");
+		rc = fs_catalogue_put(s, sku, name, unit, price, cJSON_IsTrue(active), q);
+	}
+	if (rc == 0) {
+		char num[32];
+		snprintf(num, sizeof num, "%lld", (long long)mark);
+		rc = fs_meta_set(s, "catalogue", num);
+	}
+	return rc;
+}
+
 /* ---- resync after garbage collection ----
  * HQ collects tombstones and evictions once the devices it waits for have
  * them (sync/hq/gc.c). A device that was away longer has a cursor below the
@@ -963,7 +1005,7 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 		}
 		rc = fs_quarantine_clear_hq(s, r.t->name, r.id);
 		if (rc == 0)
-			rc = fs_store_apply(s, &r, r.scope[0] ? r.scope : NULL, q, &changed);
+			rc = fs_store_apply_from(s, &r, r.scope[0] ? r.scope : NULL, q, x->h.schema, &changed);
 		if (rc == 0 && live)
 			rc = fs_resync_unmark(s, r.t->name, r.id);
 		fs_rec_release(&r);
@@ -989,6 +1031,13 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 	}
 	if (rc == 0)
 		rc = store_settings(s, cJSON_GetObjectItemCaseSensitive(doc, "settings"));
+	if (rc == 0)
+		rc = store_products(s, doc);
+	if (rc == 0) {
+		char num[16];
+		snprintf(num, sizeof num, "%d", x->h.schema);
+		rc = fs_meta_set(s, "hq_schema", num);
+	}
 	if (rc) {
 		fs_store_rollback(s);
 		return rc;
@@ -1001,7 +1050,8 @@ static int apply_page(struct sync_state *x, const cJSON *doc, int *more)
 
 /* resync: the resyncs under way as the page before this one leaves them
  * (a reply's "resync", or the stored one), NULL: none. */
-static cJSON *pull_body(struct sync_state *x, const cJSON *cursor, const cJSON *resync, int64_t left)
+static cJSON *pull_body(struct sync_state *x, const cJSON *cursor, const cJSON *resync, int64_t left,
+			int64_t mark)
 {
 	cJSON *body = new_body();
 	if (!body)
@@ -1015,6 +1065,10 @@ static cJSON *pull_body(struct sync_state *x, const cJSON *cursor, const cJSON *
 	cJSON_AddItemToObject(body, "resync", cJSON_IsObject(resync) ? cJSON_Duplicate(resync, 1) : cJSON_CreateObject());
 	cJSON_AddNumberToObject(body, "limit", x->page);
 	cJSON_AddNumberToObject(body, "pending", (double)left);
+	/* the price list this device holds, up to HQ's number (0: none yet) */
+	char num[32];
+	snprintf(num, sizeof num, "%lld", (long long)mark);
+	cJSON_AddItemToObject(body, "catalogue", cJSON_CreateRaw(num));
 	cJSON_AddStringToObject(body, "app_version", FIELDSYNC_VERSION);
 	return body;
 }
@@ -1031,7 +1085,13 @@ static int pull_all(struct sync_state *x, int *need_push)
 		return rc;
 	cJSON *c0 = cJSON_Parse(cur && *cur ? cur : "{}"), *r0 = meta_object(x->s, "resync");
 	free(cur);
-	cJSON *body = pull_body(x, c0, r0, left);
+	cur = NULL;
+	int64_t mark = 0;	/* the price list's: stored, then each page's */
+	if (fs_meta_get(x->s, "catalogue", &cur) == 0 && cur && fs_parse_int(cur, &mark))
+		mark = 0;
+	free(cur);
+	fs_err_clear();
+	cJSON *body = pull_body(x, c0, r0, left, mark);
 	cJSON_Delete(c0);
 	cJSON_Delete(r0);
 	if (!body)
@@ -1054,8 +1114,12 @@ static int pull_all(struct sync_state *x, int *need_push)
 			 * it continues from is the one this page will store */
 			more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "more"));
 			const cJSON *nc = cJSON_GetObjectItemCaseSensitive(doc, "cursor");
+			int64_t m;
+			if (fs_wire_int(doc, "catalogue", 0, FS_INT_MAX_EXACT, &m) == 0)
+				mark = m;
+			fs_err_clear();
 			if (more && cJSON_IsObject(nc) &&
-			    (next = pull_body(x, nc, cJSON_GetObjectItemCaseSensitive(doc, "resync"), left))) {
+			    (next = pull_body(x, nc, cJSON_GetObjectItemCaseSensitive(doc, "resync"), left, mark))) {
 				bg_start(&fl, &x->h, "/v1/pull", next);
 				flying = 1;
 				body = next;
@@ -1196,6 +1260,14 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 		rc = http_init(&x.h, url, tok);
 	if (rc == 0)
 		rc = http_cacert(&x.h, s);
+	x.h.schema = FS_WIRE_SCHEMA_BASE;	/* HQ's, as its last reply said */
+	char *known = NULL;
+	int64_t kv;
+	if (rc == 0 && fs_meta_get(s, "hq_schema", &known) == 0 && known && fs_parse_int(known, &kv) == 0 &&
+	    kv >= FS_WIRE_SCHEMA_BASE)
+		x.h.schema = kv > FS_SCHEMA_VERSION ? FS_SCHEMA_VERSION : (int)kv;
+	free(known);
+	fs_err_clear();
 	if (tok)
 		sodium_memzero(tok, strlen(tok));
 	free(tok);

@@ -206,7 +206,7 @@ static cJSON *dot_prefix(const struct fs_dot *d)
 	return a;
 }
 
-cJSON *fs_wire_rec_encode(const struct fs_rec *r, const char *scope)
+cJSON *fs_wire_rec_encode(const struct fs_rec *r, const char *scope, int schema)
 {
 	const struct fs_table *t = r->t;
 	cJSON *o = cJSON_CreateObject(), *f, *d, *s = NULL;
@@ -221,13 +221,14 @@ cJSON *fs_wire_rec_encode(const struct fs_rec *r, const char *scope)
 	cJSON_AddItemToObject(o, "d", d = cJSON_CreateArray());
 	for (int i = 0; i < t->nfields; i++) {
 		const struct fs_fstate *fs = &r->f[i];
-		if (!fs->dot.c)
+		if (!fs->dot.c || t->fields[i].since > schema)
 			continue;
 		cJSON_AddItemToObject(f, t->fields[i].name, val_item(&fs->v));
 		if (!done[i]) {
 			cJSON *g = dot_prefix(&fs->dot), *names = cJSON_CreateArray();
 			for (int j = i; j < t->nfields; j++)
-				if (!done[j] && r->f[j].dot.c && fs_dot_same(&r->f[j].dot, &fs->dot)) {
+				if (!done[j] && r->f[j].dot.c && t->fields[j].since <= schema &&
+				    fs_dot_same(&r->f[j].dot, &fs->dot)) {
 					done[j] = 1;
 					cJSON_AddItemToArray(names, cJSON_CreateString(t->fields[j].name));
 				}
@@ -251,6 +252,19 @@ cJSON *fs_wire_rec_encode(const struct fs_rec *r, const char *scope)
 	if (scope)
 		cJSON_AddStringToObject(o, "scope", scope);
 	return o;
+}
+
+int fs_wire_schema(const cJSON *doc, int *schema)
+{
+	int64_t v;
+	*schema = FS_WIRE_SCHEMA_BASE;
+	if (!cJSON_GetObjectItemCaseSensitive(doc, "schema"))
+		return 0;
+	if (fs_wire_int(doc, "schema", FS_WIRE_SCHEMA_BASE, FS_INT_MAX_EXACT, &v))
+		return fs_err(FIELDSYNC_EINVAL, "\"schema\" is not a store schema version (an integer >= %d)",
+			      FS_WIRE_SCHEMA_BASE);
+	*schema = v > FS_SCHEMA_VERSION ? FS_SCHEMA_VERSION : (int)v;
+	return 0;
 }
 
 static int bad(const char *what)

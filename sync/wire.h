@@ -31,10 +31,18 @@ cJSON *fs_wire_parse(const char *body, size_t len, int max_depth, const char **c
 /* The protocol version check shared by both ends. */
 int fs_wire_check_version(const cJSON *doc);
 
-/* Records. encode adds "scope" when scope is non-NULL. decode validates
+/* The record fields a peer knows: the store schema it names in a body's
+ * "schema" member. A peer that names none (release 0.1.0) knows those of
+ * schema 4. fs_wire_schema: that schema, at most this side's own
+ * (FS_SCHEMA_VERSION); EINVAL if the member is not an integer >= 4. */
+#define FS_WIRE_SCHEMA_BASE 4
+int fs_wire_schema(const cJSON *doc, int *schema);
+
+/* Records. encode adds "scope" when scope is non-NULL and leaves out the
+ * fields a peer of that schema does not know (fs_table's since). decode validates
  * everything against the registry (unknown table or field, types, limits,
  * dots outside the version vector). */
-cJSON *fs_wire_rec_encode(const struct fs_rec *r, const char *scope);
+cJSON *fs_wire_rec_encode(const struct fs_rec *r, const char *scope, int schema);
 int fs_wire_rec_decode(const cJSON *o, struct fs_rec *out);
 cJSON *fs_wire_vv_encode(const struct fs_vv *vv);
 int fs_wire_vv_decode(const cJSON *o, struct fs_vv *out);

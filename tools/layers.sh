@@ -23,7 +23,7 @@ floors='
 31 sync/hq/db.c
 32 sync/hq/settings.c
 33 sync/hq/replica.c
-34 sync/hq/endpoints.c sync/hq/gc.c sync/hq/admin.c sync/hq/report.c sync/hq/history.c
+34 sync/hq/endpoints.c sync/hq/gc.c sync/hq/admin.c sync/hq/report.c sync/hq/history.c sync/hq/catalogue.c
 35 sync/hq/reply.c
 36 sync/hq/web.c
 37 sync/hq/router.c sync/hq/parts.c

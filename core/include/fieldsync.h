@@ -310,6 +310,12 @@ FIELDSYNC_API int fieldsync_position(const char *gpsd, int timeout_ms, double *l
  * territory, rep and customer_id columns), oldest debt first, then a
  * "(total)" row. Money in minor units. */
 FIELDSYNC_API int fieldsync_owed(fieldsync_store *s, const char *customer_id, const char *date, fieldsync_rows **out);
+/* HQ's price list as the last sync brought it: sku, name, unit, price
+ * (minor units), active; sorted by SKU. sku non-NULL: that product only
+ * (inactive too: an old order line may name it); else the active ones,
+ * or every one with all = 1. An HQ of release 0.1.0 keeps no price list:
+ * no rows. */
+FIELDSYNC_API int fieldsync_products(fieldsync_store *s, const char *sku, int all, fieldsync_rows **out);
 /* Collections in a month (NULL: all time): by "customer" (NULL; ordered,
  * receivable, received, outstanding), "grade" (the same summed, with a
  * "(total)" row) or "open" (each amount still outstanding, oldest first;

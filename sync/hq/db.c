@@ -87,6 +87,7 @@ int hq_parse_territories(const char *list, char terr[][65], int max, int *n)
 
 static int gc_schema(const struct hq_backend *be, struct fs_buf *b);
 static int author_schema(struct fs_buf *b);
+static int catalogue_schema(const struct hq_backend *be, struct fs_buf *b);
 static int gc_indexes(struct fs_buf *b);
 
 static int schema(const struct hq_backend *be, const struct hq_part *const *parts, struct fs_buf *b)
@@ -131,6 +132,8 @@ static int schema(const struct hq_backend *be, const struct hq_part *const *part
 		rc = gc_indexes(b);
 	if (rc == 0)
 		rc = author_schema(b);
+	if (rc == 0)
+		rc = catalogue_schema(be, b);
 	if (rc == 0) {
 		char rid[33];
 		fs_random_id(rid);
@@ -161,6 +164,20 @@ static int gc_indexes(struct fs_buf *b)
 				   fs_tables[i]->name,
 				   fs_tables[i]->name);
 	return rc;
+}
+
+/* The price list, from HQ schema 5 (catalogue.c): products kept by HQ
+ * alone, each change numbered by the catalogue's own sequence. */
+static int catalogue_schema(const struct hq_backend *be, struct fs_buf *b)
+{
+	return fs_buf_printf(b,
+		"CREATE TABLE product (sku TEXT PRIMARY KEY, name TEXT NOT NULL, unit TEXT,"
+		" price %s NOT NULL, active INTEGER NOT NULL DEFAULT 1, q %s NOT NULL,"
+		" updated_at TEXT NOT NULL);\n"
+		"CREATE INDEX product_q ON product(q);\n"
+		"CREATE TABLE catalogue_seq (id INTEGER PRIMARY KEY, seq %s NOT NULL);\n"
+		"INSERT INTO catalogue_seq VALUES (1, 0);\n"
+		"CREATE INDEX order_line_sku ON order_line(sku);\n", be->t_int, be->t_int, be->t_int);
 }
 
 /* Who did what, from HQ schema 4 (HQ's own columns: they do not travel).
@@ -200,7 +217,7 @@ int hq_authored(const struct fs_table *t)
 }
 
 /* The store schema version of HQ's record tables at each HQ schema. */
-static const int rec_version[HQ_SCHEMA_VERSION + 1] = { 0, 1, 3, 4, 4 };
+static const int rec_version[HQ_SCHEMA_VERSION + 1] = { 0, 1, 3, 4, 4, 5 };
 
 /* HQ schema 1 -> 2: the record tables and fields added since the first
  * store schema (the registry's `since`; the change log); 2 -> 3: the
@@ -224,6 +241,8 @@ static int upgrade(const struct hq_backend *be, int from, struct fs_buf *b)
 		rc = gc_indexes(b);
 	if (rc == 0 && from < 4)
 		rc = author_schema(b);
+	if (rc == 0 && from < 5)
+		rc = catalogue_schema(be, b);
 	if (rc == 0)
 		rc = fs_buf_printf(b, "UPDATE hq_meta SET value = '%d' WHERE key = 'schema';\n", HQ_SCHEMA_VERSION);
 	return rc;

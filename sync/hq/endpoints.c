@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include "query.h"
 #include "rowcodec.h"
+#include "hq_report.h"
 #include "settings.h"
 #include "wire.h"
 
@@ -43,6 +44,7 @@ static int dev_row(void *vctx, int ncol, const struct fs_val *v)
 	snprintf(d->name, sizeof d->name, "%s", v[2].t == FS_V_TEXT ? v[2].s : "");
 	d->revoked = (v[3].t == FS_V_INT && v[3].i) || (v[4].t == FS_V_INT && v[4].i);
 	d->wipe = ncol > 5 && v[5].t == FS_V_INT && v[5].i;
+	d->schema = FS_SCHEMA_VERSION;	/* the request's "schema" says otherwise */
 	return 0;
 }
 
@@ -99,7 +101,7 @@ int hq_quarantine(struct hq *h, struct hq_db *db, const struct hq_device *d, con
 		      const char *reason)
 {
 	char *vv = NULL, now[32];
-	cJSON *j = fs_wire_rec_encode(r, NULL);
+	cJSON *j = fs_wire_rec_encode(r, NULL, FS_SCHEMA_VERSION);
 	char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
 	cJSON_Delete(j);
 	int rc = fs_vv_encode(&r->vv, &vv);
@@ -250,6 +252,9 @@ static int judge(struct hq *h, struct hq_db *db, const struct hq_device *d, cons
 		return 0;
 	}
 	rc = old ? fs_merge(old, in, m) : fs_rec_copy(m, in);
+	/* a device of an older schema never erases the fields it cannot see */
+	if (rc == 0 && d->schema < FS_SCHEMA_VERSION)
+		rc = fs_rec_keep_unknown(m, old, d->schema);
 	if (rc)
 		return rc;
 	for (int i = 0; i < in->t->nfields; i++) {
@@ -335,7 +340,7 @@ static int merge_in(struct hq *h, struct hq_db *db, const struct hq_device *d, c
 	}
 	/* a refused write leaves the device: it gets the version it may hold */
 	if (rc == 0 && why[0] && have && in_scope(d, old.scope)) {
-		*current = fs_wire_rec_encode(&old, old.scope);
+		*current = fs_wire_rec_encode(&old, old.scope, d->schema);
 		if (*current)
 			cJSON_AddNumberToObject(*current, "q", (double)meta.seq);
 	}
@@ -588,7 +593,7 @@ static int feed_row(void *vctx, int ncol, const struct fs_val *v)
 			return 0;
 		if ((x->rc = fs_rec_from_row(x->t, v, &r)))
 			return x->rc;
-		j = fs_wire_rec_encode(&r, r.scope);
+		j = fs_wire_rec_encode(&r, r.scope, x->d->schema);
 		fs_rec_release(&r);
 		if (j)
 			cJSON_AddNumberToObject(j, "q", (double)seq);
@@ -712,6 +717,7 @@ static int seq_object(const cJSON *o, const char *what)
 struct pull_ctx {
 	const struct hq_device *d;
 	const cJSON *cursor, *resync;
+	int64_t catalogue;	/* the price list's mark the device holds; -1: it keeps none */
 	int limit;
 	cJSON *out, *changes, *cur, *terr, *rsout;
 	int *nrec, more;
@@ -776,16 +782,21 @@ static int pull_tx(struct hq *h, struct hq_db *db, void *vctx)
 		snprintf(num, sizeof num, "%lld", (long long)(backfill && m ? -to : to));
 		cJSON_AddItemToObject(x->cur, d->terr[i], cJSON_CreateRaw(num));
 	}
-	x->more = more;
 	if (rc == 0)
 		rc = hq_settings_reply(h, db, x->out);	/* HQ's settings ride along (hq_report.h) */
+	if (rc == 0 && x->catalogue >= 0) {
+		int m = 0;	/* and the price list's changes (catalogue.c) */
+		rc = hq_catalogue_feed(h, db, x->catalogue, x->out, &m);
+		more |= m;
+	}
+	x->more = more;
 	return rc;
 }
 
 int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, const cJSON *resync,
-	    int limit, cJSON *out, int *nrec)
+	    int64_t catalogue, int limit, cJSON *out, int *nrec)
 {
-	struct pull_ctx x = { d, cursor, resync, limit, out, cJSON_AddArrayToObject(out, "changes"),
+	struct pull_ctx x = { d, cursor, resync, catalogue, limit, out, cJSON_AddArrayToObject(out, "changes"),
 			      cJSON_AddObjectToObject(out, "cursor"), NULL, NULL, nrec, 0 };
 	cJSON *drop = cJSON_AddArrayToObject(out, "drop");
 	int rc;

@@ -27,7 +27,8 @@
 #include "rows.h"
 
 #define HQ_MAX_TERR 64
-#define HQ_SCHEMA_VERSION 4	/* 2: the change log table; 3: tombstone GC; 4: authors, assignees */
+#define HQ_SCHEMA_VERSION 5	/* 2: the change log table; 3: tombstone GC; 4: authors, assignees;
+				 * 5: the price list (order_line.sku, list_price; product) */
 
 struct hq;
 
@@ -39,6 +40,7 @@ struct hq_device {
 	int wipe;		/* revoked with --wipe */
 	int nterr;
 	char terr[HQ_MAX_TERR][65];
+	int schema;		/* the record fields this request's device knows (wire.h) */
 };
 
 struct hq_limits {
@@ -132,9 +134,11 @@ int hq_auth(struct hq *h, struct hq_db *db, const char *token, struct hq_device 
  * garbage collected, and is refused rather than stored again. */
 int hq_push(struct hq *h, const struct hq_device *d, const cJSON *records, const char *hq_id, cJSON **results,
 	    int *accepted, int *rejected);
-/* resync: the request's {"territory": horizon} of resyncs under way. */
+/* resync: the request's {"territory": horizon} of resyncs under way;
+ * catalogue: the highest price list number the device holds (-1: it
+ * keeps no price list, none is sent). */
 int hq_pull(struct hq *h, struct hq_db *db, const struct hq_device *d, const cJSON *cursor, const cJSON *resync,
-	    int limit, cJSON *out, int *nrecords);
+	    int64_t catalogue, int limit, cJSON *out, int *nrecords);
 /* Enrol a device with a one-time token. The same token with the same nonce
  * again (the first answer was lost) gives the same device a fresh device
  * token; anything else with a used token is refused. */

@@ -571,7 +571,7 @@ static int fsd_cmd_dispute(struct kit_args *o)
 
 static int fsd_cmd_report(struct kit_args *o)
 {
-	static const char *const kinds[] = { "visits", "customers", "money", "overdue", NULL };
+	static const char *const kinds[] = { "visits", "customers", "money", "overdue", "sales", NULL };
 	int which = kit_sub(o, kinds), k;
 	const char *kind = which < 0 ? NULL : kinds[which], *v;
 	const char *by = NULL, *month = NULL, *terr = NULL, *date = NULL, *far = NULL;
@@ -601,7 +601,13 @@ static int fsd_cmd_report(struct kit_args *o)
 	int rc = fsd_open_hq(&h);
 	if (rc)
 		return rc;
-	rc = far ? hq_report_far(h, month, metres, &r) : hq_report(h, kind, by, month, terr, date, &r);
+	if (!strcmp(kind, "sales") && (terr || date)) {
+		hq_close(h);
+		return fsd_usage_err("report sales takes --by product|rep|customer and --month YYYY-MM");
+	}
+	rc = far ? hq_report_far(h, month, metres, &r)
+	     : !strcmp(kind, "sales") ? hq_report_sales(h, by, month, &r)
+	     : hq_report(h, kind, by, month, terr, date, &r);
 	hq_close(h);
 	if (rc)
 		return fsd_fail(rc);
@@ -794,6 +800,85 @@ static int fsd_cmd_plan(struct kit_args *o)
 	return 0;
 }
 
+/* ---- the price list (catalogue.c) ---- */
+
+static int fsd_cmd_product(struct kit_args *o)
+{
+	static const char *const subs[] = { "add", "edit", "list", "import", NULL };
+	int which = kit_sub(o, subs), k, all = 0, dry = 0;
+	struct hq_product p = { NULL, NULL, NULL, NULL, NULL };
+	const char *v, *word = NULL;
+	if (which < 0)
+		return 2;
+	while ((k = kit_next(o)) > 0) {
+		if (k == 2 && !word)
+			word = o->word;
+		else if (k == 2)
+			return fsd_usage_err("product %s: unexpected argument '%s'", subs[which], o->word);
+		else if (which <= 1 && kit_take(o, "name", &v))
+			p.name = v;
+		else if (which <= 1 && kit_take(o, "unit", &v))
+			p.unit = v;
+		else if (which <= 1 && kit_take(o, "price", &v))
+			p.price = v;
+		else if (which == 1 && kit_take(o, "active", &v))
+			p.active = v;
+		else if (which == 2 && kit_flag(o, "all"))
+			all = 1;
+		else if (which == 3 && kit_flag(o, "dry-run"))
+			dry = 1;
+		else
+			return kit_unknown(o);
+	}
+	if (o->bad)
+		return 2;
+	if (which <= 1 && !word)
+		return fsd_usage_err("product %s: which SKU?", subs[which]);
+	if (which == 0 && (!p.name || !p.price))
+		return fsd_usage_err("product add SKU --name NAME --price PRICE [--unit UNIT]");
+	if (which == 1 && !p.name && !p.unit && !p.price && !p.active)
+		return fsd_usage_err("product edit SKU: nothing to change (--name, --unit, --price, --active yes|no)");
+	if (which == 2 && word)
+		return fsd_usage_err("product list: unexpected argument '%s'", word);
+	if (which == 3 && !word)
+		return fsd_usage_err("product import needs a FILE.csv (\"-\" for standard input)");
+	FILE *fp = NULL;
+	if (which == 3 && !(fp = strcmp(word, "-") ? fopen(word, "rb") : stdin)) {
+		fprintf(stderr, "fieldsyncd: cannot read %s: %s\n", word, strerror(errno));
+		return 3;
+	}
+	struct hq *h;
+	struct fieldsync_rows *r = NULL;
+	int created = 0, rc = fsd_open_hq(&h);
+	if (rc == 0) {
+		p.sku = word;
+		rc = which == 2 ? hq_product_list(h, all, &r)
+		     : which == 3 ? hq_product_import(h, fp, dry, &r)
+		     : hq_product_put(h, &p, which == 0 ? HQ_PRODUCT_ADD : HQ_PRODUCT_EDIT, &created);
+		hq_close(h);
+		rc = rc ? fsd_fail(rc) : 0;
+	}
+	if (fp && fp != stdin)
+		fclose(fp);
+	if (rc)
+		return rc;
+	if (which <= 1) {
+		const char *what = created > 0 ? "added" : created == 0 ? "changed" : "unchanged";
+		printf(fsd_json ? "{\"sku\": \"%s\", \"result\": \"%s\"}\n" : "%s %s\n", word, what);
+		return 0;
+	}
+	if (which == 3 && !fsd_json) {
+		int n[3] = { 0, 0, 0 };
+		for (int i = 0; i < r->nrow; i++) {
+			const char *a = r->cells[(size_t)i * (size_t)r->ncol + 1];
+			n[!strcmp(a, "created") ? 0 : !strcmp(a, "updated") ? 1 : 2]++;
+		}
+		fprintf(stderr, "fieldsyncd: %s%d products created, %d updated, %d unchanged\n",
+			dry ? "dry run, nothing written: " : "", n[0], n[1], n[2]);
+	}
+	return fsd_print_rows(r, NULL);
+}
+
 /* ---- past visits from a spreadsheet (history.c) ---- */
 
 static int fsd_cmd_import(struct kit_args *o)
@@ -874,7 +959,7 @@ static int fsd_cmd_init(struct kit_args *o)
 	}
 RUN(init) RUN(serve) RUN(gc) RUN(backup) RUN(repair) RUN(restore) RUN(rep) RUN(device) RUN(customer)
 RUN(export) RUN(conflicts) RUN(quarantine) RUN(admin) RUN(setting) RUN(dispute) RUN(report) RUN(plan)
-RUN(import)
+RUN(import) RUN(product)
 #undef RUN
 
 /* Each command's help: the lines `fieldsyncd --help` lists for it. */
@@ -925,6 +1010,13 @@ static const struct kit_cmd cmds[] = {
 	  "  import visits FILE.csv [--dry-run]   past visits, orders and payments from a spreadsheet:\n"
 	  "                             all or nothing, a second run changes nothing (external_id)\n",
 	  run_import },
+	{ "product", "products", "the price list devices take orders from",
+	  "  product add SKU --name NAME --price PRICE [--unit UNIT]   a product in the price list\n"
+	  "  product edit SKU [--name N] [--price P] [--unit U] [--active yes|no]   change it\n"
+	  "                             (--active no withdraws it; products are never deleted)\n"
+	  "  product list [--all]       the active products (--all: withdrawn ones too)\n"
+	  "  product import FILE.csv [--dry-run]   sku,name,unit,price,active rows, all or\n"
+	  "                             nothing, by SKU; devices get the list with their sync\n", run_product },
 	{ "export", NULL, "CSV out",
 	  "  export customers|visits|money [--from D] [--to D] [--bom] [FILE]   CSV out\n", run_export },
 	{ "conflicts", NULL, "open conflicts, and resolving them",
@@ -961,7 +1053,9 @@ static const struct kit_cmd cmds[] = {
 	  "  report money --by ageing|ageing-rep|ageing-territory [--date D] [--territory T]\n"
 	  "                             what is owed on the date: balance, credit, 0-30, 31-60,\n"
 	  "                             61-90, over 90 days, oldest debt first\n"
-	  "  report overdue [--territory T] [--date YYYY-MM-DD]   customers past their interval\n", run_report },
+	  "  report overdue [--territory T] [--date YYYY-MM-DD]   customers past their interval\n"
+	  "  report sales [--by product|rep|customer] [--month YYYY-MM]   lines, quantity and\n"
+	  "                             amount ordered (by product: price list overrides too)\n", run_report },
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 

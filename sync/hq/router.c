@@ -141,6 +141,7 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 	}
 	out = cJSON_CreateObject();
 	cJSON_AddNumberToObject(out, "v", FS_PROTOCOL);
+	cJSON_AddNumberToObject(out, "schema", FS_SCHEMA_VERSION);	/* the fields HQ knows */
 	if (enroll) {
 		rc = hq_enroll(h, fs_wire_str(body, "token"), fs_wire_str(body, "name"), fs_wire_str(body, "nonce"),
 			       fs_wire_str(body, "app_version"), out);
@@ -171,6 +172,10 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 	}
 	if (rc) {
 		hq_reply_rc(resp, rc, "authentication");
+		goto done;
+	}
+	if (fs_wire_schema(body, &d.schema)) {
+		hq_response_error(resp, 400, "bad_request", "%s", fs_errmsg_get());
 		goto done;
 	}
 	if (push) {
@@ -208,8 +213,14 @@ int hq_handle(void *ctx, const struct hq_request *req, struct hq_response *resp)
 			hq_response_error(resp, 400, "bad_request", "\"limit\" must be 1..%d", h->lim.max_page);
 			goto done;
 		}
+		int64_t catalogue = -1;	/* the price list's mark the device holds; none: it keeps none */
+		if (cJSON_GetObjectItemCaseSensitive(body, "catalogue") &&
+		    fs_wire_int(body, "catalogue", 0, FS_INT_MAX_EXACT, &catalogue)) {
+			hq_response_error(resp, 400, "bad_request", "\"catalogue\" must be a sequence number");
+			goto done;
+		}
 		rc = hq_pull(h, db, &d, cJSON_GetObjectItemCaseSensitive(body, "cursor"),
-			     cJSON_GetObjectItemCaseSensitive(body, "resync"), (int)limit, out, &nrec);
+			     cJSON_GetObjectItemCaseSensitive(body, "resync"), catalogue, (int)limit, out, &nrec);
 		if (rc) {
 			hq_reply_rc(resp, rc, "pull");
 			goto done;

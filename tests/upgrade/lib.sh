@@ -167,10 +167,14 @@ _rec_columns() {
 # (SQLite file or PostgreSQL URL) with its sync state, in the columns that
 # COLUMNS-FROM (another store) has too, by name: two replicas that have
 # converged give the same text, and an old device compares with a newer
-# HQ on what both generations know. One sqlite3 or psql run for the rows.
+# HQ on what both generations know: a field only one side has is also left
+# out of the field lists of the dots ("R:C:H=f1,f2;..."), where the newer
+# side names it. One sqlite3 or psql run for the rows.
 records() {
 	_rec_columns "$1" >"$TRASH/cols.mine" && _rec_columns "$3" >"$TRASH/cols.theirs" || return 1
 	LC_ALL=C comm -12 "$TRASH/cols.mine" "$TRASH/cols.theirs" >"$TRASH/cols.both"
+	_strip=$(LC_ALL=C comm -23 "$TRASH/cols.mine" "$TRASH/cols.theirs" | awk '{print $2}' | sort -u |
+		awk '{printf "s/,%s([,;|])/\\1/g; s/,%s$//; s/=%s,/=/g; ", $1, $1, $1}')
 	for _tbl in $REC_TABLES; do
 		_c=$(sed -n "s/^$_tbl //p" "$TRASH/cols.both" | paste -s -d, -)
 		[ -n "$_c" ] || { echo "records: no columns of $_tbl in both $1 and $3" >&2; return 1; }
@@ -180,7 +184,7 @@ records() {
 	case "$1" in
 	postgres*) psql -X -q -tA -v ON_ERROR_STOP=1 -d "$1" -f "$TRASH/records.sql" ;;
 	*) sqlite3 -cmd ".timeout 20000" "$1" <"$TRASH/records.sql" ;;
-	esac
+	esac | sed -E "${_strip:-}"
 }
 
 # converged HQSTORE DEVICE TERRITORIES: the device holds exactly HQ's

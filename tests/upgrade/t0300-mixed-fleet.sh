@@ -81,6 +81,20 @@ test_expect_success 'each generation'"'"'s visits are its own rep'"'"'s at HQ (t
 	test "$(count "$HQ_DB" "select count(*) from order_line where author_rep is null")" = 0
 '
 
+test_expect_success 'the new side orders from the price list; the old side syncs on and the SKU stays everywhere' '
+	hq product add GT-100 --name "Green tea 100g" --price 3.20 >/dev/null &&
+	sync_all b &&
+	B --json products | jq -e "length == 1" >/dev/null &&
+	v=$(B visit log KD-2 --outcome "list order" --order GT-100:12) &&
+	sync_all b a &&
+	test "$(count "$HQ_DB" "select sku || '\''/'\'' || list_price || '\''/'\'' || amount from order_line where visit_id = '\''$v'\''")" = "GT-100/320/3840" &&
+	test "$(count a.db "select product || '\''/'\'' || amount from order_line where visit_id = '\''$v'\''")" = "Green tea 100g/3840" &&
+	A visit show "$v" | grep -q "Green tea 100g" &&
+	A customer edit KD-2 --notes "after the list order" >/dev/null &&
+	sync_all a b &&
+	test "$(count b.db "select sku from order_line where visit_id = '\''$v'\''")" = GT-100
+'
+
 test_expect_success 'in the end both generations hold exactly HQ'"'"'s records' '
 	sync_all a b v a b v &&
 	converged "$HQ_DB" a.db MOW-1 && converged "$HQ_DB" b.db MOW-1 && converged "$HQ_DB" v.db SPB-1 &&
