@@ -31,8 +31,11 @@ test_expect_success 'HQ starts; three devices of one rep hold the same customers
 		"$FS" --db a.db customer add --name "Customer $c" --code $c --territory T1 >/dev/null || return 1
 	done &&
 	"$FSD" --db "$HQ_DB" customer add --name "Elsewhere" --code T2-1 --territory T2 >/dev/null &&
+	"$FS" --db a.db visit log AL-1 --outcome "before the collection" >/dev/null &&
 	for s in a.db b.db c.db; do "$FS" --db $s sync >/dev/null || return 1; done &&
-	test "$(live c.db)" = "AL-1 GONE-1 MOV-1 OLD-1 OLD-2 "
+	test "$(live c.db)" = "AL-1 GONE-1 MOV-1 OLD-1 OLD-2 " &&
+	sql "$HQ_DB" "select author_rep || '\''/'\'' || author_device from visit" >authors.before &&
+	test "$(cat authors.before)" = "anna/$(sql a.db "select value from meta where key = '\''replica_id'\''")"
 '
 
 test_expect_success 'a tombstone stays while a device in its territory has not acknowledged it' '
@@ -102,6 +105,14 @@ test_expect_success 'the device that returns resyncs: deleted records do not com
 		"$FS" --db $s sync >/dev/null || return 1
 		test "$(live $s)" = "AL-1 NEW-1 NEWC-1 " || return 1
 	done
+'
+
+test_expect_success 'the resync keeps who did each visit: at HQ and on the returning device' '
+	sql "$HQ_DB" "select author_rep || '\''/'\'' || author_device from visit" >authors.after &&
+	diff -u authors.before authors.after &&
+	test "$(sql c.db "select count(*) from visit where outcome = '\''before the collection'\''")" = 1 &&
+	"$FSD" --db "$HQ_DB" --json report visits --by rep --month "$(date +%Y-%m)" |
+		jq -e "map(select(.rep == \"anna\"))[0].done == 1" >/dev/null
 '
 
 test_expect_success 'without the resync the returning device would have kept them (the check can fail)' '
