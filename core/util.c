@@ -69,6 +69,7 @@ FIELDSYNC_API const char *fieldsync_strerror(int rc)
 	case FIELDSYNC_ESERVER: return "server error";
 	case FIELDSYNC_ETIMEOUT: return "timed out";
 	case FIELDSYNC_ECANCELED: return "canceled";
+	case FIELDSYNC_EADDRINUSE: return "address in use";
 	}
 	return "unknown error";
 }
@@ -77,7 +78,7 @@ FIELDSYNC_API int fieldsync_exit_code(int rc)
 {
 	if (rc >= 0)
 		return rc;	/* already an exit status */
-	return rc >= FIELDSYNC_ECANCELED ? 1 - rc : 1;
+	return rc >= FIELDSYNC_EADDRINUSE ? 1 - rc : 1;
 }
 
 /* ---- bounded buffer ---- */

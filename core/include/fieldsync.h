@@ -80,12 +80,13 @@ FIELDSYNC_API const char *fieldsync_version(void);
 #define FIELDSYNC_ESERVER  -12  /* server-side failure (5xx) */
 #define FIELDSYNC_ETIMEOUT -13  /* a time budget ran out */
 #define FIELDSYNC_ECANCELED -14 /* stopped by the caller (progress callback) */
+#define FIELDSYNC_EADDRINUSE -15 /* the address to listen on is taken */
 
 /* Static English text for a FIELDSYNC_E* code ("unknown error" for any
  * other number); never NULL, never freed; thread-safe. */
 FIELDSYNC_API const char *fieldsync_strerror(int rc);
 /* The exit status of fieldsync, fieldsyncd and the tools for a FIELDSYNC_E*
- * code: 1 - rc for a known error (EINVAL 2 ... ECANCELED 15), 1 for an
+ * code: 1 - rc for a known error (EINVAL 2 ... EADDRINUSE 16), 1 for an
  * unknown negative code; a non-negative rc is returned as it is (0: ok).
  * Never fails; thread-safe. */
 FIELDSYNC_API int fieldsync_exit_code(int rc);

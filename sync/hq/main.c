@@ -969,7 +969,7 @@ static const struct kit_cmd cmds[] = {
 	{ "migrate", NULL, "create or upgrade the HQ store's schema",
 	  "  migrate                    create or upgrade the HQ store's schema\n", run_init },
 	{ "serve", NULL, "run the sync server",
-	  "  serve [--listen ADDR:PORT] [--threads N] [--log-format text|json]\n"
+	  "  serve [--listen HOST:PORT|[V6]:PORT|PORT] [--threads N] [--log-format text|json]\n"
 	  "        [--port-file FILE] [--batch N] [--page N] [--max-body BYTES]\n"
 	  "        [--timeout SECONDS] [--header-timeout SECONDS] [--body-timeout SECONDS]\n"
 	  "        [--body-min-rate BYTES_PER_S] [--max-buffered BYTES] [--max-conns-per-ip N]\n"
@@ -1069,7 +1069,7 @@ static const char global_help[] =
 	"  --json       JSON output for listings\n"
 	"  --csv        CSV output for listings (RFC 4180)\n\n"
 	"Exit codes: 0 ok, 2 invalid input, 3 not found, 5 store I/O, 6 store from a newer version,\n"
-	"10 busy (restore while a server runs on the store), 11 wrong state.\n";
+	"10 busy (restore while a server runs on the store), 11 wrong state, 16 address in use (serve).\n";
 
 static void usage(FILE *fp)
 {

@@ -33,6 +33,7 @@
  * shut down after being reused).
  */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1356,61 +1357,74 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 
 /* "a.b.c.d:port" or "[v6]:port", numeric only: the daemon binds exactly what
  * it is told (no resolver surprises on a server). */
+/* An address to listen on: HOST:PORT (an IPv4 address or a name, the
+ * first address it resolves to), [V6]:PORT, or PORT and :PORT alone (that
+ * port on 127.0.0.1, the default address: every interface is 0.0.0.0:PORT,
+ * said in full). 0 or -1. */
 static int parse_listen(const char *l, struct sockaddr_storage *ss, socklen_t *sl)
 {
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon;
+	char host[256];
+	const char *colon, *p;
 	memset(ss, 0, sizeof *ss);
 	if (!l || !*l)
 		return -1;
-	if (l[0] == '[') {
+	if (strspn(l, "0123456789") == strlen(l)) {
+		snprintf(host, sizeof host, "127.0.0.1");
+		p = l;
+	} else if (l[0] == '[') {
 		const char *rb = strchr(l, ']');
 		if (!rb || rb[1] != ':' || (size_t)(rb - l - 1) >= sizeof host)
 			return -1;
 		memcpy(host, l + 1, (size_t)(rb - l - 1));
 		host[rb - l - 1] = 0;
-		colon = rb + 1;
+		p = rb + 2;
 	} else {
 		colon = strrchr(l, ':');
 		if (!colon || (size_t)(colon - l) >= sizeof host || memchr(l, ':', (size_t)(colon - l)))
 			return -1;
 		memcpy(host, l, (size_t)(colon - l));
 		host[colon - l] = 0;
+		if (!host[0])
+			snprintf(host, sizeof host, "127.0.0.1");
+		p = colon + 1;
 	}
-	const char *p = colon + 1;
-	if (!*p || strlen(p) > 5 || strspn(p, "0123456789") != strlen(p))
+	if (!*p || strlen(p) > 5 || strspn(p, "0123456789") != strlen(p) || strtol(p, NULL, 10) > 65535)
 		return -1;
-	long port = strtol(p, NULL, 10);
-	if (port > 65535)
+	struct addrinfo hints, *res = NULL;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = l[0] == '[' ? AF_INET6 : AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (l[0] == '[' ? AI_NUMERICHOST : 0);
+	if (getaddrinfo(host, p, &hints, &res) != 0 || !res)
 		return -1;
-	if (l[0] == '[') {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-			return -1;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		*sl = sizeof *a;
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			return -1;
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)port);
-		*sl = sizeof *a;
+	/* a name with both: its IPv4 address first, as "localhost" means to most */
+	const struct addrinfo *pick = res;
+	for (const struct addrinfo *a = res; a; a = a->ai_next)
+		if (a->ai_family == AF_INET) {
+			pick = a;
+			break;
+		}
+	int ok = pick->ai_addrlen <= sizeof *ss;
+	if (ok) {
+		memcpy(ss, pick->ai_addr, pick->ai_addrlen);
+		*sl = pick->ai_addrlen;
 	}
-	return 0;
+	freeaddrinfo(res);
+	return ok ? 0 : -1;
 }
 
 /* The listening socket is ours rather than MHD_OPTION_SOCK_ADDR's so that a
  * failure says why (address in use, permission) instead of MHD's generic
  * NULL, and so the bound port is a plain getsockname() away. */
-static int open_listener(FILE *log, int json, const char *listen_s, int *port)
+static int open_listener(FILE *log, int json, const char *listen_s, int *port, int *why)
 {
+	*why = FIELDSYNC_EIO;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	if (parse_listen(listen_s, &ss, &sl) < 0) {
-		log_msg(log, json, "bad listen address '%s' (want a.b.c.d:port or [v6addr]:port)",
-			listen_s ? listen_s : "(null)");
+		log_msg(log, json, "bad listen address '%s' (want HOST:PORT, [V6ADDR]:PORT or PORT; a name"
+			" must resolve)", listen_s ? listen_s : "(null)");
+		*why = FIELDSYNC_EINVAL;
 		return -1;
 	}
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1424,8 +1438,14 @@ static int open_listener(FILE *log, int json, const char *listen_s, int *port)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0) {
 		int e = errno;
-		log_msg(log, json, "cannot listen on %s: %s", listen_s, strerror(e));
+		if (e == EADDRINUSE)
+			log_msg(log, json, "cannot listen on %s: address in use (another fieldsyncd, or another"
+				" server, has that port: stop it or choose another with --listen)", listen_s);
+		else
+			log_msg(log, json, "cannot listen on %s: %s", listen_s, strerror(e));
 		close(fd);
+		if (e == EADDRINUSE)
+			*why = FIELDSYNC_EADDRINUSE;
 		return -1;
 	}
 	struct sockaddr_storage got;
@@ -1658,10 +1678,10 @@ int hq_server_start(const struct hq_server_opts *o, struct hq_server **out)
 		return rc;
 	}
 
-	int fd = open_listener(log, json, o->listen, &s->port);
+	int why, fd = open_listener(log, json, o->listen, &s->port, &why);
 	if (fd < 0) {
 		server_free(s);
-		return FIELDSYNC_EIO;
+		return why;	/* the reason is logged: the caller says only which kind */
 	}
 
 	unsigned int threads = o->threads > 0 ? (unsigned int)o->threads : DEF_THREADS;

@@ -18,7 +18,7 @@ static void records(const cJSON *arr)
 		if (fs_wire_rec_decode(e, &r) == 0) {
 			/* what we encode, we must read back: through the text, as
 			 * the peer gets it (the encoder writes raw numbers) */
-			cJSON *again = fs_wire_rec_encode(&r, "T");
+			cJSON *again = fs_wire_rec_encode(&r, "T", FS_SCHEMA_VERSION);
 			char *txt = again ? cJSON_PrintUnformatted(again) : NULL;
 			const char *code = NULL;
 			cJSON *back = txt ? fs_wire_parse(txt, strlen(txt), FS_WIRE_MAX_DEPTH, &code) : NULL;

@@ -55,6 +55,39 @@ test_expect_success 'fieldsyncd serve: an unknown option is unknown, not "needs 
 	test_status 2 "$FSD" --db "$HQ_DB" serve --listen 2>err && grep -q "\-\-listen needs a value" err
 '
 
+# serve_on ADDR: serve on ADDR in the background until its port is known;
+# the port in $port, its pid in $spid
+serve_on() {
+	rm -f on.port
+	"$FSD" --db "$HQ_DB" serve --listen "$1" --port-file on.port 2>serve.err &
+	spid=$!
+	test_at_exit "kill $spid 2>/dev/null"
+	for _i in $(seq 1 100); do test -s on.port && break; sleep 0.05; done
+	port=$(cat on.port 2>/dev/null) && test -n "$port"
+}
+test_expect_success 'serve --listen takes HOST:PORT, a name, :PORT, PORT and [V6]:PORT' '
+	for a in localhost:0 :0 0 127.0.0.1:0; do
+		serve_on "$a" || { cat serve.err; return 1; }
+		curl -sf "http://127.0.0.1:$port/v1/health" | jq -e ".status == \"ok\"" >/dev/null || return 1
+		kill $spid && wait $spid || true
+	done &&
+	if curl -sf -o /dev/null "http://[::1]:1/" 2>/dev/null || ip -6 addr show lo 2>/dev/null | grep -q "::1"; then
+		serve_on "[::1]:0" && curl -sf "http://[::1]:$port/v1/health" >/dev/null && kill $spid
+	fi &&
+	for a in nosuchhost.invalid:80 99999 "[zz]:1" "1.2.3.4.5:80"; do
+		test_status 2 "$FSD" --db "$HQ_DB" serve --listen "$a" 2>err && grep -q "bad listen address" err || return 1
+	done
+'
+
+test_expect_success 'serve on a port in use: "address in use", exit 16, nothing left running' '
+	serve_on 127.0.0.1:0 &&
+	"$FSD" --db other.db init >/dev/null &&
+	test_status 16 "$FSD" --db other.db serve --listen "127.0.0.1:$port" 2>err &&
+	grep -q "address in use" err && ! grep -q "I/O" err &&
+	test_status 16 "$FSD" --db other.db serve --listen "$port" &&
+	kill $spid
+'
+
 test_expect_success 'fieldsyncd CMD --help shows that command alone, exit 0' '
 	"$FSD" rep --help >out &&
 	grep -q "rep add NAME --territory" out && grep -q "rep revoke NAME" out &&

@@ -241,6 +241,59 @@ static void test_write_and_encode(void **state)
 	fs_rec_release(&back);
 }
 
+/* A peer of schema 4 edits an order line whose sku (schema 5) it never
+ * saw: the merge alone drops the sku (the peer's version dominates), and
+ * fs_rec_keep_unknown puts back the receiver's state of it. */
+static void test_keep_unknown(void **state)
+{
+	(void)state;
+	const struct fs_table *t = &fs_tbl_order_line;
+	struct fs_rid a = rid(1), b = rid(2);
+	struct fs_rec old, in, m;
+	struct fs_chg c;
+	struct fs_val v = { 0 };
+	int fsku = fs_field_find(t, "sku"), fq = fs_field_find(t, "quantity"), fp = fs_field_find(t, "product");
+	assert_true(fsku >= 0 && t->fields[fsku].since == 5 && t->fields[fq].since <= 4);
+	fs_rec_init(&old, t);
+	strcpy(old.id, "0123456789abcdef0123456789abcdef");
+	fs_chg_init(&c, t);
+	fs_val_set_text(&v, "Green tea", 9);
+	fs_chg_set(&c, fp, &v);
+	fs_val_set_text(&v, "GT-100", 6);
+	fs_chg_set(&c, fsku, &v);
+	fs_val_set_int(&v, 24);
+	fs_chg_set(&c, fq, &v);
+	assert_true(fs_rec_write(&old, &c, &a, 100) > 0);
+	fs_chg_release(&c);
+	/* what the old peer holds: everything but the field it does not know */
+	fs_rec_init(&in, t);
+	assert_int_equal(fs_rec_copy(&in, &old), 0);
+	fs_val_release(&in.f[fsku].v);
+	memset(&in.f[fsku], 0, sizeof in.f[fsku]);
+	fs_chg_init(&c, t);
+	fs_val_set_int(&v, 25);
+	fs_chg_set(&c, fq, &v);
+	assert_int_equal(fs_rec_write(&in, &c, &b, 200), 1);
+	fs_chg_release(&c);
+	assert_int_equal(fs_merge(&old, &in, &m), 0);
+	assert_int_equal(m.f[fsku].dot.c, 0);	/* the merge alone loses it */
+	assert_int_equal(fs_rec_keep_unknown(&m, &old, 5), 0);	/* a peer that knows it: as merged */
+	assert_int_equal(m.f[fsku].dot.c, 0);
+	assert_int_equal(fs_rec_keep_unknown(&m, &old, 4), 0);
+	assert_string_equal(m.f[fsku].v.s, "GT-100");
+	assert_true(fs_dot_same(&m.f[fsku].dot, &old.f[fsku].dot));
+	assert_int_equal(m.f[fq].v.i, 25);
+	assert_int_equal(fs_vv_cmp(&m.vv, &old.vv), FS_VV_A_NEWER);
+	/* a new record from such a peer: the field stays unset */
+	assert_int_equal(fs_rec_keep_unknown(&in, NULL, 4), 0);
+	assert_int_equal(in.f[fsku].dot.c, 0);
+	assert_int_equal(in.f[fsku].v.t, FS_V_NULL);
+	fs_val_release(&v);
+	fs_rec_release(&old);
+	fs_rec_release(&in);
+	fs_rec_release(&m);
+}
+
 static void test_conflict_id(void **state)
 {
 	(void)state;
@@ -261,6 +314,7 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_money),
+		cmocka_unit_test(test_keep_unknown),
 		cmocka_unit_test(test_field_parse),
 		cmocka_unit_test(test_field_check),
 		cmocka_unit_test(test_vv),
