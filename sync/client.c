@@ -1267,7 +1267,8 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 	    kv >= FS_WIRE_SCHEMA_BASE)
 		x.h.schema = kv > FS_SCHEMA_VERSION ? FS_SCHEMA_VERSION : (int)kv;
 	free(known);
-	fs_err_clear();
+	if (rc == 0)
+		fs_err_clear();
 	if (tok)
 		sodium_memzero(tok, strlen(tok));
 	free(tok);

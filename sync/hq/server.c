@@ -1390,6 +1390,10 @@ static int parse_listen(const char *l, struct sockaddr_storage *ss, socklen_t *s
 	}
 	if (!*p || strlen(p) > 5 || strspn(p, "0123456789") != strlen(p) || strtol(p, NULL, 10) > 65535)
 		return -1;
+	/* digits and dots are an IPv4 address written in full, never "1.2.3" */
+	struct in_addr a4;
+	if (l[0] != '[' && strspn(host, "0123456789.") == strlen(host) && inet_pton(AF_INET, host, &a4) != 1)
+		return -1;
 	struct addrinfo hints, *res = NULL;
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = l[0] == '[' ? AF_INET6 : AF_UNSPEC;

@@ -25,7 +25,7 @@ check_backup() {
 		union all select max(seq) from payment union all select max(seq) from conflict union all select max(seq) from change_log
 		union all select max(seq) from evictions)") || return 1
 	test "$(sqlite3 "$1" "select seq from hq_seq")" = "$top" || { echo "$1: hq_seq is not the top seq $top" >&2; return 1; }
-	test "$(sqlite3 "$1" "select value from hq_meta where key = 'schema'")" = 4 || return 1
+	test "$(sqlite3 "$1" "select value from hq_meta where key = 'schema'")" = 5 || return 1
 	sqlite3 "$1" "select count(*) from visit where outcome like 'loop %'"
 }
 

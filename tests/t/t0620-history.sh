@@ -49,7 +49,9 @@ test_expect_success 'the change log reaches HQ; planner rewrites of route_seq ar
 # What HQ schema 4 added (authors, assignees, distances), taken out of a
 # fresh store to make an older one: undo4 STORE
 undo4() {
-	sqlite3 "$1" "DROP TABLE replica_owners; DROP INDEX visit_author; DROP INDEX payment_author;
+	sqlite3 "$1" "DROP TABLE product; DROP TABLE catalogue_seq; DROP INDEX order_line_sku;
+		ALTER TABLE order_line DROP COLUMN sku; ALTER TABLE order_line DROP COLUMN list_price;
+		DROP TABLE replica_owners; DROP INDEX visit_author; DROP INDEX payment_author;
 		DROP INDEX order_line_author; DROP INDEX visit_external_id; ALTER TABLE visit DROP COLUMN external_id;
 		ALTER TABLE visit DROP COLUMN assignee;
 		ALTER TABLE visit DROP COLUMN distance_m;
@@ -64,7 +66,8 @@ test_expect_success 'an HQ store of schema 1 is refused until migrate adds the c
 		UPDATE hq_meta SET value = '\''1'\'' WHERE key = '\''schema'\''" &&
 	test_status 6 "$FSD" --db old.db rep list 2>err && grep -q "fieldsyncd migrate" err &&
 	"$FSD" --db old.db migrate >/dev/null &&
-	test "$(sqlite3 old.db "select value from hq_meta where key = '\''schema'\''")" = 4 &&
+	test "$(sqlite3 old.db "select value from hq_meta where key = '\''schema'\''")" = 5 &&
+	sqlite3 old.db "select sku, list_price from order_line; select count(*) from product" >/dev/null &&
 	sqlite3 old.db "select author_rep, assignee, distance_m from visit; select count(*) from replica_owners" >/dev/null &&
 	test "$(sqlite3 old.db "select count(*) from change_log")" = 0 &&
 	test "$(sqlite3 old.db "select count(*) from device_acks") $(sqlite3 old.db "select count(*) from gc_horizon")" = "0 0" &&
@@ -77,7 +80,7 @@ test_expect_success 'an HQ store of schema 2 gets the garbage collection tables 
 		UPDATE hq_meta SET value = '\''2'\'' WHERE key = '\''schema'\''" &&
 	test_status 6 "$FSD" --db two.db gc 2>err && grep -q "fieldsyncd migrate" err &&
 	"$FSD" --db two.db migrate >/dev/null &&
-	test "$(sqlite3 two.db "select value from hq_meta where key = '\''schema'\''")" = 4 &&
+	test "$(sqlite3 two.db "select value from hq_meta where key = '\''schema'\''")" = 5 &&
 	"$FSD" --db two.db gc >/dev/null
 '
 

@@ -1222,7 +1222,7 @@ static void test_start_errors(void **state)
 	default_opts(&o);
 	o.log = log;
 	static const char *const bad[] = { "nonsense", "127.0.0.1", "127.0.0.1:", "127.0.0.1:99999", "::1:80",
-					   "[::1]80", "localhost:80", "1.2.3:80", "127.0.0.1:8a", "" };
+					   "[::1]80", "nosuchhost.invalid:80", "1.2.3:80", "127.0.0.1:8a", "" };
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		o.listen = bad[i];
 		assert_true(hq_server_start(&o, &s2) < 0);
@@ -1249,7 +1249,7 @@ static void test_start_errors(void **state)
 	assert_int_equal(fread(b, 1, (size_t)n, log), (size_t)n);
 	fclose(log);
 	assert_non_null(strstr(b, "bad listen address 'nonsense'"));
-	assert_non_null(strstr(b, "Address already in use"));
+	assert_non_null(strstr(b, "address in use"));
 	assert_non_null(strstr(b, "/nonexistent/cert.pem"));
 	free(b);
 }
