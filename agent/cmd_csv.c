@@ -18,8 +18,8 @@ static void import_summary(fieldsync_rows *r, int dry_run, FILE *fp)
 
 int cmd_customer_import(struct cli *c, struct kit_args *a)
 {
-	const char *file = NULL;
-	int dry = 0, k;
+	const char *file = NULL, *d = NULL;
+	int dry = 0, k, delim = 0;
 	while ((k = kit_next(a)) > 0) {
 		if (k == 2) {
 			if (file)
@@ -27,6 +27,17 @@ int cmd_customer_import(struct cli *c, struct kit_args *a)
 			file = a->word;
 		} else if (kit_is(a, "dry-run")) {
 			dry = 1;
+		} else if (kit_is(a, "delimiter")) {
+			if (!(d = kit_value(a)))
+				return 2;
+			if (!strcmp(d, ",") || !strcmp(d, "comma"))
+				delim = ',';
+			else if (!strcmp(d, ";") || !strcmp(d, "semicolon"))
+				delim = ';';
+			else if (!strcmp(d, "tab") || !strcmp(d, "\t") || !strcmp(d, "\\t"))
+				delim = '\t';
+			else if (strcmp(d, "auto"))
+				return cli_usage("customer", "--delimiter: '%s' is not one of , ; tab auto", d);
 		} else {
 			return kit_unknown(a);
 		}
@@ -35,11 +46,12 @@ int cmd_customer_import(struct cli *c, struct kit_args *a)
 		return 2;
 	if (!file)
 		return cli_usage("customer", "import needs a FILE.csv (\"-\" for standard input)");
-	int rc = cli_open(c, 0);
+	int rc = cli_open(c, 1);	/* importing into a new store creates it, as customer add does */
 	if (rc)
 		return rc;
 	fieldsync_rows *r;
-	int e = fieldsync_import(c->s, "customer", file, dry, &r);
+	int e = fieldsync_import(c->s, "customer", file,
+				 (dry ? FIELDSYNC_IMPORT_DRY_RUN : 0) | FIELDSYNC_IMPORT_DELIM(delim), &r);
 	if (e)
 		return cli_fail(e);
 	rc = cli_print(c, r, "line,action,code,name,id");

@@ -10,7 +10,7 @@ static int usage(int rc)
 	       "       fieldsync customer list [--territory T] [--grade G] [--status S] [--FIELD V]...\n"
 	       "                               [--search TEXT]\n"
 	       "       fieldsync customer delete ID\n"
-	       "       fieldsync customer import FILE.csv [--dry-run]\n"
+	       "       fieldsync customer import FILE.csv [--dry-run] [--delimiter ,|;|tab]\n"
 	       "       fieldsync customer history ID\n\n"
 	       "ID is the full id, a unique prefix of it (8 characters are shown in tables)\n"
 	       "or the customer code. A VALUE of \"\" clears a field.\n\n"
@@ -18,7 +18,10 @@ static int usage(int rc)
 	       "row of field names, which must include code): a row whose code names a\n"
 	       "customer updates it, others create customers; empty cells change nothing.\n"
 	       "All or nothing: the first bad row stops it with its line number and the\n"
-	       "reason. --dry-run checks and reports without writing.\n");
+	       "reason. --dry-run checks and reports without writing. The delimiter (comma,\n"
+	       "semicolon as Excel writes it in most of Europe and Russia, or tab) is read\n"
+	       "from the header, or given with --delimiter; with a semicolon or a tab, amounts\n"
+	       "and coordinates may have a decimal comma (3,20). A new store is created.\n");
 	cli_print_fields("customer");
 	return rc;
 }

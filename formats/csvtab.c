@@ -6,6 +6,48 @@
 #include <string.h>
 #include "util.h"
 
+/* The delimiter of a header line: the most frequent of , ; TAB outside quotes. */
+static int guess_delim(const char *line)
+{
+	int n[3] = { 0, 0, 0 }, q = 0;
+	for (const char *p = line; *p && *p != '\n'; p++) {
+		if (*p == '"')
+			q = !q;
+		else if (!q)
+			n[0] += *p == ',', n[1] += *p == ';', n[2] += *p == '\t';
+	}
+	return n[1] > n[0] && n[1] >= n[2] ? ';' : n[2] > n[0] && n[2] > n[1] ? '\t' : ',';
+}
+
+int fs_csv_delim_parse(const char *s)
+{
+	if (!s || !strcmp(s, "auto"))
+		return 0;
+	if (!strcmp(s, ",") || !strcmp(s, "comma"))
+		return ',';
+	if (!strcmp(s, ";") || !strcmp(s, "semicolon"))
+		return ';';
+	if (!strcmp(s, "\t") || !strcmp(s, "tab") || !strcmp(s, "\\t"))
+		return '\t';
+	return -1;
+}
+
+const char *fs_csv_number(const char *cell, int delim, char buf[64])
+{
+	if (!cell || delim == ',')
+		return cell;
+	const char *c = strchr(cell, ',');
+	size_t n = strlen(cell);
+	if (!c || n >= 64 || strchr(c + 1, ',') || strchr(cell, '.'))
+		return cell;
+	for (const char *p = cell; *p; p++)
+		if (!(*p >= '0' && *p <= '9') && *p != ',' && !(p == cell && (*p == '-' || *p == '+')))
+			return cell;
+	memcpy(buf, cell, n + 1);
+	buf[c - cell] = '.';
+	return buf;
+}
+
 int fs_csv_feed(FILE *fp, long max_bytes, struct fs_csv_pos *pos, void (*cell)(void *, size_t, void *),
 		void (*row)(int, void *), void *ctx)
 {
@@ -25,6 +67,11 @@ int fs_csv_feed(FILE *fp, long max_bytes, struct fs_csv_pos *pos, void (*cell)(v
 		}
 		if (first && n >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
 			off = 3;	/* UTF-8 byte order mark */
+		if (first) {
+			if (!pos->delim)
+				pos->delim = guess_delim(buf + off);
+			csv_set_delim(&cp, (unsigned char)pos->delim);
+		}
 		first = 0;
 		if (!pos->in_row && !pos->start && strspn(buf + off, " \t\r\n") < n - off)
 			pos->start = pos->line;	/* a record starts on this line */
@@ -152,6 +199,7 @@ int fs_csvtab_read(FILE *fp, long max_bytes, int max_rows, struct fs_csvtab *t)
 	r.t = t;
 	r.max_rows = max_rows;
 	int rc = fs_csv_feed(fp, max_bytes, &r.pos, tab_cell, tab_row, &r);
+	t->delim = r.pos.delim ? r.pos.delim : ',';
 	for (int c = 0; r.row && c < t->ncol; c++)
 		free(r.row[c]);
 	free(r.row);

@@ -150,7 +150,10 @@ static void on_cell(void *s, size_t n, void *ctx)
 	memcpy(text, s, n);
 	text[n] = '\0';
 	struct fs_val v = { 0 };
-	int rc = fs_field_parse(f, text, FS_PARSE_USER, &v);
+	char num[64];
+	const char *in = f->type == FS_T_MONEY || f->type == FS_T_LAT || f->type == FS_T_LON
+			 ? fs_csv_number(text, p->pos.delim, num) : text;
+	int rc = fs_field_parse(f, in, FS_PARSE_USER, &v);
 	if (rc) {
 		set_error(p, p->pos.start, "%s%s", fs_errmsg_get(), NULL);
 	} else if ((rc = fs_chg_set(&p->row.c, fi, &v))) {
@@ -231,7 +234,7 @@ void fs_import_release(struct fs_import *im)
 	im->n = im->cap = 0;
 }
 
-int fs_import_read(FILE *fp, const struct fs_table *t, struct fs_import *im)
+int fs_import_read(FILE *fp, const struct fs_table *t, int delim, struct fs_import *im)
 {
 	struct parse p;
 	memset(im, 0, sizeof *im);
@@ -240,6 +243,7 @@ int fs_import_read(FILE *fp, const struct fs_table *t, struct fs_import *im)
 	p.im = im;
 	p.code_col = p.id_col = -1;
 	p.pos.line = 1;
+	p.pos.delim = delim;
 	fs_chg_init(&p.row.c, t);
 	fs_csv_feed(fp, FS_IMPORT_MAX_BYTES, &p.pos, on_cell, on_row, &p);
 	free(p.codes);
@@ -336,9 +340,10 @@ static int store_write(void *ctx, const struct fs_chg *c, const char *id, char i
 	return fs_store_write(s, c, id, id_out);
 }
 
-FIELDSYNC_API int fieldsync_import(fieldsync_store *s, const char *table, const char *path, int dry_run,
+FIELDSYNC_API int fieldsync_import(fieldsync_store *s, const char *table, const char *path, int flags,
 				   fieldsync_rows **out)
 {
+	int dry_run = flags & FIELDSYNC_IMPORT_DRY_RUN, delim = (flags >> 8) & 0xff;
 	const struct fs_table *t = table ? fs_table_find(table) : NULL;
 	struct fs_import im;
 	*out = NULL;
@@ -347,7 +352,12 @@ FIELDSYNC_API int fieldsync_import(fieldsync_store *s, const char *table, const 
 	FILE *fp = !strcmp(path, "-") ? stdin : fopen(path, "rb");
 	if (!fp)
 		return fs_err(FIELDSYNC_ENOTFOUND, "cannot open %.200s", path);
-	int rc = fs_import_read(fp, t, &im);
+	if (delim && delim != ',' && delim != ';' && delim != '\t') {
+		if (fp != stdin)
+			fclose(fp);
+		return fs_err(FIELDSYNC_EINVAL, "import: the delimiter is a comma, a semicolon or a tab");
+	}
+	int rc = fs_import_read(fp, t, delim, &im);
 	if (fp != stdin)
 		fclose(fp);
 	if (rc)

@@ -40,7 +40,10 @@ struct fs_import {
 /* Read and check the whole file; FIELDSYNC_EINVAL "line N: reason" on the
  * first bad row, FIELDSYNC_ELIMIT beyond the limits above, FIELDSYNC_EIO on
  * a read error. `im` is initialised by the call; release it either way. */
-int fs_import_read(FILE *fp, const struct fs_table *t, struct fs_import *im);
+/* delim: ',', ';' or '\t'; 0: found from the header (csvtab.h). With a
+ * delimiter other than a comma, money and coordinates may have a decimal
+ * comma ("3,20"). */
+int fs_import_read(FILE *fp, const struct fs_table *t, int delim, struct fs_import *im);
 void fs_import_release(struct fs_import *im);
 
 /* Writes one change: id NULL creates (new id to id_out), else updates.

@@ -298,6 +298,18 @@ static int print_csv(const struct fieldsync_rows *r, FILE *fp, const char *colum
 					fs_fmt_money(m, buf);
 					v = buf;
 				}
+			} else if (r->types[idx[k]] == FS_T_LAT || r->types[idx[k]] == FS_T_LON) {
+				/* as typed: 7 decimals (about a centimetre), no trailing zeros */
+				double d;
+				if (fs_parse_double(v, &d) == 0) {
+					snprintf(buf, sizeof buf, "%.7f", d);
+					char *e = buf + strlen(buf) - 1;
+					while (*e == '0')
+						*e-- = '\0';
+					if (*e == '.')
+						*e = '\0';
+					v = buf;
+				}
 			}
 			csv_fwrite(fp, v, strlen(v));
 		}

@@ -400,13 +400,19 @@ FIELDSYNC_API void fieldsync_dispute_print(FILE *out, int json, const char *tabl
  * row of field names (as fieldsync_rec_set takes them) with "code" or
  * "id": a row whose id (if the file has that column, as an export does) or
  * else code names a customer updates it, any other creates one (and needs
- * a code); empty cells leave a field as it is. dry_run: check and report, write nothing. *out (the caller's)
+ * a code); empty cells leave a field as it is. The delimiter (comma,
+ * semicolon or tab) is the header's, or FIELDSYNC_IMPORT_DELIM(c); with a
+ * semicolon or a tab, money and coordinates may have a decimal comma.
+ * flags: FIELDSYNC_IMPORT_DRY_RUN (check and report, write nothing; 1 as
+ * before), | FIELDSYNC_IMPORT_DELIM(c). *out (the caller's)
  * gets one row per imported row: line, action (created, updated,
  * unchanged), code, name, id.
  * Errors: FIELDSYNC_EINVAL "line N: reason" for the first bad row (nothing
  * written), FIELDSYNC_ENOTFOUND (no such file), FIELDSYNC_ELIMIT (more
  * than 100000 rows or 64 MiB), FIELDSYNC_EIO / EBUSY. */
-FIELDSYNC_API int fieldsync_import(fieldsync_store *s, const char *table, const char *path, int dry_run,
+#define FIELDSYNC_IMPORT_DRY_RUN 1
+#define FIELDSYNC_IMPORT_DELIM(c) ((int)(unsigned char)(c) << 8)
+FIELDSYNC_API int fieldsync_import(fieldsync_store *s, const char *table, const char *path, int flags,
 				   fieldsync_rows **out);
 
 /* A table to export (print it with FIELDSYNC_FMT_CSV, | FIELDSYNC_FMT_BOM

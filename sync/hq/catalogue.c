@@ -197,8 +197,10 @@ static int import_tx(struct hq *h, struct hq_db *db, void *vctx)
 	struct imp_ctx *x = vctx;
 	int rc = 0;
 	for (int i = 0; rc == 0 && i < x->t->nrow; i++) {
+		char num[64];
 		struct hq_product p = { fs_csvtab_cell(x->t, i, x->col[0]), fs_csvtab_cell(x->t, i, x->col[1]),
-					fs_csvtab_cell(x->t, i, x->col[2]), fs_csvtab_cell(x->t, i, x->col[3]),
+					fs_csvtab_cell(x->t, i, x->col[2]),
+					fs_csv_number(fs_csvtab_cell(x->t, i, x->col[3]), x->t->delim, num),
 					fs_csvtab_cell(x->t, i, x->col[4]) };
 		int created = 0;
 		/* an empty unit cell clears it; absent column: unchanged */

@@ -184,7 +184,10 @@ static int import_row(struct hq *h, struct hq_db *db, struct hist *x, int i)
 		if (rc == 0)
 			rc = set_text(&c, "planned_date", date, line, "date");
 		for (int k = 0; rc == 0 && k < NCOLS; k++) {
+			char num[64];
 			const char *v = cols[k].field ? fs_csvtab_cell(t, i, x->col[k]) : NULL;
+			if (v && (!strcmp(cols[k].col, "lat") || !strcmp(cols[k].col, "lon")))
+				v = fs_csv_number(v, t->delim, num);
 			if (v)
 				rc = set_text(&c, cols[k].field, v, line, cols[k].col);
 		}
@@ -195,7 +198,9 @@ static int import_row(struct hq *h, struct hq_db *db, struct hist *x, int i)
 		fs_chg_release(&c);
 		if (rc == 0)
 			rc = credit(h, db, "visit", vid, rep, ext);
-		const char *o = cell(x, i, "orders"), *rcv = cell(x, i, "receivable"), *col = cell(x, i, "collected");
+		char n1[64], n2[64];
+		const char *o = cell(x, i, "orders"), *rcv = fs_csv_number(cell(x, i, "receivable"), t->delim, n1),
+			   *col = fs_csv_number(cell(x, i, "collected"), t->delim, n2);
 		if (rc == 0 && o)
 			rc = orders(h, db, o, vid, cid, line, rep);
 		if (rc == 0 && (rcv || col)) {

@@ -274,7 +274,7 @@ int hq_import(struct hq *h, const char *path, int dry_run, struct fieldsync_rows
 	FILE *fp = !strcmp(path, "-") ? stdin : fopen(path, "rb");
 	if (!fp)
 		return fs_err(FIELDSYNC_ENOTFOUND, "cannot open %.200s", path);
-	int rc = fs_import_read(fp, &fs_tbl_customer, &im);
+	int rc = fs_import_read(fp, &fs_tbl_customer, 0, &im);
 	if (fp != stdin)
 		fclose(fp);
 	if (rc)

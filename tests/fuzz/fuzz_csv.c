@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fp)
 		return 0;
 	struct fs_import im;
-	int rc = fs_import_read(fp, &fs_tbl_customer, &im);
+	int rc = fs_import_read(fp, &fs_tbl_customer, 0, &im);
 	fclose(fp);
 	if (rc == 0) {
 		int prev = 1;

@@ -106,4 +106,46 @@ test_expect_success 'HQ imports the same file as its own writes; devices receive
 	"$FSD" --db "$HQ_DB" export visits | grep -q "\"AC-1\",\"Acme, Tea \"\"Best\"\"\""
 '
 
+test_expect_success 'a semicolon file with decimal commas (Excel in most of Europe and Russia) imports' '
+	printf "code;name;territory;lat;lon;monthly_demand\r\nSC-1;\"Kedr; Ltd\";MOW-1;55,7601;37,6189;1500,50\r\nSC-2;Lotos;MOW-1;55.1;37.2;20\r\n" >semi.csv &&
+	"$FS" --db semi.db customer import semi.csv >out &&
+	grep -q "2 created" out &&
+	"$FS" --db semi.db --json customer show SC-1 >c.json &&
+	jq -e ".customer | .name == \"Kedr; Ltd\" and .lat == 55.7601 and .lon == 37.6189 and .monthly_demand == 150050" c.json >/dev/null &&
+	printf "code\tname\tterritory\tlat\nTB-1\tTab, one\tMOW-1\t55,5\n" >tab.csv &&
+	"$FS" --db semi.db customer import tab.csv >/dev/null &&
+	test "$("$FS" --db semi.db --json customer show TB-1 | jq -r ".customer.name + \"/\" + (.customer.lat | tostring)")" = "Tab, one/55.5"
+'
+
+test_expect_success '--delimiter overrides the guess; a wrong one is named; a decimal comma in a comma file is refused' '
+	test_status 2 "$FS" --db semi.db customer import --delimiter , semi.csv 2>err &&
+	grep -q "unknown column .code;name" err &&
+	test_status 2 "$FS" --db semi.db customer import --delimiter pipe semi.csv 2>err &&
+	grep -q "not one of , ; tab auto" err &&
+	"$FS" --db semi.db customer import --delimiter ";" semi.csv | grep -q "2 unchanged" &&
+	printf "code,name,territory,lat\nCM-1,Comma,MOW-1,\"55,5\"\n" >comma.csv &&
+	test_status 2 "$FS" --db semi.db customer import comma.csv 2>err && grep -q "line 2" err
+'
+
+test_expect_success 'importing into a new store creates it' '
+	test ! -e fresh.db &&
+	"$FS" --db fresh.db customer import c.csv >/dev/null &&
+	test "$("$FS" --db fresh.db --json customer list | jq length)" = 3
+'
+
+test_expect_success 'export writes coordinates as typed (7 decimals at most), and they import back unchanged' '
+	"$FS" --db semi.db export customers >sx.csv &&
+	grep -q "\"55.7601\",\"37.6189\"" sx.csv && ! grep -q "0000000" sx.csv &&
+	"$FS" --db semi.db customer import sx.csv | grep -q "0 created, 0 updated, 3 unchanged"
+'
+
+test_expect_success 'HQ reads a semicolon price list and history with decimal commas' '
+	printf "sku;name;price\nSC-TEA;Tea;3,20\n" >p.csv &&
+	"$FSD" --db "$HQ_DB" product import p.csv >/dev/null 2>&1 &&
+	test "$(sqlite3 "$HQ_DB" "select price from product where sku = '"'"'SC-TEA'"'"'")" = 320 &&
+	printf "external_id;date;customer;collected\nX-1;2026-11-02;AC-1;12,50\n" >h.csv &&
+	"$FSD" --db "$HQ_DB" import visits h.csv >/dev/null 2>&1 &&
+	test "$(sqlite3 "$HQ_DB" "select received from payment p join visit v on v.id = p.visit_id where v.external_id = '"'"'X-1'"'"'")" = 1250
+'
+
 test_done

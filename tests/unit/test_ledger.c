@@ -64,7 +64,7 @@ static int parse(const char *text, struct fs_import *im, char *msg, size_t n)
 {
 	FILE *fp = fmemopen((void *)text, strlen(text), "r");
 	assert_non_null(fp);
-	int rc = fs_import_read(fp, &fs_tbl_customer, im);
+	int rc = fs_import_read(fp, &fs_tbl_customer, 0, im);
 	fclose(fp);
 	snprintf(msg, n, "%s", rc ? fs_errmsg_get() : "");
 	return rc;
