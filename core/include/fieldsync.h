@@ -393,7 +393,11 @@ FIELDSYNC_API int fieldsync_repair_clock(fieldsync_store *s, int dry_run, long *
 FIELDSYNC_API void fieldsync_dispute_print(FILE *out, int json, const char *table, const char *id, int was,
 					   int clear);
 
-/* ---- CSV in ----
+/* ---- CSV in ---- */
+#define FIELDSYNC_IMPORT_DRY_RUN 1	/* check and report, write nothing */
+#define FIELDSYNC_IMPORT_DELIM(c) ((int)(unsigned char)(c) << 8)	/* ',', ';' or '\t' */
+
+/*
  * Import customers from the CSV file `path` ("-": standard input), all or
  * nothing, in one transaction: UTF-8 with or without a byte order mark,
  * RFC 4180 quoting (commas, quotes and newlines inside quotes), a header
@@ -410,8 +414,6 @@ FIELDSYNC_API void fieldsync_dispute_print(FILE *out, int json, const char *tabl
  * Errors: FIELDSYNC_EINVAL "line N: reason" for the first bad row (nothing
  * written), FIELDSYNC_ENOTFOUND (no such file), FIELDSYNC_ELIMIT (more
  * than 100000 rows or 64 MiB), FIELDSYNC_EIO / EBUSY. */
-#define FIELDSYNC_IMPORT_DRY_RUN 1
-#define FIELDSYNC_IMPORT_DELIM(c) ((int)(unsigned char)(c) << 8)
 FIELDSYNC_API int fieldsync_import(fieldsync_store *s, const char *table, const char *path, int flags,
 				   fieldsync_rows **out);
 
