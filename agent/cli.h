@@ -40,6 +40,10 @@ int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_conflicts(struct cli *c, int argc, char **argv);
 int cmd_quarantine(struct cli *c, int argc, char **argv);
 int cmd_products(struct cli *c, int argc, char **argv);
+/* --retry-for SECONDS into ms (cmd_sync.c); 2 with a message if bad. */
+int cli_retry_for(const char *v, long *ms);
+/* A retry of a request to HQ, shown on a terminal. */
+void cli_retry_notice(void *ctx, int attempt, long wait_ms, const char *why);
 int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_due(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);

@@ -12,6 +12,9 @@
 
 struct fieldsync_store {
 	struct fs_store *st;
+	long retry_for_ms;		/* fieldsync_set_retry: 0 the default */
+	fieldsync_retry_fn retry_fn;
+	void *retry_ctx;
 };
 
 struct fieldsync_rec {

@@ -40,6 +40,9 @@ struct http {
 	char cacert[4096];	/* stored CA file (fieldsync_set_cacert); "" = system CAs */
 	long timeout_ms;
 	int retries, retry_ms;
+	long retry_for_ms;		/* the retry budget of one request */
+	fieldsync_retry_fn notice;
+	void *notice_ctx;
 	long requests;
 	int schema;		/* the record fields HQ knows: its last reply's "schema" (wire.h) */
 	int wipe;		/* HQ answered "revoked" with a wipe request */
@@ -82,8 +85,42 @@ static int http_init(struct http *h, const char *base, const char *token)
 	h->timeout_ms = env_long("FIELDSYNC_TIMEOUT_MS", 60000, 100, 3600000);
 	h->retries = (int)env_long("FIELDSYNC_RETRIES", 5, 0, 100);
 	h->retry_ms = (int)env_long("FIELDSYNC_RETRY_MS", 500, 1, 60000);
+	h->retry_for_ms = env_long("FIELDSYNC_RETRY_FOR_MS", 5000, 0, 86400000L);
 	h->c = curl_easy_init();	/* one handle: the connection is kept alive across requests */
 	return h->c ? 0 : fs_err(FIELDSYNC_ENOMEM, "curl init failed");
+}
+
+/* The caller's retry policy (fieldsync_set_retry) over the defaults. */
+static void http_policy(struct http *h, const fieldsync_store *hs)
+{
+	if (hs->retry_for_ms > 0)
+		h->retry_for_ms = hs->retry_for_ms;
+	h->notice = hs->retry_fn;
+	h->notice_ctx = hs->retry_ctx;
+}
+
+FIELDSYNC_API void fieldsync_set_retry(fieldsync_store *s, long retry_for_ms, fieldsync_retry_fn fn, void *ctx)
+{
+	s->retry_for_ms = retry_for_ms > 0 ? retry_for_ms : 0;
+	s->retry_fn = fn;
+	s->retry_ctx = ctx;
+}
+
+static long mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* curl's "... after N ms: ..." is one try's time: left out where the
+ * whole is said (msg is at most n bytes). */
+static void one_try_text(char *msg, size_t n, const char *from)
+{
+	char *a;
+	snprintf(msg, n, "%s", from);
+	if ((a = strstr(msg, " after ")) && strstr(a, " ms"))
+		memmove(a, strstr(a, " ms") + 3, strlen(strstr(a, " ms") + 3) + 1);
 }
 
 static void http_release(struct http *h)
@@ -142,7 +179,12 @@ static int http_once(struct http *h, const char *path, const char *body, size_t 
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->timeout_ms < 10000 ? h->timeout_ms : 10000L);
+	/* a host that drops the connection attempt is given the retry budget at
+	 * most (5 s by default), not the whole request timeout */
+	long ct = h->timeout_ms < 10000 ? h->timeout_ms : 10000L;
+	if (h->retry_for_ms >= 1000 && h->retry_for_ms < ct)
+		ct = h->retry_for_ms;
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ct);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "fieldsync/" FIELDSYNC_VERSION);
 	/* the environment overrides the store's setting */
@@ -231,15 +273,33 @@ static int http_post(struct http *h, const char *path, cJSON *body, cJSON **doc)
 	/* libcurl does not compress request bodies: do it here for real payloads */
 	/* level 1: JSON still shrinks ~5x, at a fraction of level 6's CPU */
 	int use_gz = rc == 0 && len > 1024 && fs_gzip(txt, len, 1, &gz, &gzlen) == 0;
+	long t0 = mono_ms();
+	int tries = 0, retry = 0;
 	for (int attempt = 0; rc == 0; attempt++) {
-		int retry;
 		long wait;
+		tries++;
 		rc = http_once(h, path, use_gz ? gz : txt, use_gz ? gzlen : len, use_gz, doc, &retry, &wait);
 		if (rc == 0 || !retry || attempt >= h->retries)
 			break;
 		long backoff = (long)h->retry_ms << (attempt < 5 ? attempt : 5);
-		sleep_ms(wait > backoff ? (wait < 30000 ? wait : 30000) : backoff);
+		wait = wait > backoff ? (wait < 30000 ? wait : 30000) : backoff;
+		/* within the budget: the next try must start before it runs out */
+		if (mono_ms() - t0 + wait > h->retry_for_ms)
+			break;
+		if (h->notice) {
+			char msg[600];
+			one_try_text(msg, sizeof msg, fs_errmsg_get());
+			h->notice(h->notice_ctx, attempt + 1, wait, msg);
+		}
+		sleep_ms(wait);
 		rc = 0;
+	}
+	if (rc && retry) {
+		/* curl's own "after N ms" is one try's; say what the whole took */
+		char msg[600];
+		one_try_text(msg, sizeof msg, fs_errmsg_get());
+		rc = fs_err(rc, "%s (%d tr%s in %.1f s)", msg, tries, tries == 1 ? "y" : "ies",
+			    (double)(mono_ms() - t0) / 1000.0);
 	}
 	free(txt);
 	free(gz);
@@ -354,7 +414,7 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *hs, const char *url, const c
 		if (rc || !(nonce = strdup(fresh)))
 			return rc ? rc : fs_err(FIELDSYNC_ENOMEM, "out of memory");
 	}
-	if ((rc = http_init(&h, url, NULL)) || (rc = http_cacert(&h, s))) {
+	if ((rc = http_init(&h, url, NULL)) || (http_policy(&h, hs), rc = http_cacert(&h, s))) {
 		http_release(&h);
 		free(nonce);
 		return rc;
@@ -1258,8 +1318,10 @@ FIELDSYNC_API int fieldsync_sync(fieldsync_store *hs, fieldsync_progress_fn prog
 		rc = fs_err(FIELDSYNC_ESTATE, "this store is not enrolled: run 'fieldsync init --server URL --token T'");
 	if (rc == 0)
 		rc = http_init(&x.h, url, tok);
-	if (rc == 0)
+	if (rc == 0) {
+		http_policy(&x.h, hs);
 		rc = http_cacert(&x.h, s);
+	}
 	x.h.schema = FS_WIRE_SCHEMA_BASE;	/* HQ's, as its last reply said */
 	char *known = NULL;
 	int64_t kv;

@@ -599,6 +599,18 @@ FIELDSYNC_API int fieldsync_enroll(fieldsync_store *s, const char *server_url, c
  */
 FIELDSYNC_API int fieldsync_set_cacert(fieldsync_store *s, const char *path);
 
+/* A request to HQ failed in a way worth trying again (unreachable, busy,
+ * a 5xx): attempt (1, 2, ...) will be retried after wait_ms; why is the
+ * failure's text. Called on the thread of the sync or the enrolment. */
+typedef void (*fieldsync_retry_fn)(void *ctx, int attempt, long wait_ms, const char *why);
+/* How long a sync or an enrolment keeps retrying a request HQ did not
+ * answer, counted from its first try: retry_for_ms (0: the default, 5000
+ * ms, or $FIELDSYNC_RETRY_FOR_MS), at most $FIELDSYNC_RETRIES tries again;
+ * the connection attempt itself never waits past it. fn (may be NULL) hears
+ * of each retry. The error that ends it says how many tries took how long.
+ * Never fails. Thread-safety: as the store handle. */
+FIELDSYNC_API void fieldsync_set_retry(fieldsync_store *s, long retry_for_ms, fieldsync_retry_fn fn, void *ctx);
+
 /* Progress of a sync: records sent and received so far. Called after each
  * batch or page is committed; a non-zero return stops the sync there
  * (fieldsync_sync returns FIELDSYNC_ECANCELED; a later sync resumes). */
